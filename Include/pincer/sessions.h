@@ -1,0 +1,112 @@
+/*
+ * pincer/sessions.h — the values that spawn, prompt, wait and steer exchange.
+ *
+ * A session is a conversation with a model: a canonical key (stable, used to
+ * address it), an id, a transcript, a tool policy, a system prompt, a model
+ * and a state (idle, streaming, compacting). A run is one turn of work in a
+ * session: queued, then running, then one of the terminal statuses. A
+ * session runs one run at a time; a prompt sent while a run is active is
+ * queued behind it.
+ *
+ * Ownership, for every struct here: pointers the plugin puts in a request
+ * are borrowed for the duration of the call (the host copies what it keeps);
+ * fixed-size arrays in results are written by the host into the plugin's
+ * struct; a `char *` in a result is allocated by the host and released by the
+ * plugin with host->free(host, ptr).
+ */
+#ifndef PINCER_SESSIONS_H
+#define PINCER_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Capacity, including the NUL, of a session key or run id the host writes.
+ * Keys and ids the plugin passes in must fit too (PINCER_ERR_INVALID_ARGUMENT
+ * otherwise). */
+#define PINCER_SESSION_KEY_CAPACITY 128
+#define PINCER_RUN_ID_CAPACITY 64
+
+/* What spawn starts: a new session and its first run. */
+typedef struct pincer_spawn_request {
+    /* sizeof(pincer_spawn_request). */
+    uint32_t struct_size;
+    /* Required. The first user message. */
+    const char *message;
+    /* Optional (NULL). Prepended to the model's context. */
+    const char *system_prompt;
+    /* Optional (NULL / 0). Tool names or glob patterns ("calendar*",
+     * "group:fs"). With any allow entry, only matching tools may run; deny
+     * always wins. Enforced where the tool executes, not only in the prompt. */
+    const char *const *tools_allow;
+    size_t tools_allow_count;
+    const char *const *tools_deny;
+    size_t tools_deny_count;
+    /* Optional (NULL = the host's default model). A model id from the catalog
+     * (host->models); an unknown id gives PINCER_ERR_UNSUPPORTED. */
+    const char *model;
+    /* 0 = the host's default run timeout. The run ends TIMED_OUT after this. */
+    uint32_t timeout_seconds;
+    /* Optional (NULL). A short human-readable label shown in listings. */
+    const char *label;
+    /* Optional (NULL). A JSON object stored in the session under the calling
+     * plugin's own namespace; other plugins never see it. */
+    const char *metadata_json;
+} pincer_spawn_request;
+
+/* What spawn answers. Written only when spawn returns PINCER_OK. */
+typedef struct pincer_spawn_result {
+    /* True: the session exists and its first run is queued. */
+    bool accepted;
+    /* The new session's canonical key, NUL-terminated. */
+    char session_key[PINCER_SESSION_KEY_CAPACITY];
+    /* The first run's id, NUL-terminated; pass it to wait(). */
+    char run_id[PINCER_RUN_ID_CAPACITY];
+} pincer_spawn_result;
+
+/* A run id, as prompt() answers it. */
+typedef struct pincer_run_ref {
+    char run_id[PINCER_RUN_ID_CAPACITY];
+} pincer_run_ref;
+
+typedef int32_t pincer_run_status;
+enum pincer_run_status_code {
+    PINCER_RUN_QUEUED = 0,      /* waiting for the session's previous run */
+    PINCER_RUN_RUNNING = 1,     /* the model or a tool is at work */
+    PINCER_RUN_COMPLETED = 2,   /* final text available */
+    PINCER_RUN_FAILED = 3,      /* error available */
+    PINCER_RUN_TIMED_OUT = 4,   /* its timeout passed; error says which */
+    PINCER_RUN_CANCELLED = 5,   /* cancelled, or its session was deleted */
+    PINCER_RUN_INTERRUPTED = 6  /* the host stopped while it ran */
+};
+
+/* What wait answers. */
+typedef struct pincer_run_info {
+    pincer_run_status status;
+    /* Host-allocated, release with host->free. The final assistant text when
+     * status is COMPLETED, else NULL. */
+    char *final_text;
+    /* Host-allocated, release with host->free. Why the run failed, timed out
+     * or was cancelled, else NULL. */
+    char *error;
+    /* Wall time from the run's start to its end (0 while not ended). */
+    uint64_t duration_ms;
+} pincer_run_info;
+
+/* What steer did with the text. */
+typedef int32_t pincer_steer_outcome;
+enum pincer_steer_outcome_code {
+    /* Queued: delivered to the model at the run's next tool-call or turn
+     * boundary, visible in the transcript as a "steer" message. */
+    PINCER_STEER_QUEUED = 0,
+    /* No session has that key. */
+    PINCER_STEER_NO_SESSION = 1,
+    /* The session exists but has no queued or running run. */
+    PINCER_STEER_NO_ACTIVE_RUN = 2,
+    /* A run is active but not streaming yet (queued, or about to finish). */
+    PINCER_STEER_NOT_STREAMING = 3,
+    /* The session is compacting its transcript; try again shortly. */
+    PINCER_STEER_COMPACTING = 4
+};
+
+#endif /* PINCER_SESSIONS_H */

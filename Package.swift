@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// The module list reads like the architecture (see ../shared/design/ARCHITECTURE.md):
+//   CPincer      the C ABI in Include/pincer, imported into Swift (no code of its own)
+//   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards; no C
+//   PincerHost   the native boundary: loader, operator config, @_cdecl host-table thunks
+//   pincer       the command line
+//   pincer-bench benchmarks that print figures
+import PackageDescription
+
+let package = Package(
+    name: "Pincer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pincer", targets: ["pincer"]),
+        .library(name: "PincerHost", targets: ["PincerHost"]),
+        .library(name: "PincerCore", targets: ["PincerCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
+        .target(name: "PincerCore"),
+        .target(name: "PincerHost", dependencies: ["CPincer", "PincerCore"]),
+        .executableTarget(
+            name: "pincer",
+            dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Benchmarks/pincer-bench"),
+        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore"]),
+        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,213 @@
+/*
+ * The C sample plugin: every host function of ABI 1.0, used the way a real
+ * plugin would, each result written to the host's log.
+ *
+ * init() only reads its config (it must stay cheap); start() launches one
+ * worker thread that walks through the tour below; shutdown() joins it, so
+ * nothing of the plugin runs after its handle is gone.
+ *
+ *   host state    status, models, gateway_request (read-only allowlist)
+ *   spawn         a session with a restricted tool policy; the denied tool
+ *                 comes back as an error the model sees
+ *   wait/messages the run's result and transcript; get_session
+ *   prompt+steer  a follow-up that sleeps in a tool; steered while it streams
+ *   rate limit    a key checked until refused, then reset
+ *   cancel/delete a long run cancelled, the session deleted
+ */
+#include <pincer/pincer.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const pincer_host *host;
+static pthread_t worker;
+static int worker_started;
+
+static const char *result_name(pincer_result code) {
+    static const char *names[] = {"OK", "INVALID_ARGUMENT", "BAD_HANDLE", "SHUT_DOWN", "NOT_FOUND", "DENIED",
+                                  "LIMIT", "TIMEOUT", "INTERNAL", "UNSUPPORTED", "PLUGIN"};
+    return code >= 0 && code <= PINCER_ERR_PLUGIN ? names[code] : "UNKNOWN";
+}
+
+static void say(const char *format, ...) {
+    char line[4096];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    host->log(host, PINCER_LOG_INFO, line);
+}
+
+/* Logs a failed call with its code and the host's message; returns whether it succeeded. */
+static int check(const char *what, pincer_result code) {
+    if (code != PINCER_OK) say("%s: %s — %s", what, result_name(code), host->last_error(host));
+    return code == PINCER_OK;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const char *run_status_name(pincer_run_status s) {
+    static const char *names[] = {"queued", "running", "completed", "failed", "timed_out", "cancelled", "interrupted"};
+    return s >= 0 && s <= PINCER_RUN_INTERRUPTED ? names[s] : "unknown";
+}
+
+/* Waits for a run and logs how it ended. */
+static void wait_and_report(const char *what, const char *run_id) {
+    pincer_run_info info;
+    if (!check(what, host->wait(host, run_id, 30000, &info))) return;
+    say("%s: run %s %s in %llu ms: %s", what, run_id, run_status_name(info.status),
+        (unsigned long long)info.duration_ms, info.final_text ? info.final_text : (info.error ? info.error : ""));
+    host->free(host, info.final_text);
+    host->free(host, info.error);
+}
+
+static void tour_host_state(void) {
+    char *json = NULL;
+    if (check("status", host->status(host, &json))) say("status: %s", json);
+    host->free(host, json);
+    if (check("models", host->models(host, &json))) say("models: %s", json);
+    host->free(host, json);
+    if (check("gateway_request status", host->gateway_request(host, "status", NULL, &json)))
+        say("gateway_request status: answered (%zu bytes of JSON)", strlen(json));
+    host->free(host, json);
+    pincer_result code = host->gateway_request(host, "sessions.delete", "{\"key\":\"any\"}", &json);
+    say("gateway_request sessions.delete: refused as it should be: %s — %s", result_name(code), host->last_error(host));
+}
+
+static void tour_sessions(void) {
+    const char *allow[] = {"echo", "sleep", "clock"};
+    const char *deny[] = {"clock"};
+    pincer_spawn_request request = {
+        .struct_size = sizeof(pincer_spawn_request),
+        .message = "Plan the release @echo{\"text\":\"checklist ready\"} @clock",
+        .system_prompt = "You are a careful release assistant.",
+        .tools_allow = allow, .tools_allow_count = 3,
+        .tools_deny = deny, .tools_deny_count = 1,
+        .model = NULL,
+        .timeout_seconds = 60,
+        .label = "release-helper",
+        .metadata_json = "{\"ticket\":\"REL-42\"}",
+    };
+    pincer_spawn_result spawned;
+    if (!check("spawn", host->spawn(host, &request, &spawned))) return;
+    say("spawn: accepted=%d session=%s run=%s (allow echo,sleep,clock; deny clock)", spawned.accepted,
+        spawned.session_key, spawned.run_id);
+    wait_and_report("spawn/wait", spawned.run_id);
+
+    char *json = NULL;
+    if (check("messages", host->messages(host, spawned.session_key, 0, &json))) say("messages: %s", json);
+    host->free(host, json);
+    if (check("get_session", host->get_session(host, spawned.session_key, &json))) say("get_session: %s", json);
+    host->free(host, json);
+
+    /* A follow-up whose tool sleeps, so the run streams long enough to steer. */
+    pincer_run_ref follow_up;
+    if (!check("prompt", host->prompt(host, spawned.session_key, "Now double-check it @sleep{\"ms\":300}", &follow_up))) return;
+    say("prompt: queued run %s", follow_up.run_id);
+    bool streaming = false;
+    for (int i = 0; i < 500 && !streaming; i++) {
+        if (!check("is_streaming", host->is_streaming(host, spawned.session_key, &streaming))) return;
+        if (!streaming) sleep_ms(2);
+    }
+    say("is_streaming: %s", streaming ? "true" : "false");
+    pincer_steer_outcome outcome;
+    if (check("steer", host->steer(host, spawned.session_key, "also confirm the changelog", &outcome)))
+        say("steer while streaming: %s", outcome == PINCER_STEER_QUEUED ? "queued" : "not queued");
+    wait_and_report("prompt/wait", follow_up.run_id);
+    if (check("steer", host->steer(host, spawned.session_key, "too late", &outcome)))
+        say("steer on an idle session: %s", outcome == PINCER_STEER_NO_ACTIVE_RUN ? "no_active_run" : "unexpected");
+    if (check("steer", host->steer(host, "plugin:nobody:0", "hello?", &outcome)))
+        say("steer on an unknown session: %s", outcome == PINCER_STEER_NO_SESSION ? "no_session" : "unexpected");
+
+    /* A long run, cancelled; then the session is deleted. */
+    pincer_run_ref long_run;
+    if (check("prompt", host->prompt(host, spawned.session_key, "Wait a long time @sleep{\"ms\":10000}", &long_run))) {
+        sleep_ms(20);
+        if (check("cancel_run", host->cancel_run(host, long_run.run_id))) wait_and_report("cancel_run/wait", long_run.run_id);
+    }
+    if (check("delete_session", host->delete_session(host, spawned.session_key))) {
+        pincer_result code = host->get_session(host, spawned.session_key, &json);
+        say("delete_session: done; get_session now answers %s", result_name(code));
+    }
+}
+
+static void tour_rate_limit(void) {
+    const char *key = "203.0.113.7";
+    pincer_rate_limit_result r;
+    int allowed = 0;
+    for (int i = 0; i < 10; i++) {
+        if (!check("rate_limit_check", host->rate_limit_check(host, key, 5, 1000, &r))) return;
+        if (!r.allowed) {
+            say("rate_limit_check %s: %d allowed, request %d refused (remaining %u, retry after %llu ms)", key, allowed,
+                i + 1, r.remaining, (unsigned long long)r.retry_after_ms);
+            break;
+        }
+        allowed++;
+    }
+    if (check("rate_limit_reset", host->rate_limit_reset(host, key)) &&
+        check("rate_limit_check", host->rate_limit_check(host, key, 5, 1000, &r)))
+        say("rate_limit_reset: the next check is %s (remaining %u)", r.allowed ? "allowed" : "refused", r.remaining);
+}
+
+static void *tour(void *unused) {
+    (void)unused;
+    tour_host_state();
+    tour_sessions();
+    tour_rate_limit();
+    say("tour finished");
+    return NULL;
+}
+
+static pincer_result sample_init(const pincer_host *h, char *error, size_t error_capacity) {
+    char *config = NULL;
+    if (h->get_config(h, &config) != PINCER_OK) {
+        snprintf(error, error_capacity, "cannot read my config: %s", h->last_error(h));
+        return PINCER_ERR_PLUGIN;
+    }
+    host = h;
+    say("init: host %s %s (ABI %u.%u), my config %s", h->host_name, h->host_version, h->abi_version.major,
+        h->abi_version.minor, config);
+    h->free(h, config);
+    return PINCER_OK;
+}
+
+static void sample_start(const pincer_host *h) {
+    (void)h;
+    worker_started = pthread_create(&worker, NULL, tour, NULL) == 0;
+    if (!worker_started) say("start: could not start the worker thread");
+}
+
+static void sample_shutdown(const pincer_host *h) {
+    (void)h;
+    if (worker_started) pthread_join(worker, NULL);
+    worker_started = 0;
+}
+
+static const char *const capabilities[] = {PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_CONTROL,
+                                           PINCER_CAP_SESSIONS_STEER, PINCER_CAP_RATE_LIMIT,
+                                           PINCER_CAP_HOST_READ, NULL};
+
+static const pincer_plugin_descriptor descriptor = {
+    .struct_size = sizeof(pincer_plugin_descriptor),
+    .id = "c-sample",
+    .name = "C sample plugin",
+    .version = "0.1.0",
+    .description = "Tours every host function of ABI 1.0 and logs what each answers.",
+    .capabilities = capabilities,
+};
+
+PINCER_EXPORT const pincer_plugin_entry pincer_entry = {
+    .abi_version = PINCER_ABI_VERSION_INIT,
+    .struct_size = sizeof(pincer_plugin_entry),
+    .descriptor = &descriptor,
+    .init = sample_init,
+    .start = sample_start,
+    .shutdown = sample_shutdown,
+    .get_extension = NULL,
+};

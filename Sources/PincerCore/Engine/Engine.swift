@@ -1,0 +1,436 @@
+// The engine: sessions, runs and the agent loop behind every host function.
+//
+// One lock (with its condition) guards sessions and runs; waits, pauses and
+// cancellations all use that condition. Each session with work gets a worker
+// thread that runs its queued runs one after another, so a slow model or tool
+// in one session never holds up another, and blocking plugin code (tools,
+// hooks) never starves a shared pool. Callers are synchronous (C threads), so
+// nothing here is async.
+
+import Foundation
+import Synchronization
+
+public final class Engine: @unchecked Sendable {
+    public let config: EngineConfig
+    public let tools: ToolRegistry
+    public let catalog: ModelCatalog
+    /// Where the engine reports what an operator should see (denied tool calls, …).
+    public var log: @Sendable (String) -> Void = { _ in }
+
+    let lock = NSCondition()
+    private var sessions: [String: Session] = [:]
+    private var runs: [String: Run] = [:]
+    private var endedRunIds: [String] = []
+    private var endedRunIdsHead = 0
+    /// Plugin-spawned sessions with a queued or running run (the concurrency guard).
+    private var activeSpawned = Set<String>()
+    private var workers = 0
+    private var stopping = false
+    private var plugins: [PluginSummary] = []
+    private var endedCounts: [RunStatus: Int] = [:]
+    private let spawnWindow = SlidingWindowLimiter(maxKeys: 1)
+    private let stateIndex = SessionStateIndex()
+    private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
+    private let startedNs = MonotonicClock.nanoseconds()
+
+    public static let gatewayAllowlist = ["status", "models.list"]
+
+    public init(config: EngineConfig = EngineConfig(), providers: [any ModelProvider]? = nil,
+                tools: ToolRegistry = ToolRegistry()) throws(EngineError)
+    {
+        self.config = config
+        self.tools = tools
+        catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
+                                   defaultModel: config.defaultModel)
+    }
+
+    // MARK: - Sessions
+
+    /// Creates a session and queues its first run. A plugin caller is held to
+    /// the spawn guards; the operator is not.
+    public func spawn(_ spec: SessionSpec, by caller: Caller) throws(EngineError) -> (sessionKey: String, runId: String) {
+        try validate(spec)
+        let model = spec.model ?? catalog.defaultModel
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new sessions") }
+        if case .plugin = caller { try admitSpawn() }
+        let key = SessionKeys.make(for: caller)
+        let session = Session(key: key, id: UUID().uuidString.lowercased(), owner: caller, spec: spec, model: model,
+                              timeoutSeconds: spec.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultRunTimeoutSeconds)
+        if let metadata = spec.metadata { session.metadata[caller.namespace] = metadata }
+        if let prompt = spec.systemPrompt { session.transcript.append(Message(role: .system, content: prompt)) }
+        sessions[key] = session
+        stateIndex.set(key, .idle)
+        let run = enqueueRun(in: session, message: spec.message, by: caller)
+        return (key, run.id)
+    }
+
+    /// Queues a follow-up message as a new run behind any active one.
+    public func prompt(sessionKey: String, text: String, by caller: Caller) throws(EngineError) -> String {
+        try Limits.check(text, "text", max: Limits.messageBytes, required: true)
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
+        let session = try session(sessionKey)
+        return enqueueRun(in: session, message: text, by: caller).id
+    }
+
+    /// Blocks until the run ends or `timeoutMs` passes; returns its state either way.
+    public func wait(runId: String, timeoutMs: UInt32) throws(EngineError) -> RunSnapshot {
+        let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
+        lock.lock()
+        defer { lock.unlock() }
+        guard let run = runs[runId] else { throw EngineError(.notFound, "no run with id '\(runId)'") }
+        while !run.status.isTerminal, lock.wait(until: deadline) {}
+        return run.snapshot
+    }
+
+    public func run(_ runId: String) -> RunSnapshot? {
+        lock.lock()
+        defer { lock.unlock() }
+        return runs[runId]?.snapshot
+    }
+
+    /// The transcript; `limit` > 0 keeps only the last `limit` messages.
+    public func transcript(sessionKey: String, limit: Int = 0) throws(EngineError) -> [Message] {
+        lock.lock()
+        defer { lock.unlock() }
+        let messages = try session(sessionKey).transcript
+        return limit > 0 ? Array(messages.suffix(limit)) : messages
+    }
+
+    public func transcriptJSON(sessionKey: String, limit: Int = 0) throws(EngineError) -> String {
+        let messages = try transcript(sessionKey: sessionKey, limit: limit)
+        return JSON.object([("sessionKey", .string(sessionKey)), ("messages", .array(messages.map(\.json)))]).description
+    }
+
+    /// The session's description; metadata shows only the caller's own namespace.
+    public func sessionJSON(sessionKey: String, for caller: Caller) throws(EngineError) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let s = try session(sessionKey)
+        let members: [(String, JSON)] = [
+            ("key", .string(s.key)), ("id", .string(s.id)), ("state", .string(s.state.rawValue)),
+            ("owner", .string(s.owner.label)), ("model", .string(s.model)), ("label", JSON(s.label)),
+            ("systemPrompt", JSON(s.systemPrompt)), ("toolPolicy", s.toolPolicy.json),
+            ("timeoutSeconds", JSON(s.timeoutSeconds)), ("metadata", s.metadata[caller.namespace] ?? .object([])),
+            ("createdAt", JSON(s.createdAtMs)), ("messages", JSON(s.transcript.count)),
+            ("runs", ["total": JSON(s.runCount), "active": JSON(s.queue.count)]),
+        ]
+        return JSON.object(members).description
+    }
+
+    /// Keys of every session, oldest first.
+    public var sessionKeys: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sessions.values.sorted { ($0.createdAtMs, $0.key) < ($1.createdAtMs, $1.key) }.map(\.key)
+    }
+
+    /// Deletes the session; its active run is cancelled, queued ones end at once.
+    public func deleteSession(_ sessionKey: String) throws(EngineError) {
+        lock.lock()
+        defer { lock.unlock() }
+        let s = try session(sessionKey)
+        sessions[sessionKey] = nil
+        stateIndex.remove(sessionKey)
+        for run in s.queue { stop(run, in: s, status: .cancelled, reason: "its session was deleted") }
+        lock.broadcast()
+    }
+
+    /// Cancels a queued or running run. Ended runs stay as they are.
+    public func cancelRun(_ runId: String) throws(EngineError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let run = runs[runId] else { throw EngineError(.notFound, "no run with id '\(runId)'") }
+        guard !run.status.isTerminal, let s = sessions[run.sessionKey] else { return }
+        stop(run, in: s, status: .cancelled, reason: "cancelled by \(run.owner == .operator ? "the operator" : "request")")
+        lock.broadcast()
+    }
+
+    // MARK: - Steering
+
+    public enum SteerOutcome: Equatable, Sendable {
+        case queued, noSession, noActiveRun, notStreaming, compacting
+    }
+
+    /// Queues text for the session's running run, delivered at its next tool-call or turn boundary.
+    public func steer(sessionKey: String, text: String) throws(EngineError) -> SteerOutcome {
+        try Limits.check(text, "text", max: Limits.messageBytes, required: true)
+        lock.lock()
+        defer { lock.unlock() }
+        guard let s = sessions[sessionKey] else { return .noSession }
+        if s.state == .compacting { return .compacting }
+        guard let run = s.activeRun else { return .noActiveRun }
+        guard run.status == .running, s.state == .streaming, run.stopRequest == nil else { return .notStreaming }
+        run.pendingSteers.append(text)
+        return .queued
+    }
+
+    /// Whether the session with these key bytes is streaming; nil when there is none.
+    @inline(__always) public func isStreaming(sessionKey: UnsafeRawBufferPointer) -> Bool? {
+        stateIndex.isStreaming(sessionKey)
+    }
+
+    // MARK: - Rate limits, status, models
+
+    /// The plugin's own limiter: its keys never meet another plugin's.
+    public func rateLimiter(forPlugin id: String) -> SlidingWindowLimiter {
+        limiters.withLock { limiters in
+            if let limiter = limiters[id] { return limiter }
+            let limiter = SlidingWindowLimiter(maxKeys: config.rateLimitMaxKeysPerPlugin)
+            limiters[id] = limiter
+            return limiter
+        }
+    }
+
+    public func setPlugins(_ summaries: [PluginSummary]) {
+        lock.lock()
+        plugins = summaries
+        lock.unlock()
+    }
+
+    public func statusJSON() -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        var states: [SessionState: Int] = [:]
+        for s in sessions.values { states[s.state, default: 0] += 1 }
+        let active = runs.values.filter { !$0.status.isTerminal }
+        let status: JSON = .object([
+            ("host", "pincer"), ("version", .string(config.hostVersion)), ("abi", .string(config.abiVersion)),
+            ("uptimeMs", JSON((MonotonicClock.nanoseconds() - startedNs) / 1_000_000)),
+            ("plugins", .array(plugins.map { p in
+                var m: [(String, JSON)] = [("id", .string(p.id)), ("version", .string(p.version)), ("state", .string(p.state))]
+                if let reason = p.reason { m.append(("reason", .string(reason))) }
+                return .object(m)
+            })),
+            ("sessions", ["total": JSON(sessions.count), "idle": JSON(states[.idle] ?? 0),
+                          "streaming": JSON(states[.streaming] ?? 0), "compacting": JSON(states[.compacting] ?? 0)]),
+            ("runs", ["active": JSON(active.count), "queued": JSON(active.filter { $0.status == .queued }.count),
+                      "running": JSON(active.filter { $0.status == .running }.count),
+                      "completed": JSON(endedCounts[.completed] ?? 0), "failed": JSON(endedCounts[.failed] ?? 0),
+                      "timedOut": JSON(endedCounts[.timedOut] ?? 0), "cancelled": JSON(endedCounts[.cancelled] ?? 0)]),
+            ("guards", ["maxConcurrentSpawns": JSON(config.maxConcurrentSpawns), "activeSpawns": JSON(activeSpawned.count),
+                        "maxSpawnsPerMinute": JSON(config.maxSpawnsPerMinute)]),
+            ("models", ["default": .string(catalog.defaultModel), "count": JSON(catalog.descriptors.count)]),
+        ])
+        return status.description
+    }
+
+    public func modelsJSON() -> String { catalog.json.description }
+
+    /// A gateway method on behalf of a plugin: only the read-only allowlist is served.
+    public func gatewayRequest(method: String, params: JSON?) throws(EngineError) -> String {
+        switch method {
+        case "status": return statusJSON()
+        case "models.list": return modelsJSON()
+        default:
+            throw EngineError(.denied, "gateway method '\(method)' is not available to plugins: only the read-only methods \(Engine.gatewayAllowlist.joined(separator: ", ")) are")
+        }
+    }
+
+    // MARK: - Shutdown
+
+    /// Stops accepting work, interrupts every run and waits (up to `timeout`) for workers to end.
+    public func shutdown(timeout: TimeInterval = 10) {
+        lock.lock()
+        defer { lock.unlock() }
+        stopping = true
+        for s in sessions.values {
+            for run in s.queue { stop(run, in: s, status: .interrupted, reason: "the host shut down while it ran") }
+        }
+        lock.broadcast()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while workers > 0, lock.wait(until: deadline) {}
+    }
+
+    // MARK: - Internals (called with the lock held)
+
+    private func session(_ key: String) throws(EngineError) -> Session {
+        guard let s = sessions[key] else { throw EngineError(.notFound, "no session with key '\(key)'") }
+        return s
+    }
+
+    private func admitSpawn() throws(EngineError) {
+        if activeSpawned.count >= config.maxConcurrentSpawns {
+            throw EngineError(.limit, "spawn refused: \(activeSpawned.count) plugin-spawned sessions are already running (guards.maxConcurrentSpawns = \(config.maxConcurrentSpawns))")
+        }
+        guard config.maxSpawnsPerMinute > 0 else {
+            throw EngineError(.limit, "spawn refused: plugin spawns are switched off (guards.maxSpawnsPerMinute = 0)")
+        }
+        let decision = spawnWindow.check(key: "spawns", maxRequests: UInt32(min(config.maxSpawnsPerMinute, 65535)), windowMs: 60_000)
+        if !decision.allowed {
+            throw EngineError(.limit, "spawn refused: \(config.maxSpawnsPerMinute) plugin spawns in the last minute (guards.maxSpawnsPerMinute = \(config.maxSpawnsPerMinute)); retry in \(decision.retryAfterMs) ms")
+        }
+    }
+
+    private func enqueueRun(in session: Session, message: String, by caller: Caller) -> Run {
+        let run = Run(id: "run-" + SessionKeys.randomHex(16), sessionKey: session.key, message: message, owner: caller)
+        runs[run.id] = run
+        session.queue.append(run)
+        session.runCount += 1
+        if case .plugin = session.owner { activeSpawned.insert(session.key) }
+        if !session.workerActive {
+            session.workerActive = true
+            workers += 1
+            let thread = Thread { [self] in drain(session) }
+            thread.name = "pincer-run \(session.key)"
+            thread.start()
+        }
+        return run
+    }
+
+    /// Marks a run to stop. The running one stops at its next check; queued ones end now.
+    private func stop(_ run: Run, in session: Session, status: RunStatus, reason: String) {
+        if run === session.queue.first, run.status == .running {
+            if run.stopRequest == nil { run.stopRequest = (status, reason) }
+        } else {
+            finish(run, in: session, status: status, text: nil, error: reason)
+        }
+    }
+
+    private func finish(_ run: Run, in session: Session, status: RunStatus, text: String?, error: String?) {
+        guard !run.status.isTerminal else { return }
+        run.status = status
+        run.finalText = text
+        run.error = error
+        run.endedNs = MonotonicClock.nanoseconds()
+        endedCounts[status, default: 0] += 1
+        session.queue.removeAll { $0 === run }
+        if session.state == .streaming { session.state = .idle }
+        if sessions[session.key] === session { stateIndex.set(session.key, session.state) }
+        endedRunIds.append(run.id)
+        if endedRunIds.count - endedRunIdsHead > config.retainedRuns {
+            runs[endedRunIds[endedRunIdsHead]] = nil
+            endedRunIdsHead += 1
+            if endedRunIdsHead > 4096 { endedRunIds.removeFirst(endedRunIdsHead); endedRunIdsHead = 0 }
+        }
+    }
+
+    /// The session's worker: runs its queue until it is empty.
+    private func drain(_ session: Session) {
+        lock.lock()
+        while let run = session.queue.first {
+            run.status = .running
+            run.startedNs = MonotonicClock.nanoseconds()
+            run.deadlineNs = run.startedNs &+ UInt64(session.timeoutSeconds) &* 1_000_000_000
+            session.state = .streaming
+            if sessions[session.key] === session { stateIndex.set(session.key, .streaming) }
+            session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
+            lock.unlock()
+            let outcome = AgentLoop(engine: self, run: run, session: session).execute()
+            lock.lock()
+            finish(run, in: session, status: outcome.status, text: outcome.text, error: outcome.error)
+            lock.broadcast()
+        }
+        session.workerActive = false
+        activeSpawned.remove(session.key)
+        workers -= 1
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    private func validate(_ spec: SessionSpec) throws(EngineError) {
+        try Limits.check(spec.message, "message", max: Limits.messageBytes, required: true)
+        try Limits.check(spec.systemPrompt, "system_prompt", max: Limits.systemPromptBytes)
+        try Limits.check(spec.label, "label", max: Limits.labelBytes)
+        for (field, patterns) in [("tools_allow", spec.toolPolicy.allow), ("tools_deny", spec.toolPolicy.deny)] {
+            if patterns.count > Limits.patterns { throw EngineError(.invalidArgument, "\(field) has \(patterns.count) patterns; at most \(Limits.patterns)") }
+            for (i, p) in patterns.enumerated() { try Limits.check(p, "\(field)[\(i)]", max: Limits.patternBytes, required: true) }
+        }
+        if let model = spec.model, catalog.resolve(model) == nil {
+            throw EngineError(.unsupported, "model '\(model)' is not in the catalog (\(catalog.ids.joined(separator: ", ")))")
+        }
+        if let t = spec.timeoutSeconds, t < 0 || t > Limits.timeoutSeconds {
+            throw EngineError(.invalidArgument, "timeout_seconds is \(t); it must be 0 (the default) to \(Limits.timeoutSeconds)")
+        }
+        if let metadata = spec.metadata {
+            guard case .object = metadata else { throw EngineError(.invalidArgument, "metadata_json must be a JSON object, not a \(metadata.typeName)") }
+            if metadata.description.utf8.count > Limits.metadataBytes {
+                throw EngineError(.invalidArgument, "metadata_json is over \(Limits.metadataBytes) bytes")
+            }
+        }
+    }
+
+    // MARK: - Used by the agent loop
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Throws the run's stop (cancellation, shutdown, timeout) if it has one. Lock held.
+    func checkStop(_ run: Run) throws {
+        if let request = run.stopRequest { throw RunStop(status: request.status, reason: request.reason) }
+        if MonotonicClock.nanoseconds() >= run.deadlineNs {
+            throw RunStop(status: .timedOut, reason: "the run passed its timeout of \((run.deadlineNs - run.startedNs) / 1_000_000_000) s")
+        }
+    }
+
+    /// Sleeps up to `nanoseconds`, waking early to throw if the run must stop.
+    func pause(_ run: Run, nanoseconds: UInt64) throws {
+        let until = MonotonicClock.nanoseconds() &+ nanoseconds
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            try checkStop(run)
+            let now = MonotonicClock.nanoseconds()
+            if now >= until { return }
+            let wake = min(until, run.deadlineNs)
+            _ = lock.wait(until: Date(timeIntervalSinceNow: Double(wake &- now) / 1e9))
+        }
+    }
+}
+
+/// Why a run's loop ended early.
+struct RunStop: Error {
+    let status: RunStatus
+    let reason: String
+}
+
+extension Caller {
+    /// The metadata namespace of this caller.
+    var namespace: String {
+        switch self {
+        case .plugin(let id): return id
+        case .operator: return "operator"
+        }
+    }
+}
+
+enum SessionKeys {
+    static func make(for caller: Caller) -> String {
+        switch caller {
+        case .plugin(let id): return "plugin:\(id):\(randomHex(12))"
+        case .operator: return "operator:\(randomHex(12))"
+        }
+    }
+
+    static func randomHex(_ digits: Int) -> String {
+        var s = String(UInt64.random(in: .min ... .max), radix: 16)
+        while s.count < 16 { s = "0" + s }
+        return String(s.prefix(digits))
+    }
+}
+
+/// Size limits on what callers hand the engine.
+enum Limits {
+    static let messageBytes = 1 << 20
+    static let systemPromptBytes = 256 << 10
+    static let labelBytes = 256
+    static let patterns = 128
+    static let patternBytes = 256
+    static let metadataBytes = 64 << 10
+    static let timeoutSeconds = 7 * 24 * 3600
+
+    static func check(_ value: String?, _ field: String, max: Int, required: Bool = false) throws(EngineError) {
+        guard let value else {
+            if required { throw EngineError(.invalidArgument, "\(field) is required") }
+            return
+        }
+        if required, value.isEmpty { throw EngineError(.invalidArgument, "\(field) is empty") }
+        if value.utf8.count > max { throw EngineError(.invalidArgument, "\(field) is \(value.utf8.count) bytes; at most \(max)") }
+    }
+}

@@ -1,0 +1,40 @@
+// The engine's settings. The host fills them from the operator's config file;
+// the defaults are the embedded ones a fresh machine runs with.
+
+public struct EngineConfig: Sendable {
+    /// Plugin-spawned sessions that may have an active run at once.
+    public var maxConcurrentSpawns = 10
+    /// Plugin spawns allowed in any sliding minute, across all plugins.
+    public var maxSpawnsPerMinute = 20
+    public var defaultModel = "local/scripted"
+    /// The built-in local model's pause before each token.
+    public var tokenDelayMs = 5
+    /// Run timeout when a spawn asks for none.
+    public var defaultRunTimeoutSeconds = 300
+    /// Model turns a run may take before it fails.
+    public var maxTurns = 16
+    /// Rate-limit keys each plugin may have tracked at once.
+    public var rateLimitMaxKeysPerPlugin = 100_000
+    /// Ended runs kept for wait() and listings before the oldest are forgotten.
+    public var retainedRuns = 10_000
+    /// Reported in the status summary.
+    public var hostVersion = "0.1.0"
+    public var abiVersion = "1.0.0"
+
+    public init() {}
+}
+
+/// A loaded (or refused) plugin, as the status summary lists it.
+public struct PluginSummary: Sendable, Equatable {
+    public var id: String
+    public var version: String
+    public var state: String
+    public var reason: String?
+
+    public init(id: String, version: String, state: String, reason: String? = nil) {
+        self.id = id
+        self.version = version
+        self.state = state
+        self.reason = reason
+    }
+}

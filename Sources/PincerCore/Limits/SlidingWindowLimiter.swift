@@ -1,0 +1,211 @@
+// A keyed sliding-window rate limiter: a key is allowed at most `maxRequests`
+// requests in any `window` ending now. Exact, not bucketed: it keeps the
+// timestamp of every allowed request still inside the window, in a ring that
+// grows by doubling (so at most 16 bytes per counted request). Only an allowed
+// check counts.
+//
+// Memory stays bounded: before the table grows, keys whose window has emptied
+// are swept out; at `maxKeys` the least recently used of a sample of keys is
+// evicted, idle keys first. Thread-safe; one lock per limiter, so plugins that
+// each own a limiter never contend.
+
+import Synchronization
+
+public struct RateLimitDecision: Equatable, Sendable {
+    public var allowed: Bool
+    public var remaining: UInt32
+    public var retryAfterMs: UInt64
+
+    public init(allowed: Bool, remaining: UInt32, retryAfterMs: UInt64) {
+        self.allowed = allowed
+        self.remaining = remaining
+        self.retryAfterMs = retryAfterMs
+    }
+}
+
+public final class SlidingWindowLimiter: @unchecked Sendable {
+    public static let maxRequestsLimit: UInt32 = 65535
+    public static let maxWindowMs: UInt64 = 30 * 24 * 3600 * 1000
+
+    private let table: Mutex<KeyRings>
+
+    /// - Parameter maxKeys: keys tracked at once; past it the least recently used is evicted.
+    public init(maxKeys: Int = 100_000) {
+        table = Mutex(KeyRings(maxKeys: max(1, maxKeys)))
+    }
+
+    /// Checks one request for `key`; counts it when allowed. `now` is in
+    /// MonotonicClock nanoseconds. Arguments must be in range (the caller
+    /// validates: 1...maxRequestsLimit, 1...maxWindowMs).
+    @inline(__always)
+    public func check(key: UnsafeRawBufferPointer, maxRequests: UInt32, windowMs: UInt64,
+                      now: UInt64 = MonotonicClock.nanoseconds()) -> RateLimitDecision
+    {
+        table.withLock { $0.check(key: key, maxRequests: maxRequests, windowMs: windowMs, now: now) }
+    }
+
+    public func check(key: String, maxRequests: UInt32, windowMs: UInt64,
+                      now: UInt64 = MonotonicClock.nanoseconds()) -> RateLimitDecision
+    {
+        var key = key
+        return key.withUTF8 { check(key: UnsafeRawBufferPointer($0), maxRequests: maxRequests, windowMs: windowMs, now: now) }
+    }
+
+    /// Forgets every request counted for `key`.
+    public func reset(key: UnsafeRawBufferPointer) {
+        table.withLock { $0.reset(key: key) }
+    }
+
+    public func reset(key: String) {
+        var key = key
+        key.withUTF8 { reset(key: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Keys currently tracked.
+    public var trackedKeys: Int { table.withLock { $0.table.count } }
+
+    /// Bytes held by the limiter's table and entries (requested sizes, before
+    /// malloc's own overhead).
+    public var footprintBytes: Int { table.withLock { $0.table.footprintBytes } }
+}
+
+/// The limiter's state: one table entry per key. The entry's owner word holds
+/// the window in milliseconds; its payload is
+/// [capacity: UInt16][count: UInt16][head: UInt16][unused: UInt16][timestamps: UInt64 × capacity].
+struct KeyRings {
+    let table = ByteKeyedTable()
+    let maxKeys: Int
+    private var evictionCursor = 0
+    private static let header = 8
+    private static let evictionSample = 16
+
+    init(maxKeys: Int) { self.maxKeys = maxKeys }
+
+    private static func payloadBytes(capacity: Int) -> Int { header + 8 * capacity }
+
+    mutating func check(key: UnsafeRawBufferPointer, maxRequests: UInt32, windowMs: UInt64, now: UInt64) -> RateLimitDecision {
+        let hash = table.hash(key)
+        let windowNs = windowMs &* 1_000_000
+        var slot: Int
+        if let found = table.find(key, hash: hash) {
+            slot = found
+        } else {
+            makeRoomForNewKey(now: now)
+            slot = table.insert(key, hash: hash, payloadBytes: KeyRings.payloadBytes(capacity: 1))
+            let p = table.payload(at: slot)
+            p.storeBytes(of: UInt64(1), as: UInt64.self) // capacity 1, count 0, head 0
+        }
+        table.setOwnerWord(UInt32(truncatingIfNeeded: windowMs), at: slot)
+        var p = table.payload(at: slot)
+        var capacity = Int(p.load(as: UInt16.self))
+        var count = Int(p.load(fromByteOffset: 2, as: UInt16.self))
+        var head = Int(p.load(fromByteOffset: 4, as: UInt16.self))
+        var stamps = (p + KeyRings.header).assumingMemoryBound(to: UInt64.self)
+
+        // Drop timestamps that have left the window (now - t >= window).
+        while count > 0, now &- stamps[head] >= windowNs {
+            head = head + 1 == capacity ? 0 : head + 1
+            count -= 1
+        }
+        let limit = Int(maxRequests)
+        if count >= limit {
+            store(p, count: count, head: head)
+            let oldest = stamps[head]
+            let waitNs = oldest &+ windowNs &- now
+            return RateLimitDecision(allowed: false, remaining: 0, retryAfterMs: (waitNs + 999_999) / 1_000_000)
+        }
+        if count == capacity {
+            // Grow the ring (doubling, capped at the limit) and unwrap it so it starts at 0.
+            let newCapacity = min(max(capacity * 2, 1), Int(SlidingWindowLimiter.maxRequestsLimit))
+            p = table.resizePayload(at: slot, from: KeyRings.payloadBytes(capacity: capacity),
+                                    to: KeyRings.payloadBytes(capacity: newCapacity))
+            stamps = (p + KeyRings.header).assumingMemoryBound(to: UInt64.self)
+            if head != 0 {
+                // Entries [head, capacity) then [0, head): rotate into order.
+                let wrapped = UnsafeMutablePointer<UInt64>.allocate(capacity: head)
+                wrapped.update(from: stamps, count: head)
+                (stamps).update(from: stamps + head, count: capacity - head)
+                (stamps + (capacity - head)).update(from: wrapped, count: head)
+                wrapped.deallocate()
+                head = 0
+            }
+            capacity = newCapacity
+            p.storeBytes(of: UInt16(capacity), as: UInt16.self)
+        }
+        var tail = head + count
+        if tail >= capacity { tail -= capacity }
+        stamps[tail] = now
+        count += 1
+        store(p, count: count, head: head)
+        return RateLimitDecision(allowed: true, remaining: UInt32(limit - count), retryAfterMs: 0)
+    }
+
+    @inline(__always) private func store(_ p: UnsafeMutableRawPointer, count: Int, head: Int) {
+        p.storeBytes(of: UInt16(count), toByteOffset: 2, as: UInt16.self)
+        p.storeBytes(of: UInt16(head), toByteOffset: 4, as: UInt16.self)
+    }
+
+    mutating func reset(key: UnsafeRawBufferPointer) {
+        if let slot = table.find(key, hash: table.hash(key)) { remove(at: slot) }
+    }
+
+    private func payloadBytes(at slot: Int) -> Int {
+        KeyRings.payloadBytes(capacity: Int(table.payload(at: slot).load(as: UInt16.self)))
+    }
+
+    private func remove(at slot: Int) {
+        table.remove(at: slot, payloadBytes: payloadBytes(at: slot))
+    }
+
+    /// The newest counted timestamp of the entry, and whether its window has emptied.
+    private func newest(at slot: Int, now: UInt64) -> (stamp: UInt64, idle: Bool) {
+        let p = table.payload(at: slot)
+        let capacity = Int(p.load(as: UInt16.self))
+        let count = Int(p.load(fromByteOffset: 2, as: UInt16.self))
+        guard count > 0 else { return (0, true) }
+        let head = Int(p.load(fromByteOffset: 4, as: UInt16.self))
+        let last = (head + count - 1) % capacity
+        let stamp = p.load(fromByteOffset: KeyRings.header + 8 * last, as: UInt64.self)
+        let windowNs = UInt64(table.ownerWord(at: slot)) &* 1_000_000
+        return (stamp, now &- stamp >= windowNs)
+    }
+
+    private mutating func makeRoomForNewKey(now: UInt64) {
+        if table.count >= maxKeys {
+            evictLeastRecentlyUsed(now: now)
+        } else if table.atLoadLimit {
+            sweepIdle(now: now)
+        }
+    }
+
+    /// Removes every key whose window has emptied.
+    private func sweepIdle(now: UInt64) {
+        var i = 0
+        while i < table.capacity {
+            if table.slots[i].block != nil, newest(at: i, now: now).idle {
+                remove(at: i)
+                continue // an entry may have moved back into slot i
+            }
+            i += 1
+        }
+    }
+
+    /// Evicts one key: the first idle one in a sample, else the sample's least recently used.
+    private mutating func evictLeastRecentlyUsed(now: UInt64) {
+        var victim = -1
+        var oldest = UInt64.max
+        var seen = 0
+        var i = evictionCursor & (table.capacity - 1)
+        while seen < KeyRings.evictionSample {
+            if table.slots[i].block != nil {
+                let (stamp, idle) = newest(at: i, now: now)
+                if idle { victim = i; break }
+                if stamp < oldest { oldest = stamp; victim = i }
+                seen += 1
+            }
+            i = (i + 1) & (table.capacity - 1)
+        }
+        evictionCursor = i
+        if victim >= 0 { remove(at: victim) }
+    }
+}

@@ -1,0 +1,142 @@
+// The built-in deterministic model: the default provider, for demos and tests.
+// It needs no network and always answers the same way, so behaviour around it
+// (streaming, steering, tool policy, timeouts) is observable and testable.
+//
+// Its script, read from the user message that started the run:
+//   @name            call tool `name` with {}          e.g. "@clock"
+//   @name{json}      call tool `name` with that object e.g. @echo{"text":"hi"}
+//   #fail            fail the turn with a model error
+// It makes one tool call per turn, in order, then answers
+//   "You said: <message without directives>." plus the tool results.
+// Steering text that arrived since its previous turn is acknowledged first:
+//   "Steering noted: <text>."
+// Text streams one word per token, `tokenDelay` apart.
+
+public struct LocalModel: ModelProvider {
+    public let models: [ModelDescriptor]
+    private let delays: [String: UInt64]
+
+    /// - Parameter tokenDelayMs: the pause before each token of "local/scripted".
+    public init(tokenDelayMs: Int) {
+        models = [
+            ModelDescriptor(id: "local/scripted", provider: "local",
+                            description: "Deterministic scripted model; \(tokenDelayMs) ms per token",
+                            supportsTools: true, streams: true),
+            ModelDescriptor(id: "local/instant", provider: "local",
+                            description: "The same script with no delay between tokens",
+                            supportsTools: true, streams: true),
+        ]
+        delays = ["local/scripted": UInt64(max(0, tokenDelayMs)) * 1_000_000, "local/instant": 0]
+    }
+
+    public func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn {
+        let turn = try LocalModel.plan(request.transcript)
+        let delay = delays[request.model] ?? 0
+        for token in LocalModel.tokens(turn.text) {
+            if delay > 0 { try context.pause(delay) }
+            try context.emit(token)
+        }
+        return turn
+    }
+
+    /// The turn the script calls for, given the transcript so far.
+    static func plan(_ transcript: [Message]) throws -> ModelTurn {
+        guard let start = transcript.lastIndex(where: { $0.role == .user }) else {
+            return ModelTurn(text: "Hello.", toolCalls: [])
+        }
+        let script = Script(transcript[start].content)
+        if script.fails { throw ModelFailure("the local model was asked to fail (#fail in the message)") }
+        let since = transcript[(start + 1)...]
+        let lastAssistant = since.lastIndex(where: { $0.role == .assistant }) ?? start
+        let unseenSteers = transcript[(lastAssistant + 1)...].filter { $0.role == .steer }
+        var text = unseenSteers.isEmpty ? "" : "Steering noted: " + unseenSteers.map(\.content).joined(separator: "; ") + ". "
+        let callsMade = since.filter { $0.role == .assistant }.reduce(0) { $0 + $1.toolCalls.count }
+        if callsMade < script.calls.count {
+            let call = script.calls[callsMade]
+            text += "Calling \(call.name)."
+            return ModelTurn(text: text, toolCalls: [ToolCall(id: "call-\(callsMade + 1)", name: call.name, arguments: call.arguments)])
+        }
+        text += "You said: \(script.text)."
+        let results = since.filter { $0.role == .tool }
+        if !results.isEmpty {
+            text += " Tool results: " + results.map { "\($0.toolName ?? "?")\($0.isError ? " failed:" : " →") \($0.content)" }.joined(separator: "; ") + "."
+        }
+        return ModelTurn(text: text, toolCalls: [])
+    }
+
+    /// Words with their following space, so the concatenation is the text.
+    static func tokens(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        for ch in text {
+            current.append(ch)
+            if ch == " " { out.append(current); current = "" }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    struct Script {
+        var calls: [(name: String, arguments: JSON)] = []
+        var fails = false
+        var text = ""
+
+        init(_ message: String) {
+            let chars = Array(message)
+            var words: [String] = []
+            var i = 0
+            var word = ""
+            func flushWord() { if !word.isEmpty { words.append(word); word = "" } }
+            while i < chars.count {
+                let atWordStart = i == 0 || chars[i - 1].isWhitespace
+                if atWordStart, chars[i] == "@", i + 1 < chars.count, Script.isNameChar(chars[i + 1]) {
+                    var j = i + 1
+                    while j < chars.count, Script.isNameChar(chars[j]) { j += 1 }
+                    let name = String(chars[(i + 1)..<j])
+                    var arguments: JSON = [:]
+                    if j < chars.count, chars[j] == "{", let end = Script.objectEnd(chars, from: j),
+                       let parsed = try? JSON.parse(String(chars[j...end]))
+                    {
+                        arguments = parsed
+                        j = end + 1
+                    }
+                    calls.append((name, arguments))
+                    i = j
+                    continue
+                }
+                if atWordStart, message.dropFirst(i).hasPrefix("#fail") {
+                    fails = true
+                    i += 5
+                    continue
+                }
+                if chars[i].isWhitespace { flushWord() } else { word.append(chars[i]) }
+                i += 1
+            }
+            flushWord()
+            text = words.joined(separator: " ")
+        }
+
+        static func isNameChar(_ c: Character) -> Bool {
+            c.isLetter || c.isNumber || c == "_" || c == "." || c == "-" || c == ":"
+        }
+
+        /// Index of the brace closing the object that opens at `start`.
+        static func objectEnd(_ chars: [Character], from start: Int) -> Int? {
+            var depth = 0
+            var inString = false
+            var escaped = false
+            for k in start..<chars.count {
+                let c = chars[k]
+                if inString {
+                    if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                    continue
+                }
+                if c == "\"" { inString = true } else if c == "{" { depth += 1 } else if c == "}" {
+                    depth -= 1
+                    if depth == 0 { return k }
+                }
+            }
+            return nil
+        }
+    }
+}

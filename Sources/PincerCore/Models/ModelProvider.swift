@@ -1,0 +1,73 @@
+// What the agent loop needs from a model: given the session so far, produce
+// one turn (text, streamed token by token, and any tool calls). Providers
+// stream through the TurnContext, which also carries cancellation.
+
+public struct ModelDescriptor: Equatable, Sendable {
+    public var id: String
+    public var provider: String
+    public var description: String
+    public var supportsTools: Bool
+    public var streams: Bool
+
+    var json: JSON {
+        ["id": .string(id), "provider": .string(provider), "description": .string(description),
+         "tools": .bool(supportsTools), "streaming": .bool(streams)]
+    }
+}
+
+public struct ModelRequest: Sendable {
+    public var model: String
+    public var systemPrompt: String?
+    public var transcript: [Message]
+    /// Tools the model is told about (the policy still decides at execution).
+    public var tools: [String]
+}
+
+public struct ModelTurn: Sendable, Equatable {
+    public var text: String
+    public var toolCalls: [ToolCall]
+}
+
+/// Hooks the provider uses while producing a turn. Both throw when the run
+/// was cancelled or timed out, which ends the turn at once.
+public struct TurnContext: Sendable {
+    /// Appends streamed text to the run.
+    public var emit: @Sendable (String) throws -> Void
+    /// Sleeps up to the given nanoseconds.
+    public var pause: @Sendable (UInt64) throws -> Void
+}
+
+public protocol ModelProvider: Sendable {
+    var models: [ModelDescriptor] { get }
+    func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn
+}
+
+public struct ModelFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Every model the host can run, by id, and which one is the default.
+public struct ModelCatalog: Sendable {
+    public let providers: [any ModelProvider]
+    public let defaultModel: String
+
+    public init(providers: [any ModelProvider], defaultModel: String) throws(EngineError) {
+        self.providers = providers
+        self.defaultModel = defaultModel
+        guard resolve(defaultModel) != nil else {
+            throw EngineError(.unsupported, "default model '\(defaultModel)' is not in the catalog (\(ids.joined(separator: ", ")))")
+        }
+    }
+
+    public var descriptors: [ModelDescriptor] { providers.flatMap(\.models) }
+    public var ids: [String] { descriptors.map(\.id) }
+
+    public func resolve(_ id: String) -> (any ModelProvider)? {
+        providers.first { $0.models.contains { $0.id == id } }
+    }
+
+    var json: JSON {
+        ["default": .string(defaultModel), "models": .array(descriptors.map(\.json))]
+    }
+}

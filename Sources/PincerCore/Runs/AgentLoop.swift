@@ -1,0 +1,102 @@
+// The agent loop of one run: model turn → tool calls → policy → tool → next
+// turn, until the model answers without tool calls or the turn limit is hit.
+// Steering text queued by steer() joins the transcript at each tool-call or
+// turn boundary, so the model's next turn sees it; a final answer given while
+// steering waits is followed by one more turn that answers it.
+
+struct AgentLoop {
+    let engine: Engine
+    let run: Run
+    let session: Session
+
+    struct Outcome {
+        var status: RunStatus
+        var text: String?
+        var error: String?
+    }
+
+    func execute() -> Outcome {
+        guard let provider = engine.catalog.resolve(session.model) else {
+            return Outcome(status: .failed, error: "model '\(session.model)' is not in the catalog")
+        }
+        let engine = self.engine, run = self.run
+        let context = TurnContext(
+            emit: { _ in try engine.withLock { try engine.checkStop(run) } },
+            pause: { ns in try engine.pause(run, nanoseconds: ns) })
+        do {
+            for _ in 0..<engine.config.maxTurns {
+                let request = try engine.withLock { () throws -> ModelRequest in
+                    try engine.checkStop(run)
+                    return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
+                                        transcript: session.transcript, tools: engine.tools.names)
+                }
+                let turn: ModelTurn
+                do {
+                    turn = try provider.respond(to: request, context: context)
+                } catch let stop as RunStop {
+                    throw stop
+                } catch {
+                    return Outcome(status: .failed, error: "model '\(session.model)' failed: \(error)")
+                }
+                try engine.withLock {
+                    try engine.checkStop(run)
+                    var message = Message(role: .assistant, content: turn.text, runId: run.id)
+                    message.toolCalls = turn.toolCalls
+                    session.transcript.append(message)
+                }
+                for call in turn.toolCalls {
+                    let result = try execute(call)
+                    engine.withLock { session.transcript.append(result) }
+                }
+                let steered = engine.withLock { deliverSteers() }
+                if turn.toolCalls.isEmpty, steered == 0 {
+                    return Outcome(status: .completed, text: turn.text)
+                }
+            }
+            return Outcome(status: .failed, error: "the run reached the turn limit of \(engine.config.maxTurns) model turns")
+        } catch let stop as RunStop {
+            return Outcome(status: stop.status, error: stop.reason)
+        } catch {
+            return Outcome(status: .failed, error: "\(error)")
+        }
+    }
+
+    /// Moves queued steering text into the transcript. Lock held.
+    private func deliverSteers() -> Int {
+        let steers = run.pendingSteers
+        run.pendingSteers.removeAll()
+        for text in steers { session.transcript.append(Message(role: .steer, content: text, runId: run.id)) }
+        return steers.count
+    }
+
+    /// Runs one tool call under the session's policy; a refusal or failure
+    /// becomes an error result the model sees. Throws only to stop the run.
+    private func execute(_ call: ToolCall) throws -> Message {
+        var result = Message(role: .tool, content: "", runId: run.id)
+        result.toolCallId = call.id
+        result.toolName = call.name
+        guard let tool = engine.tools.tool(named: call.name) else {
+            result.isError = true
+            result.content = "unknown tool '\(call.name)'"
+            return result
+        }
+        if case .denied(let reason) = session.toolPolicy.decide(tool: call.name, groupMembers: engine.tools.members(ofGroup:)) {
+            engine.log("session \(session.key) run \(run.id): \(reason)")
+            result.isError = true
+            result.content = reason
+            return result
+        }
+        let engine = self.engine, run = self.run
+        let context = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
+                                      pause: { ns in try engine.pause(run, nanoseconds: ns) })
+        do {
+            result.content = try tool.invoke(call.arguments, context)
+        } catch let stop as RunStop {
+            throw stop
+        } catch {
+            result.isError = true
+            result.content = "tool '\(call.name)' failed: \(error)"
+        }
+        return result
+    }
+}

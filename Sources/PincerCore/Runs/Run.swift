@@ -1,0 +1,54 @@
+// A run: one unit of work in a session, from a user message to a final answer
+// (or failure). Mutable state is only touched under the engine's lock.
+
+public enum RunStatus: String, Sendable {
+    case queued, running, completed, failed
+    case timedOut = "timed_out"
+    case cancelled, interrupted
+
+    public var isTerminal: Bool {
+        switch self {
+        case .queued, .running: return false
+        default: return true
+        }
+    }
+}
+
+/// A copy of a run's state, safe to hand out.
+public struct RunSnapshot: Sendable, Equatable {
+    public var id: String
+    public var sessionKey: String
+    public var status: RunStatus
+    public var finalText: String?
+    public var error: String?
+    public var durationMs: UInt64
+}
+
+final class Run {
+    let id: String
+    let sessionKey: String
+    let message: String
+    let owner: Caller
+    var status: RunStatus = .queued
+    var finalText: String?
+    var error: String?
+    var startedNs: UInt64 = 0
+    var endedNs: UInt64 = 0
+    var deadlineNs: UInt64 = .max
+    /// Set when someone asked the run to stop; the loop ends with this status and reason.
+    var stopRequest: (status: RunStatus, reason: String)?
+    /// Steering text waiting for the next tool-call or turn boundary.
+    var pendingSteers: [String] = []
+
+    init(id: String, sessionKey: String, message: String, owner: Caller) {
+        self.id = id
+        self.sessionKey = sessionKey
+        self.message = message
+        self.owner = owner
+    }
+
+    var snapshot: RunSnapshot {
+        RunSnapshot(id: id, sessionKey: sessionKey, status: status, finalText: finalText, error: error,
+                    durationMs: endedNs > startedNs && startedNs > 0 ? (endedNs - startedNs) / 1_000_000 : 0)
+    }
+}

@@ -1,0 +1,92 @@
+// A session: a conversation with a model, addressed by its canonical key.
+// Mutable state lives here and is only touched under the engine's lock.
+
+public enum SessionState: String, Sendable {
+    case idle, streaming, compacting
+}
+
+/// Who asked for something: a plugin (by the id the host attributed the call
+/// to, never one the plugin claims) or the operator (CLI, gateway).
+public enum Caller: Equatable, Hashable, Sendable {
+    case plugin(String)
+    case `operator`
+
+    var label: String {
+        switch self {
+        case .plugin(let id): return "plugin \(id)"
+        case .operator: return "operator"
+        }
+    }
+}
+
+/// What a new session starts with.
+public struct SessionSpec: Sendable {
+    public var message: String
+    public var systemPrompt: String?
+    public var toolPolicy: ToolPolicy
+    public var model: String?
+    public var timeoutSeconds: Int?
+    public var label: String?
+    /// A JSON object stored under the caller's own namespace.
+    public var metadata: JSON?
+
+    public init(message: String, systemPrompt: String? = nil, toolPolicy: ToolPolicy = ToolPolicy(),
+                model: String? = nil, timeoutSeconds: Int? = nil, label: String? = nil, metadata: JSON? = nil)
+    {
+        self.message = message
+        self.systemPrompt = systemPrompt
+        self.toolPolicy = toolPolicy
+        self.model = model
+        self.timeoutSeconds = timeoutSeconds
+        self.label = label
+        self.metadata = metadata
+    }
+}
+
+final class Session {
+    let key: String
+    let id: String
+    let owner: Caller
+    let systemPrompt: String?
+    let model: String
+    let label: String?
+    let toolPolicy: ToolPolicy
+    let timeoutSeconds: Int
+    let createdAtMs: UInt64
+    /// Metadata by namespace (a plugin id, or "operator").
+    var metadata: [String: JSON] = [:]
+    var transcript: [Message] = []
+    var state: SessionState = .idle
+    /// Runs not yet ended, oldest first; the first one is the one at work.
+    var queue: [Run] = []
+    var runCount = 0
+    var workerActive = false
+
+    init(key: String, id: String, owner: Caller, spec: SessionSpec, model: String, timeoutSeconds: Int) {
+        self.key = key
+        self.id = id
+        self.owner = owner
+        self.systemPrompt = spec.systemPrompt
+        self.model = model
+        self.label = spec.label
+        self.toolPolicy = spec.toolPolicy
+        self.timeoutSeconds = timeoutSeconds
+        self.createdAtMs = WallClock.milliseconds()
+    }
+
+    var activeRun: Run? { queue.first }
+}
+
+public enum WallClock {
+    public static func milliseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,62 @@
+// Which tools a session may run. Allow and deny lists of names, glob patterns
+// ("calendar*", "*") and groups ("group:basic"); names match case-insensitively.
+// An empty allow list allows every tool; any allow entry restricts the session
+// to matching tools; a matching deny entry always wins. The engine checks this
+// where the tool executes, so a model that asks for a denied tool gets an
+// error result and the tool never runs.
+
+public struct ToolPolicy: Equatable, Sendable {
+    public var allow: [String]
+    public var deny: [String]
+
+    public init(allow: [String] = [], deny: [String] = []) {
+        self.allow = allow.map { $0.lowercased() }
+        self.deny = deny.map { $0.lowercased() }
+    }
+
+    public enum Decision: Equatable, Sendable {
+        case allowed
+        /// Denied, with the reason naming the pattern (or its absence) that decided it.
+        case denied(String)
+    }
+
+    /// - Parameter groupMembers: the tool names in a group, or nil for an unknown group.
+    public func decide(tool: String, groupMembers: (String) -> [String]?) -> Decision {
+        let name = tool.lowercased()
+        if let pattern = deny.first(where: { ToolPolicy.matches(pattern: $0, name: name, groupMembers: groupMembers) }) {
+            return .denied("tool '\(tool)' is denied by the session's tool policy (deny pattern '\(pattern)')")
+        }
+        if allow.isEmpty || allow.contains(where: { ToolPolicy.matches(pattern: $0, name: name, groupMembers: groupMembers) }) {
+            return .allowed
+        }
+        return .denied("tool '\(tool)' is not in the session's allow list (\(allow.joined(separator: ", ")))")
+    }
+
+    static func matches(pattern: String, name: String, groupMembers: (String) -> [String]?) -> Bool {
+        if pattern.hasPrefix("group:") {
+            return groupMembers(String(pattern.dropFirst(6)))?.contains(where: { $0.lowercased() == name }) ?? false
+        }
+        return glob(Array(pattern.utf8)[...], Array(name.utf8)[...])
+    }
+
+    /// `*` matches any run of characters; everything else matches itself.
+    static func glob(_ pattern: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) -> Bool {
+        var p = pattern.startIndex, n = name.startIndex
+        var starP = -1, starN = -1
+        while n < name.endIndex {
+            if p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") {
+                starP = p; starN = n; p += 1
+            } else if p < pattern.endIndex, pattern[p] == name[n] {
+                p += 1; n += 1
+            } else if starP >= 0 {
+                p = starP + 1; starN += 1; n = starN
+            } else {
+                return false
+            }
+        }
+        while p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.endIndex
+    }
+
+    var json: JSON { ["allow": .array(allow.map(JSON.string)), "deny": .array(deny.map(JSON.string))] }
+}

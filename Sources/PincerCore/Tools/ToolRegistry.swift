@@ -1,0 +1,95 @@
+// The tools sessions can call, by name, and the named groups policies refer to.
+// The built-in tools live here; plugin tools register through the host.
+
+import Synchronization
+
+/// What a tool learns about the call it serves.
+public struct ToolCallContext: Sendable {
+    public var sessionKey: String
+    public var sessionId: String
+    public var runId: String
+    public var toolCallId: String
+    /// Sleeps up to `nanoseconds`; throws when the run was cancelled or timed out meanwhile.
+    public var pause: @Sendable (UInt64) throws -> Void
+}
+
+public struct ToolDefinition: Sendable {
+    public var name: String
+    public var description: String
+    /// JSON Schema of the arguments object.
+    public var parameters: JSON
+    public var group: String?
+    /// Returns the tool's text result; a thrown error becomes an error result for the model.
+    public var invoke: @Sendable (JSON, ToolCallContext) throws -> String
+
+    public init(name: String, description: String, parameters: JSON, group: String? = nil,
+                invoke: @escaping @Sendable (JSON, ToolCallContext) throws -> String)
+    {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+        self.group = group
+        self.invoke = invoke
+    }
+}
+
+public struct ToolFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public final class ToolRegistry: @unchecked Sendable {
+    private let tools = Mutex<[String: ToolDefinition]>([:])
+
+    public init(builtins: Bool = true) {
+        if builtins { for tool in BuiltinTools.all { try? register(tool) } }
+    }
+
+    public func register(_ tool: ToolDefinition) throws(EngineError) {
+        let name = tool.name.lowercased()
+        try tools.withLock { (tools: inout [String: ToolDefinition]) throws(EngineError) in
+            if tools[name] != nil { throw EngineError(.invalidArgument, "a tool named '\(tool.name)' is already registered") }
+            tools[name] = tool
+        }
+    }
+
+    public func tool(named name: String) -> ToolDefinition? { tools.withLock { $0[name.lowercased()] } }
+
+    public var names: [String] { tools.withLock { $0.keys.sorted() } }
+
+    public func members(ofGroup group: String) -> [String]? {
+        let members = tools.withLock { $0.values.filter { $0.group == group }.map(\.name) }
+        return members.isEmpty ? nil : members.sorted()
+    }
+}
+
+/// Tools every host has. Small and side-effect free: they exist so the local
+/// model can make real tool calls (and so steering has boundaries to land on).
+enum BuiltinTools {
+    static let all: [ToolDefinition] = [echo, sleep, clock]
+
+    static let echo = ToolDefinition(
+        name: "echo", description: "Returns the text it is given.",
+        parameters: ["type": "object", "properties": ["text": ["type": "string"]]], group: "basic"
+    ) { args, _ in
+        args["text"]?.stringValue ?? ""
+    }
+
+    static let sleep = ToolDefinition(
+        name: "sleep", description: "Waits for `ms` milliseconds (at most 10000).",
+        parameters: ["type": "object", "properties": ["ms": ["type": "integer"]]], group: "basic"
+    ) { args, context in
+        guard let ms = args["ms"]?.wholeNumber, ms <= 10_000 else {
+            throw ToolFailure("sleep needs a whole number of milliseconds from 0 to 10000 in 'ms'")
+        }
+        try context.pause(UInt64(ms) * 1_000_000)
+        return "slept \(ms) ms"
+    }
+
+    static let clock = ToolDefinition(
+        name: "clock", description: "The current time, in milliseconds since the Unix epoch.",
+        parameters: ["type": "object"], group: "basic"
+    ) { _, _ in
+        String(WallClock.milliseconds())
+    }
+}

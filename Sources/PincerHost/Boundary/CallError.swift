@@ -1,0 +1,85 @@
+// How a failed host call reports itself: a result code for the return value,
+// and a message kept per thread for host->last_error. Nothing in the boundary
+// traps on plugin input; every failure ends up here.
+
+import CPincer
+import PincerCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The result codes of result.h, typed as the pincer_result the table returns.
+enum ResultCode {
+    static let ok = pincer_result(PINCER_OK.rawValue)
+    static let invalidArgument = pincer_result(PINCER_ERR_INVALID_ARGUMENT.rawValue)
+    static let badHandle = pincer_result(PINCER_ERR_BAD_HANDLE.rawValue)
+    static let shutDown = pincer_result(PINCER_ERR_SHUT_DOWN.rawValue)
+    static let notFound = pincer_result(PINCER_ERR_NOT_FOUND.rawValue)
+    static let denied = pincer_result(PINCER_ERR_DENIED.rawValue)
+    static let limit = pincer_result(PINCER_ERR_LIMIT.rawValue)
+    static let timeout = pincer_result(PINCER_ERR_TIMEOUT.rawValue)
+    static let internalFailure = pincer_result(PINCER_ERR_INTERNAL.rawValue)
+    static let unsupported = pincer_result(PINCER_ERR_UNSUPPORTED.rawValue)
+    static let plugin = pincer_result(PINCER_ERR_PLUGIN.rawValue)
+
+    /// "PINCER_ERR_DENIED" for a code, for messages operators read.
+    static func name(_ code: pincer_result) -> String {
+        let names = ["PINCER_OK", "PINCER_ERR_INVALID_ARGUMENT", "PINCER_ERR_BAD_HANDLE", "PINCER_ERR_SHUT_DOWN",
+                     "PINCER_ERR_NOT_FOUND", "PINCER_ERR_DENIED", "PINCER_ERR_LIMIT", "PINCER_ERR_TIMEOUT",
+                     "PINCER_ERR_INTERNAL", "PINCER_ERR_UNSUPPORTED", "PINCER_ERR_PLUGIN"]
+        return code >= 0 && Int(code) < names.count ? names[Int(code)] : "unknown result code \(code)"
+    }
+}
+
+struct CallError: Error {
+    let code: pincer_result
+    let message: String
+
+    init(_ code: pincer_result, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ error: EngineError) {
+        switch error.kind {
+        case .invalidArgument: code = ResultCode.invalidArgument
+        case .notFound: code = ResultCode.notFound
+        case .denied: code = ResultCode.denied
+        case .limit: code = ResultCode.limit
+        case .timeout: code = ResultCode.timeout
+        case .unsupported: code = ResultCode.unsupported
+        case .internalFailure: code = ResultCode.internalFailure
+        }
+        message = error.message
+    }
+
+    /// Records the message for this thread and returns the code.
+    func report() -> pincer_result {
+        LastError.set(message)
+        return code
+    }
+}
+
+/// The last error message per thread. Each thread owns one malloc'd C string,
+/// replaced on the next error and freed when the thread exits.
+enum LastError {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { free($0) }
+        return key
+    }()
+
+    private static let empty: UnsafeMutablePointer<CChar> = strdup("")!
+
+    static func set(_ message: String) {
+        let old = pthread_getspecific(key)
+        pthread_setspecific(key, strdup(message))
+        free(old)
+    }
+
+    static func current() -> UnsafePointer<CChar> {
+        guard let p = pthread_getspecific(key) else { return UnsafePointer(empty) }
+        return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
+    }
+}

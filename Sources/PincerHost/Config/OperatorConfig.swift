@@ -1,0 +1,162 @@
+// The operator's config file (JSON): which plugins may load, what each may do,
+// its own config, and the engine's guard limits. Unknown keys and wrong types
+// are errors that name the file and the setting, so a typo never silently
+// changes what a plugin may do.
+//
+// {
+//   "plugins": {
+//     "allow": ["id", …],            only these ids load (absent = all)
+//     "deny":  ["id", …],            these never load (wins over allow)
+//     "entries": { "<id>": {
+//         "enabled": true,           false = refused at load
+//         "capabilities": ["…"],     grants: narrows what the descriptor asked for
+//         "config": { … } } }        handed to the plugin by host->get_config
+//   },
+//   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20 },
+//   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
+//               "defaultRunTimeoutSeconds": 300, "maxTurns": 16 },
+//   "rateLimit": { "maxKeysPerPlugin": 100000 }
+// }
+
+import Foundation
+import PincerCore
+
+public struct OperatorConfig: Sendable {
+    public struct PluginEntry: Sendable {
+        public var enabled = true
+        /// nil: every capability the descriptor asks for is granted.
+        public var capabilities: [String]?
+        public var config: JSON = .object([])
+    }
+
+    public var allow: [String]?
+    public var deny: [String] = []
+    public var entries: [String: PluginEntry] = [:]
+    public var engine = EngineConfig()
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Reads and checks a config file.
+    public static func load(path: String) throws(Invalid) -> OperatorConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid(description: "\(path): cannot read the config file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Invalid(description: "\(path): the config file is not UTF-8 text")
+        }
+        return try parse(text, source: path)
+    }
+
+    public static func parse(_ text: String, source: String) throws(Invalid) -> OperatorConfig {
+        let root: JSON
+        do { root = try JSON.parse(text) } catch { throw Invalid(description: "\(source): \(error)") }
+        var reader = Reader(source: source)
+        return try reader.config(root)
+    }
+
+    /// Why this plugin id may not load, or nil when it may.
+    func refusal(for id: String) -> String? {
+        if deny.contains(id) { return "denied by operator config (plugins.deny contains '\(id)')" }
+        if let allow, !allow.contains(id) { return "not allowed by operator config (plugins.allow does not list '\(id)')" }
+        if entries[id]?.enabled == false { return "disabled by operator config (plugins.entries.\(id).enabled = false)" }
+        return nil
+    }
+
+    private struct Reader {
+        let source: String
+
+        func fail(_ path: String, _ message: String) -> Invalid { Invalid(description: "\(source): \(path) \(message)") }
+
+        func object(_ value: JSON, _ path: String, keys: [String]) throws(Invalid) -> [(String, JSON)] {
+            guard let members = value.objectValue else { throw fail(path, "must be an object, not a \(value.typeName)") }
+            for (key, _) in members where !keys.contains(key) {
+                throw fail(path.isEmpty ? key : "\(path).\(key)", "is not a known setting (known here: \(keys.joined(separator: ", ")))")
+            }
+            return members
+        }
+
+        func strings(_ value: JSON, _ path: String) throws(Invalid) -> [String] {
+            guard let items = value.arrayValue else { throw fail(path, "must be an array of strings, not a \(value.typeName)") }
+            var out: [String] = []
+            for (i, item) in items.enumerated() {
+                guard let s = item.stringValue else { throw fail("\(path)[\(i)]", "must be a string, not a \(item.typeName)") }
+                out.append(s)
+            }
+            return out
+        }
+
+        func count(_ value: JSON, _ path: String, min: Int = 0, max: Int = 1_000_000_000) throws(Invalid) -> Int {
+            guard let n = value.wholeNumber, n >= min, n <= max else {
+                throw fail(path, "must be a whole number from \(min) to \(max), not \(value)")
+            }
+            return n
+        }
+
+        mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
+            var config = OperatorConfig()
+            for (key, value) in try object(root, "", keys: ["plugins", "guards", "engine", "rateLimit"]) {
+                switch key {
+                case "plugins": try plugins(value, into: &config)
+                case "guards":
+                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentSpawns", "maxSpawnsPerMinute"]) {
+                        let n = try count(v, "guards.\(k)", max: 65535)
+                        if k == "maxConcurrentSpawns" { config.engine.maxConcurrentSpawns = n } else { config.engine.maxSpawnsPerMinute = n }
+                    }
+                case "engine":
+                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns"]) {
+                        switch k {
+                        case "defaultModel":
+                            guard let s = v.stringValue else { throw fail("engine.defaultModel", "must be a string") }
+                            config.engine.defaultModel = s
+                        case "tokenDelayMs": config.engine.tokenDelayMs = try count(v, "engine.tokenDelayMs", max: 60_000)
+                        case "defaultRunTimeoutSeconds":
+                            config.engine.defaultRunTimeoutSeconds = try count(v, "engine.defaultRunTimeoutSeconds", min: 1, max: 7 * 24 * 3600)
+                        default: config.engine.maxTurns = try count(v, "engine.maxTurns", min: 1, max: 1000)
+                        }
+                    }
+                default:
+                    for (_, v) in try object(value, "rateLimit", keys: ["maxKeysPerPlugin"]) {
+                        config.engine.rateLimitMaxKeysPerPlugin = try count(v, "rateLimit.maxKeysPerPlugin", min: 1, max: 100_000_000)
+                    }
+                }
+            }
+            return config
+        }
+
+        func plugins(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {
+            for (key, value) in try object(value, "plugins", keys: ["allow", "deny", "entries"]) {
+                switch key {
+                case "allow": config.allow = try strings(value, "plugins.allow")
+                case "deny": config.deny = try strings(value, "plugins.deny")
+                default:
+                    guard let entries = value.objectValue else { throw fail("plugins.entries", "must be an object keyed by plugin id") }
+                    for (id, entryValue) in entries {
+                        let path = "plugins.entries.\(id)"
+                        var entry = PluginEntry()
+                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "config"]) {
+                            switch k {
+                            case "enabled":
+                                guard let b = v.boolValue else { throw fail("\(path).enabled", "must be true or false, not a \(v.typeName)") }
+                                entry.enabled = b
+                            case "capabilities":
+                                let caps = try strings(v, "\(path).capabilities")
+                                for cap in caps where !Capabilities.byId.contains(where: { $0.0 == cap }) {
+                                    throw fail("\(path).capabilities", "names unknown capability '\(cap)' (known: \(Capabilities.byId.map(\.0).joined(separator: ", ")))")
+                                }
+                                entry.capabilities = caps
+                            default:
+                                guard case .object = v else { throw fail("\(path).config", "must be an object, not a \(v.typeName)") }
+                                entry.config = v
+                            }
+                        }
+                        config.entries[id] = entry
+                    }
+                }
+            }
+        }
+    }
+}

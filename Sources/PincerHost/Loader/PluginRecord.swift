@@ -1,0 +1,40 @@
+// What the loader found in one .so: who it says it is and whether it loaded.
+// This is what `pincer plugins list` prints and what the status summary lists.
+
+import PincerCore
+
+public struct PluginRecord: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case loaded, refused
+    }
+
+    public var file: String
+    public var state: State
+    /// Why it was refused; nil when loaded.
+    public var reason: String?
+    public var id: String?
+    public var name: String?
+    public var version: String?
+    public var description: String?
+    /// "1.0.0": the ABI the plugin was compiled against, once read.
+    public var abiVersion: String?
+    /// Capabilities granted (requested ∩ allowed by the operator).
+    public var capabilities: [String] = []
+    /// Requested capability ids this host does not know (ignored).
+    public var unknownCapabilities: [String] = []
+
+    var summary: PluginSummary {
+        PluginSummary(id: id ?? fileName, version: version ?? "?", state: state.rawValue, reason: reason)
+    }
+
+    public var fileName: String { file.split(separator: "/").last.map(String.init) ?? file }
+
+    var json: JSON {
+        var members: [(String, JSON)] = [("file", .string(file)), ("id", JSON(id)), ("name", JSON(name)), ("version", JSON(version)),
+                                         ("abiVersion", JSON(abiVersion)), ("state", .string(state.rawValue))]
+        if let reason { members.append(("reason", .string(reason))) }
+        members.append(("capabilities", .array(capabilities.map(JSON.string))))
+        if !unknownCapabilities.isEmpty { members.append(("ignoredCapabilities", .array(unknownCapabilities.map(JSON.string)))) }
+        return .object(members)
+    }
+}
