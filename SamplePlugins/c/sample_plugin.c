@@ -14,6 +14,7 @@
  *   rate limit    a key checked until refused, then reset
  *   cancel/delete a long run cancelled, the session deleted
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, pthreads */
 #include <pincer/pincer.h>
 
 #include <pthread.h>

@@ -1,0 +1,148 @@
+// Every host function, called from a real compiled C plugin: the plugin checks
+// what it gets back (its case passes or reports the failed expectation), and
+// the test checks what the host recorded.
+
+import Foundation
+import PincerCore
+@testable import PincerHost
+import Testing
+
+@Suite struct HostFunctionTests {
+    @Test func spawnRunsARestrictedSessionAndTheDeniedToolNeverRuns() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        #expect(try t.load("Tests/Fixtures/c/spawn.c", as: "spawn.so").state == .loaded)
+        let result = t.run("fx-spawn", "restricted")
+        #expect(result.passed, "\(result.report)")
+        let transcript = try t.engine.transcript(sessionKey: result.report)
+        let clock = try #require(transcript.first { $0.toolName == "clock" })
+        #expect(clock.isError)
+        #expect(clock.content.contains("deny pattern 'clock'"))
+        #expect(t.logs.contains("tool 'clock' is denied by the session's tool policy"))
+        let session = try t.engine.sessionJSON(sessionKey: result.report, for: .plugin("fx-spawn"))
+        #expect(session.contains("\"metadata\":{\"ticket\":7}"))
+        #expect(session.contains("\"systemPrompt\":\"be brief\""))
+        // Another plugin does not see fx-spawn's metadata namespace.
+        #expect(try t.engine.sessionJSON(sessionKey: result.report, for: .plugin("other")).contains("\"metadata\":{}"))
+    }
+
+    @Test func spawnRefusesBadRequestsWithReasons() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/spawn.c", as: "spawn.so")
+        let result = t.run("fx-spawn", "refusals")
+        #expect(result.passed, "\(result.report)")
+        #expect(t.engine.sessionKeys.isEmpty, "a refused spawn created a session")
+    }
+
+    @Test(arguments: ["follow_up", "wait_timeout", "cancel", "delete", "run_timeout", "failed_run"])
+    func sessionFunctions(caseName: String) throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/sessions.c", as: "sessions.so")
+        let result = t.run("fx-sessions", caseName)
+        #expect(result.passed, "\(result.report)")
+        if caseName == "follow_up" {
+            let roles = try t.engine.transcript(sessionKey: result.report).map(\.role)
+            #expect(roles.filter { $0 == .user }.count == 2)
+            #expect(roles.filter { $0 == .tool }.count == 1)
+        }
+    }
+
+    @Test func steerLandsBetweenToolCallsAndTheNextTurnSeesIt() throws {
+        let t = try TestHost(tokenDelayMs: 2)
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/steer.c", as: "steer.so")
+        let result = t.run("fx-steer", "steer")
+        #expect(result.passed, "\(result.report)")
+        let unknown = t.run("fx-steer", "unknown")
+        #expect(unknown.passed, "\(unknown.report)")
+    }
+
+    @Test func rateLimitWindowResetAndArgumentChecks() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/rate_limit.c", as: "rate.so")
+        for name in ["window", "reset", "bad_arguments"] {
+            let result = t.run("fx-ratelimit", name)
+            #expect(result.passed, "\(name): \(result.report)")
+        }
+    }
+
+    @Test func rateLimitKeysAreNamespacedPerPlugin() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/rate_limit.c", as: "rate-a.so")
+        _ = try t.load("Tests/Fixtures/c/rate_limit.c", as: "rate-b.so", flags: ["-DFIXTURE_ID=\"fx-ratelimit-b\""])
+        let a = t.run("fx-ratelimit", "shared_key")
+        let b = t.run("fx-ratelimit-b", "shared_key")
+        #expect(a.passed, "\(a.report)")
+        #expect(b.passed, "\(b.report)")
+    }
+
+    @Test func hostStateIsReadOnly() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/host_read.c", as: "read.so")
+        for name in ["read", "refused"] {
+            let result = t.run("fx-hostread", name)
+            #expect(result.passed, "\(name): \(result.report)")
+        }
+        #expect(t.engine.sessionKeys.isEmpty)
+    }
+
+    @Test func servicesLogConfigAndExtensions() throws {
+        var config = OperatorConfig()
+        config.entries["fx-services"] = .init(config: ["region": "eu", "retries": 3])
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/services.c", as: "services.so")
+        let result = t.run("fx-services", "services")
+        #expect(result.passed, "\(result.report)")
+        #expect(result.report == "{\"region\":\"eu\",\"retries\":3}")
+        #expect(t.logs.contains("[fx-services] info: hello from services"))
+        #expect(t.logs.contains("[fx-services] error: an error line"))
+    }
+
+    @Test(arguments: ["null_arguments", "invalid_utf8", "unknown_keys", "forged_handle"])
+    func misuseGetsCodesAndMessagesNeverACrash(caseName: String) throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/misuse.c", as: "misuse.so")
+        let result = t.run("fx-misuse", caseName)
+        #expect(result.passed, "\(result.report)")
+        #expect(t.engine.sessionKeys.isEmpty, "bad input created a session")
+    }
+
+    @Test func callsAfterShutdownAreRefused() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/misuse.c", as: "misuse.so")
+        let runner = try #require(t.caseRunner("fx-misuse"))
+        t.host.shutdown()
+        let result = runner("after_shutdown")
+        #expect(result.code == 0, "\(result.report)")
+    }
+
+    @Test func aCapabilityNotRequestedIsDenied() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let record = try t.load("Tests/Fixtures/c/misuse.c", as: "nocaps.so",
+                                flags: ["-DFIXTURE_ID=\"fx-nocaps\"", "-DFIXTURE_CAPABILITIES=PINCER_CAP_HOST_READ"])
+        #expect(record.capabilities == ["host.read"])
+        let result = t.run("fx-nocaps", "capability_denied")
+        #expect(result.passed, "\(result.report)")
+    }
+
+    @Test func operatorGrantsNarrowCapabilities() throws {
+        var config = OperatorConfig()
+        config.entries["fx-nocaps"] = .init(capabilities: ["host.read"])
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        // Asks for everything; the operator grants host.read only.
+        let record = try t.load("Tests/Fixtures/c/misuse.c", as: "granted.so", flags: ["-DFIXTURE_ID=\"fx-nocaps\""])
+        #expect(record.capabilities == ["host.read"])
+        let result = t.run("fx-nocaps", "capability_denied")
+        #expect(result.passed, "\(result.report)")
+    }
+}
