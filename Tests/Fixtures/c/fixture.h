@@ -69,7 +69,7 @@ static const void *fixture_get_extension(const char *id) {
     return strcmp(id, "pincer.test/1") == 0 ? &fixture_test : NULL;
 }
 
-static pincer_result fixture_init(const pincer_host *h, char *error, size_t error_capacity) {
+__attribute__((unused)) static pincer_result fixture_init(const pincer_host *h, char *error, size_t error_capacity) {
     host = h;
 #ifdef FIXTURE_INIT_FAILS
     snprintf(error, error_capacity, "fixture refuses to start: %s", FIXTURE_INIT_FAILS);

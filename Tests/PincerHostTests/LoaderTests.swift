@@ -1,0 +1,150 @@
+// The loader refuses every kind of bad plugin with one line naming the file
+// and the reason, and the host and every other plugin go on.
+
+import Foundation
+import PincerCore
+@testable import PincerHost
+import Testing
+
+@Suite struct LoaderTests {
+    /// Builds a directory holding every kind of broken plugin between two good ones, loads it, and returns the records by file name.
+    private func loadMixedDirectory(_ t: TestHost) throws -> [String: PluginRecord] {
+        let fixture = "Tests/Fixtures/c/services.c"
+        try t.add(fixture, as: "a-good.so")
+        try t.add(fixture, as: "b-duplicate.so")
+        try t.add(fixture, as: "c-wrong-major.so", flags: ["-DFIXTURE_ID=\"fx-major\"", "-DFIXTURE_ABI_MAJOR=2"])
+        try t.add(fixture, as: "d-no-entry.so", flags: ["-DFIXTURE_ID=\"fx-noentry\"", "-DFIXTURE_ENTRY_NAME=not_the_entry"])
+        try t.add(fixture, as: "e-null-init.so", flags: ["-DFIXTURE_ID=\"fx-nullinit\"", "-DFIXTURE_NULL_INIT"])
+        try t.add(fixture, as: "f-init-fails.so", flags: ["-DFIXTURE_ID=\"fx-initfails\"", "-DFIXTURE_INIT_FAILS=\"no database\""])
+        try t.add(fixture, as: "g-null-descriptor.so", flags: ["-DFIXTURE_ID=\"fx-nodesc\"", "-DFIXTURE_NULL_DESCRIPTOR"])
+        try t.add(fixture, as: "h-bad-id.so", flags: ["-DFIXTURE_ID=\"Bad Id!\""])
+        try t.add(fixture, as: "i-newer-minor.so", flags: ["-DFIXTURE_ID=\"fx-minor\"", "-DFIXTURE_ABI_MINOR=7"])
+        try "this is not a plugin\n".write(toFile: "\(t.directory)/j-not-elf.so", atomically: true, encoding: .utf8)
+        // An ELF object file that is not a shared object.
+        try runCommand("/usr/bin/env", ["cc", "-c", "-I", Repo.path("Include"), "-I", Repo.path("Tests/Fixtures/c"),
+                                        Repo.path(fixture), "-o", "\(t.directory)/k-object.so"])
+        // A plugin whose dependency is missing at load time.
+        let lib = "\(t.directory)/deps"
+        try FileManager.default.createDirectory(atPath: lib, withIntermediateDirectories: true)
+        try "int nope_value(void) { return 1; }\n".write(toFile: "\(lib)/nope.c", atomically: true, encoding: .utf8)
+        try runCommand("/usr/bin/env", ["cc", "-shared", "-fPIC", "\(lib)/nope.c", "-o", "\(lib)/libnope.so"])
+        try Fixtures.build(fixture, flags: ["-DFIXTURE_ID=\"fx-missingdep\"", "-Wl,--no-as-needed", "-L\(lib)", "-lnope"],
+                           into: t.directory, as: "l-missing-dep.so")
+        try FileManager.default.removeItem(atPath: "\(lib)/libnope.so")
+        try t.add("Tests/Fixtures/c/host_read.c", as: "z-good.so")
+        let records = try t.host.loadDirectory(t.directory)
+        return Dictionary(uniqueKeysWithValues: records.map { ($0.fileName, $0) })
+    }
+
+    @Test func refusesEachBadPluginWithItsReasonAndLoadsTheRest() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let byFile = try loadMixedDirectory(t)
+        let expected: [String: String?] = [
+            "a-good.so": nil,
+            "b-duplicate.so": "duplicate plugin id 'fx-services': already loaded from \(t.directory)/a-good.so",
+            "c-wrong-major.so": "built for Pincer ABI 2.0.0; this host speaks 1.0.0 (major versions must match)",
+            "d-no-entry.so": "no entry symbol 'pincer_entry'",
+            "e-null-init.so": "required function entry->init is NULL",
+            "f-init-fails.so": "init failed with PINCER_ERR_PLUGIN: fixture refuses to start: no database",
+            "g-null-descriptor.so": "entry->descriptor is NULL",
+            "h-bad-id.so": "descriptor->id 'Bad Id!' is not 1 to 64 characters",
+            "i-newer-minor.so": nil,
+            "j-not-elf.so": "not an ELF shared object",
+            "k-object.so": "an ELF file but not a shared object",
+            "l-missing-dep.so": "dlopen failed: libnope.so: cannot open shared object file",
+            "z-good.so": nil,
+        ]
+        #expect(byFile.count == expected.count)
+        for (file, reason) in expected {
+            let record = try #require(byFile[file], "no record for \(file)")
+            if let reason {
+                #expect(record.state == .refused, "\(file) loaded")
+                #expect(record.reason?.contains(reason) == true, "\(file): \(record.reason ?? "no reason")")
+                #expect(t.logs.contains("refused \(t.directory)/\(file): "), "no log line for \(file)")
+            } else {
+                #expect(record.state == .loaded, "\(file): \(record.reason ?? "")")
+            }
+        }
+        #expect(byFile["i-newer-minor.so"]?.abiVersion == "1.7.0")
+        #expect(byFile["c-wrong-major.so"]?.abiVersion == "2.0.0")
+        // The good plugins work after all those refusals.
+        #expect(t.run("fx-hostread", "read").passed)
+        #expect(t.run("fx-services", "services").passed)
+        #expect(t.engine.statusJSON().contains("\"id\":\"fx-nullinit\",\"version\":\"1.0.0\",\"state\":\"refused\""))
+    }
+
+    @Test func loadsInSortedOrder() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        for name in ["m.so", "b.so", "x.so", "a.so"] {
+            try "not elf".write(toFile: "\(t.directory)/\(name)", atomically: true, encoding: .utf8)
+        }
+        try "ignored".write(toFile: "\(t.directory)/readme.txt", atomically: true, encoding: .utf8)
+        #expect(try t.host.loadDirectory(t.directory).map(\.fileName) == ["a.so", "b.so", "m.so", "x.so"])
+    }
+
+    @Test func operatorConfigDeniesDisablesAndAllowLists() throws {
+        let config = try OperatorConfig.parse("""
+            {"plugins": {"allow": ["fx-services", "fx-hostread", "fx-spawn"], "deny": ["fx-spawn"],
+                         "entries": {"fx-hostread": {"enabled": false}}}}
+            """, source: "test.json")
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        #expect(try t.load("Tests/Fixtures/c/services.c", as: "services.so").state == .loaded)
+        let disabled = try t.load("Tests/Fixtures/c/host_read.c", as: "read.so")
+        #expect(disabled.reason == "disabled by operator config (plugins.entries.fx-hostread.enabled = false)")
+        let denied = try t.load("Tests/Fixtures/c/spawn.c", as: "spawn.so")
+        #expect(denied.reason == "denied by operator config (plugins.deny contains 'fx-spawn')")
+        let notAllowed = try t.load("Tests/Fixtures/c/steer.c", as: "steer.so")
+        #expect(notAllowed.reason == "not allowed by operator config (plugins.allow does not list 'fx-steer')")
+    }
+
+    @Test func pluginsExportOnlyTheEntrySymbol() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        for source in ["SamplePlugins/c/sample_plugin.c", "Tests/Fixtures/c/spawn.c"] {
+            let path = try t.add(source, as: "hygiene.so")
+            let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", path])
+                .split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" }
+            #expect(symbols == ["pincer_entry"], "\(source) exports \(symbols)")
+        }
+    }
+}
+
+@Suite struct OperatorConfigTests {
+    @Test(arguments: [
+        ("{\"plugins\": {\"entries\": {\"x\": {\"enabeld\": true}}}}", "cfg.json: plugins.entries.x.enabeld is not a known setting"),
+        ("{\"guards\": {\"maxConcurrentSpawns\": \"ten\"}}", "cfg.json: guards.maxConcurrentSpawns must be a whole number"),
+        ("{\"plugins\": {\"deny\": [1]}}", "cfg.json: plugins.deny[0] must be a string, not a number"),
+        ("{\"plugins\": {\"entries\": {\"x\": {\"capabilities\": [\"root\"]}}}}", "names unknown capability 'root'"),
+        ("{\"plugins\": {\"allow\": [\"a\",]}}", "cfg.json: line 1, column 28"),
+        ("{\"engine\": {\"maxTurns\": 0}}", "engine.maxTurns must be a whole number from 1"),
+    ])
+    func rejectsBadSettingsNamingThem(text: String, message: String) {
+        #expect(throws: OperatorConfig.Invalid.self) { try OperatorConfig.parse(text, source: "cfg.json") }
+        do {
+            _ = try OperatorConfig.parse(text, source: "cfg.json")
+        } catch {
+            #expect(error.description.contains(message), "\(error.description)")
+        }
+    }
+
+    @Test func readsEverySetting() throws {
+        let config = try OperatorConfig.parse("""
+            {"plugins": {"entries": {"p": {"enabled": true, "capabilities": ["host.read"], "config": {"k": [1, 2]}}}},
+             "guards": {"maxConcurrentSpawns": 3, "maxSpawnsPerMinute": 7},
+             "engine": {"defaultModel": "local/instant", "tokenDelayMs": 0, "defaultRunTimeoutSeconds": 9, "maxTurns": 4},
+             "rateLimit": {"maxKeysPerPlugin": 50}}
+            """, source: "cfg.json")
+        #expect(config.engine.maxConcurrentSpawns == 3)
+        #expect(config.engine.maxSpawnsPerMinute == 7)
+        #expect(config.engine.defaultModel == "local/instant")
+        #expect(config.engine.tokenDelayMs == 0)
+        #expect(config.engine.defaultRunTimeoutSeconds == 9)
+        #expect(config.engine.maxTurns == 4)
+        #expect(config.engine.rateLimitMaxKeysPerPlugin == 50)
+        #expect(config.entries["p"]?.capabilities == ["host.read"])
+        #expect(config.entries["p"]?.config.description == "{\"k\":[1,2]}")
+    }
+}
