@@ -1,0 +1,97 @@
+// The engine on its own: the local model's script, steering outcomes, run
+// retention and shutdown. (Everything a plugin does through the ABI is
+// tested again, from C, in PincerHostTests.)
+
+import Foundation
+@testable import PincerCore
+import Testing
+
+@Suite struct EngineTests {
+    func engine(tokenDelayMs: Int = 0, configure: (inout EngineConfig) -> Void = { _ in }) throws -> Engine {
+        var config = EngineConfig()
+        config.tokenDelayMs = tokenDelayMs
+        configure(&config)
+        return try Engine(config: config)
+    }
+
+    @Test func theLocalModelFollowsItsScript() throws {
+        let e = try engine()
+        defer { e.shutdown() }
+        let started = try e.spawn(SessionSpec(message: "Plan it @echo{\"text\":\"a b\"} @clock then stop"), by: .operator)
+        let run = try e.wait(runId: started.runId, timeoutMs: 5000)
+        #expect(run.status == .completed)
+        #expect(run.finalText?.hasPrefix("You said: Plan it then stop. Tool results: echo → a b; clock → ") == true, "\(run.finalText ?? "")")
+        let roles = try e.transcript(sessionKey: started.sessionKey).map(\.role)
+        #expect(roles == [.user, .assistant, .tool, .assistant, .tool, .assistant])
+    }
+
+    @Test func steerOutcomes() throws {
+        let e = try engine(tokenDelayMs: 1)
+        defer { e.shutdown() }
+        #expect(try e.steer(sessionKey: "nope", text: "x") == .noSession)
+        let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":200}"), by: .operator)
+        var outcome = Engine.SteerOutcome.notStreaming
+        let deadline = Date().addingTimeInterval(2)
+        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "hurry") }
+        #expect(outcome == .queued)
+        // A run that was asked to stop is no longer streaming for steering purposes.
+        try e.cancelRun(started.runId)
+        let afterCancel = try e.steer(sessionKey: started.sessionKey, text: "x")
+        #expect(afterCancel == .notStreaming || afterCancel == .noActiveRun)
+        _ = try e.wait(runId: started.runId, timeoutMs: 2000)
+        #expect(try e.steer(sessionKey: started.sessionKey, text: "x") == .noActiveRun)
+        #expect(throws: EngineError(.invalidArgument, "text is empty")) { try e.steer(sessionKey: started.sessionKey, text: "") }
+    }
+
+    @Test func endedRunsAreForgottenOldestFirstPastTheRetentionLimit() throws {
+        let e = try engine { $0.retainedRuns = 5 }
+        defer { e.shutdown() }
+        let first = try e.spawn(SessionSpec(message: "one"), by: .operator)
+        _ = try e.wait(runId: first.runId, timeoutMs: 5000)
+        var last = first.runId
+        for i in 0..<6 {
+            last = try e.prompt(sessionKey: first.sessionKey, text: "more \(i)", by: .operator)
+            _ = try e.wait(runId: last, timeoutMs: 5000)
+        }
+        #expect(e.run(first.runId) == nil)
+        #expect(e.run(last)?.status == .completed)
+        #expect(throws: EngineError.self) { try e.wait(runId: first.runId, timeoutMs: 0) }
+    }
+
+    @Test func shutdownInterruptsRunningAndQueuedRuns() throws {
+        let e = try engine()
+        let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":5000}"), by: .operator)
+        let queued = try e.prompt(sessionKey: started.sessionKey, text: "later", by: .operator)
+        Thread.sleep(forTimeInterval: 0.05)
+        e.shutdown()
+        #expect(e.run(started.runId)?.status == .interrupted)
+        #expect(e.run(queued)?.status == .interrupted)
+        #expect(throws: EngineError.self) { try e.spawn(SessionSpec(message: "x"), by: .operator) }
+    }
+
+    @Test func theTurnLimitEndsARunThatKeepsCallingTools() throws {
+        let e = try engine { $0.maxTurns = 2 }
+        defer { e.shutdown() }
+        let started = try e.spawn(SessionSpec(message: "@echo @echo @echo"), by: .operator)
+        let run = try e.wait(runId: started.runId, timeoutMs: 5000)
+        #expect(run.status == .failed)
+        #expect(run.error == "the run reached the turn limit of 2 model turns")
+    }
+
+    @Test func isStreamingReadsTheStateIndex() throws {
+        let e = try engine(tokenDelayMs: 1)
+        defer { e.shutdown() }
+        let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":300}"), by: .operator)
+        func streaming() -> Bool? {
+            var key = started.sessionKey
+            return key.withUTF8 { e.isStreaming(sessionKey: UnsafeRawBufferPointer($0)) }
+        }
+        let deadline = Date().addingTimeInterval(2)
+        while streaming() != true, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        #expect(streaming() == true)
+        _ = try e.wait(runId: started.runId, timeoutMs: 5000)
+        #expect(streaming() == false)
+        try e.deleteSession(started.sessionKey)
+        #expect(streaming() == nil)
+    }
+}
