@@ -1,0 +1,63 @@
+// A plugin author outside this repository builds a plugin from the installed
+// ABI alone, with CMake's find_package or with pkg-config, and it loads.
+
+import Foundation
+@testable import PincerHost
+import Testing
+
+@Suite struct PackagingTests {
+    static let plugin = """
+        #include <pincer/pincer.h>
+        static pincer_result init(const pincer_host *h, char *e, size_t c) { (void)e; (void)c; return h->log(h, PINCER_LOG_INFO, "outside"); }
+        static void shutdown(const pincer_host *h) { (void)h; }
+        static const pincer_plugin_descriptor d = {sizeof d, "outside", "Outside", "2.0.0", NULL, NULL};
+        PINCER_EXPORT const pincer_plugin_entry pincer_entry = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &d, init, NULL, shutdown, NULL};
+        static int helper_that_must_stay_hidden(void) { return 1; }
+        int exported_by_mistake(void) { return helper_that_must_stay_hidden(); }
+        """
+
+    /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
+    private func install(into prefix: String) throws {
+        let build = prefix + "-build"
+        try runCommand("/usr/bin/env", ["cmake", "-S", Repo.root.path, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
+        try runCommand("/usr/bin/env", ["cmake", "--build", build])
+        try runCommand("/usr/bin/env", ["cmake", "--install", build, "--prefix", prefix])
+    }
+
+    @Test func aPluginBuiltWithTheInstalledCMakePackageAndPkgConfigLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let prefix = "\(t.directory)/prefix"
+        try install(into: prefix)
+
+        // CMake: find_package + pincer_add_plugin, nothing else.
+        let project = "\(t.directory)/author"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try PackagingTests.plugin.write(toFile: "\(project)/outside.c", atomically: true, encoding: .utf8)
+        try """
+            cmake_minimum_required(VERSION 3.20)
+            project(outside C)
+            find_package(Pincer 1.0 REQUIRED)
+            pincer_add_plugin(outside outside.c)
+            """.write(toFile: "\(project)/CMakeLists.txt", atomically: true, encoding: .utf8)
+        try runCommand("/usr/bin/env", ["cmake", "-S", project, "-B", "\(project)/build", "-G", "Ninja", "-DCMAKE_PREFIX_PATH=\(prefix)"])
+        try runCommand("/usr/bin/env", ["cmake", "--build", "\(project)/build"])
+        let viaCMake = "\(project)/build/plugins/liboutside.so"
+        let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", viaCMake])
+        #expect(symbols.contains("pincer_entry") && !symbols.contains("exported_by_mistake"), "\(symbols)")
+
+        // pkg-config: cflags and the version script from the installed .pc file.
+        let env = ProcessInfo.processInfo.environment.merging(["PKG_CONFIG_PATH": "\(prefix)/share/pkgconfig"]) { $1 }
+        let cflags = try runCommand("/usr/bin/env", ["pkg-config", "--cflags", "pincer"], environment: env)
+            .split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let script = try runCommand("/usr/bin/env", ["pkg-config", "--variable=versionscript", "pincer"], environment: env)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let viaPkgConfig = "\(t.directory)/libviapc.so"
+        try runCommand("/usr/bin/env", ["cc", "-shared", "-fPIC"] + cflags + ["\(project)/outside.c", "-o", viaPkgConfig, "-Wl,--version-script=\(script)"])
+
+        #expect(t.host.load(file: viaCMake).state == .loaded)
+        let second = t.host.load(file: viaPkgConfig)
+        #expect(second.reason?.contains("duplicate plugin id 'outside'") == true, "\(second.reason ?? "loaded")")
+        #expect(t.logs.contains("[outside] info: outside"))
+    }
+}
