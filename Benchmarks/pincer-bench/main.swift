@@ -1,1 +1,172 @@
-print("todo")
+// pincer-bench: figures for the boundary's hot paths, each against a baseline
+// measured in the same run.
+//
+//   is_streaming      ns per call from a C plugin, vs a plain C function-pointer call
+//   rate_limit_check  ns per call from a C plugin, 10,000 distinct keys
+//   limiter memory    bytes per tracked key and per counted request
+//   plugin loading    host load (check + dlopen + dlsym + validate + init) of N plugins,
+//                     vs N bare dlopen + dlsym
+//
+// Run it built for release: scripts/bench (or swift run -c release pincer-bench [N]).
+
+import CPincer
+import Foundation
+import PincerCore
+import PincerHost
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let pluginCount = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 100
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let work = NSTemporaryDirectory() + "pincer-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: work) }
+
+func progress(_ line: String) { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+
+func compile(_ source: String, to output: String, defines: [String] = []) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["cc", "-std=c11", "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-I", root.appendingPathComponent("Include").path,
+                         "-Wl,--version-script=" + root.appendingPathComponent("Include/pincer/pincer-plugin.map").path]
+        + defines + [root.appendingPathComponent(source).path, "-o", output]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "cc failed for \(source)"]) }
+}
+
+func nanoseconds() -> UInt64 { MonotonicClock.nanoseconds() }
+
+
+struct Row {
+    var name: String
+    var value: String
+    var baseline: String
+    var goal: String
+    var met: Bool?
+}
+var rows: [Row] = []
+
+// MARK: - Host calls from the C plugin
+
+progress("compiling the benchmark plugin")
+let benchPath = "\(work)/bench.so"
+try compile("Benchmarks/plugins/bench_plugin.c", to: benchPath)
+var config = EngineConfig()
+config.tokenDelayMs = 1
+let engine = try Engine(config: config)
+let host = PluginHost(engine: engine, log: { _, _, _ in }, hostLog: { _ in })
+let record = host.load(file: benchPath)
+guard record.state == .loaded else { fatalError("bench plugin refused: \(record.reason ?? "")") }
+
+struct BenchTable {
+    var isStreaming: @convention(c) (UnsafePointer<CChar>?, UInt64, Int32) -> Double
+    var rateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, UnsafeMutablePointer<UInt64>?) -> Double
+    var heapInUse: @convention(c) () -> UInt64
+}
+let bench = host.pluginExtension(pluginId: "bench", "pincer.bench/1")!.load(as: BenchTable.self)
+func heapInUse() -> Int { Int(bench.heapInUse()) }
+
+// A session that streams for the whole measurement, so is_streaming answers true.
+let streaming = try engine.spawn(SessionSpec(message: "@sleep{\"ms\":120000}"), by: .operator)
+while try engine.transcript(sessionKey: streaming.sessionKey, limit: 0).count < 3 { usleep(1000) }
+let iterations: UInt64 = 20_000_000
+progress("is_streaming: \(iterations) calls, plain calls alike, best of 3")
+var plainNs = Double.infinity, hostNs = Double.infinity
+for _ in 0..<3 {
+    plainNs = min(plainNs, bench.isStreaming(streaming.sessionKey, iterations, 0))
+    hostNs = min(hostNs, bench.isStreaming(streaming.sessionKey, iterations, 1))
+}
+rows.append(Row(name: "is_streaming (ns/call)", value: String(format: "%.1f", hostNs),
+                baseline: String(format: "plain C call %.1f ns; ratio %.2fx", plainNs, hostNs / plainNs),
+                goal: "<= 3x plain call", met: hostNs <= 3 * plainNs))
+
+progress("rate_limit_check: 10,000 keys x 30 allowed, then 3,000,000 refused")
+var allowed: UInt64 = 0
+let fillNs = bench.rateLimit(10_000, 300_000, 30, 600_000, &allowed)
+let fillAllowed = allowed
+let fullNs = bench.rateLimit(10_000, 3_000_000, 30, 600_000, &allowed)
+rows.append(Row(name: "rate_limit_check, allowed (ns/call)", value: String(format: "%.1f", fillNs),
+                baseline: String(format: "%llu of 300000 allowed; plain C call %.1f ns", fillAllowed, plainNs),
+                goal: "<= 50 ns", met: fillNs <= 50))
+rows.append(Row(name: "rate_limit_check, refused (ns/call)", value: String(format: "%.1f", fullNs),
+                baseline: String(format: "%llu of 3000000 allowed", allowed), goal: "<= 50 ns", met: fullNs <= 50))
+try engine.cancelRun(streaming.runId)
+
+// MARK: - Limiter memory
+
+progress("limiter memory: 10,000 keys with 1 and with 30 counted requests each")
+func limiterHeap(requestsPerKey: Int) -> (heap: Int, footprint: Int) {
+    let before = heapInUse()
+    let limiter = SlidingWindowLimiter()
+    for k in 0..<10_000 {
+        let key = "198.51.\(k / 256).\(k % 256)"
+        for r in 0..<requestsPerKey { _ = limiter.check(key: key, maxRequests: 30, windowMs: 600_000, now: UInt64(r + 1)) }
+    }
+    let heap = heapInUse() - before
+    return withExtendedLifetime(limiter) { (heap, limiter.footprintBytes) }
+}
+let one = limiterHeap(requestsPerKey: 1), thirty = limiterHeap(requestsPerKey: 30)
+let perRequest = Double(thirty.heap - one.heap) / (10_000 * 29)
+let perKey = Double(one.heap) / 10_000 - perRequest
+rows.append(Row(name: "limiter bytes per active key (malloc heap)", value: String(format: "%.1f", perKey),
+                baseline: String(format: "own count %.1f; key strings ~12 B", Double(one.footprint) / 10_000),
+                goal: "<= 64 B/key", met: perKey <= 64))
+rows.append(Row(name: "limiter bytes per counted request (malloc heap)", value: String(format: "%.1f", perRequest),
+                baseline: String(format: "own count %.1f", Double(thirty.footprint - one.footprint) / (10_000 * 29)),
+                goal: "<= 16 B/request", met: perRequest <= 16))
+
+// MARK: - Plugin loading
+
+progress("loading \(pluginCount) plugins through the host and \(pluginCount) with bare dlopen + dlsym")
+let tinyPath = "\(work)/tiny.so"
+try compile("Benchmarks/plugins/tiny_plugin.c", to: tinyPath, defines: ["-DTINY_ID=\"tiny-00000\""])
+let tiny = try Data(contentsOf: URL(fileURLWithPath: tinyPath))
+let marker = Data("tiny-00000".utf8)
+guard let idRange = tiny.range(of: marker) else { fatalError("tiny plugin id not found in the binary") }
+/// Writes `count` copies with distinct ids (the id bytes patched in place) into a fresh directory.
+func tinyCopies(_ name: String, _ count: Int) throws -> [String] {
+    let dir = "\(work)/\(name)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return try (0..<count).map { i in
+        var copy = tiny
+        copy.replaceSubrange(idRange, with: Data(String(format: "tiny-%05d", i).utf8))
+        let path = "\(dir)/tiny-\(String(format: "%05d", i)).so"
+        try copy.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
+var bareMs = Double.infinity, hostMs = Double.infinity
+for round in 0..<3 {
+    let bareFiles = try tinyCopies("bare-\(round)", pluginCount)
+    let hostFiles = try tinyCopies("host-\(round)", pluginCount)
+    var start = nanoseconds()
+    for path in bareFiles {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), dlsym(handle, "pincer_entry") != nil else { fatalError("dlopen \(path)") }
+    }
+    bareMs = min(bareMs, Double(nanoseconds() - start) / 1e6)
+    let loader = PluginHost(engine: engine, log: { _, _, _ in }, hostLog: { _ in })
+    start = nanoseconds()
+    for path in hostFiles where loader.load(file: path).state != .loaded { fatalError("host refused \(path)") }
+    hostMs = min(hostMs, Double(nanoseconds() - start) / 1e6)
+    loader.shutdown()
+}
+rows.append(Row(name: "load \(pluginCount) plugins (ms)", value: String(format: "%.2f", hostMs),
+                baseline: String(format: "bare dlopen+dlsym %.2f ms; ratio %.2fx", bareMs, hostMs / bareMs),
+                goal: "<= 1.5x bare", met: hostMs <= 1.5 * bareMs))
+
+host.shutdown()
+engine.shutdown(timeout: 2)
+
+// MARK: - Report
+
+let widths = [rows.map(\.name.count).max()!, 10, rows.map(\.baseline.count).max()!, 18]
+func line(_ cells: [String]) -> String {
+    zip(cells, widths).map { $0.0.padding(toLength: max($0.1, $0.0.count), withPad: " ", startingAt: 0) }.joined(separator: "  ")
+}
+print(line(["measure", "value", "baseline (same run)", "goal"]) + "  met")
+for row in rows {
+    print(line([row.name, row.value, row.baseline, row.goal]) + "  " + (row.met.map { $0 ? "yes" : "NO" } ?? "-"))
+}

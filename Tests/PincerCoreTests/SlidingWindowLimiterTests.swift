@@ -22,6 +22,17 @@ import Testing
         #expect(limiter.check(key: "k", maxRequests: 3, windowMs: 1000, now: 1901 * ms).retryAfterMs == 49)
     }
 
+    @Test func aCheckCarryingAnOlderTimeDoesNotExpireTheWindow() {
+        // Threads read the clock before taking the limiter's lock, so times can arrive out of order.
+        let limiter = SlidingWindowLimiter()
+        #expect(limiter.check(key: "k", maxRequests: 2, windowMs: 1000, now: 500 * ms).allowed)
+        #expect(limiter.check(key: "k", maxRequests: 2, windowMs: 1000, now: 499 * ms).allowed)
+        #expect(!limiter.check(key: "k", maxRequests: 2, windowMs: 1000, now: 498 * ms).allowed)
+        // Enough new keys, with older times, to make the table sweep for idle keys: "k" is not idle.
+        for i in 0..<40 { _ = limiter.check(key: "other\(i)", maxRequests: 2, windowMs: 1000, now: 400 * ms) }
+        #expect(!limiter.check(key: "k", maxRequests: 2, windowMs: 1000, now: 501 * ms).allowed)
+    }
+
     @Test func onlyAllowedChecksCount() {
         let limiter = SlidingWindowLimiter()
         #expect(limiter.check(key: "k", maxRequests: 1, windowMs: 100, now: 0).allowed)

@@ -76,6 +76,10 @@ struct KeyRings {
     let table = ByteKeyedTable()
     let maxKeys: Int
     private var evictionCursor = 0
+    /// The latest `now` seen: callers read the clock before taking the lock, so a
+    /// check may arrive with a time older than a stored timestamp; time never
+    /// goes backwards here, or such a check would see every window as expired.
+    private var latest: UInt64 = 0
     private static let header = 8
     private static let evictionSample = 16
 
@@ -84,6 +88,8 @@ struct KeyRings {
     private static func payloadBytes(capacity: Int) -> Int { header + 8 * capacity }
 
     mutating func check(key: UnsafeRawBufferPointer, maxRequests: UInt32, windowMs: UInt64, now: UInt64) -> RateLimitDecision {
+        if now > latest { latest = now }
+        let now = latest
         let hash = table.hash(key)
         let windowNs = windowMs &* 1_000_000
         var slot: Int
