@@ -28,6 +28,15 @@ __attribute__((noinline)) static pincer_result plain_call(const pincer_host *h, 
 typedef pincer_result (*is_streaming_fn)(const pincer_host *, const char *, bool *);
 static is_streaming_fn volatile plain_pointer = plain_call;
 
+/* ns per call of get_extension with an unknown id: the boundary's own cost (handle check, no work). */
+static double time_empty_call(uint64_t iterations) {
+    const void *found = NULL;
+    uint64_t start = now_ns();
+    for (uint64_t i = 0; i < iterations; i++) found = host->get_extension(host, "bench.none/1");
+    uint64_t elapsed = now_ns() - start;
+    return found ? -1 : (double)elapsed / (double)iterations;
+}
+
 /* ns per call of is_streaming (host) or of the plain pointer, over `iterations`. */
 static double time_is_streaming(const char *key, uint64_t iterations, int use_host) {
     is_streaming_fn fn = use_host ? host->is_streaming : plain_pointer;
@@ -62,16 +71,21 @@ static double time_rate_limit(uint32_t key_count, uint64_t iterations, uint32_t 
     return (double)elapsed / (double)iterations;
 }
 
-/* Bytes of malloc heap in use in the whole process (the host's allocations too). */
-static uint64_t heap_in_use(void) { return (uint64_t)mallinfo2().uordblks; }
+/* Bytes of malloc heap in use in the whole process (the host's allocations too),
+ * counting blocks malloc served with mmap (large arrays) as well. */
+static uint64_t heap_in_use(void) {
+    struct mallinfo2 info = mallinfo2();
+    return (uint64_t)(info.uordblks + info.hblkhd);
+}
 
 typedef struct bench_v1 {
     double (*is_streaming)(const char *key, uint64_t iterations, int use_host);
     double (*rate_limit)(uint32_t key_count, uint64_t iterations, uint32_t max_requests, uint64_t window_ms, uint64_t *allowed);
     uint64_t (*heap_in_use)(void);
+    double (*empty_call)(uint64_t iterations);
 } bench_v1;
 
-static const bench_v1 bench = {time_is_streaming, time_rate_limit, heap_in_use};
+static const bench_v1 bench = {time_is_streaming, time_rate_limit, heap_in_use, time_empty_call};
 
 static const void *get_extension(const char *id) {
     return id[0] == 'p' && __builtin_strcmp(id, "pincer.bench/1") == 0 ? &bench : NULL;

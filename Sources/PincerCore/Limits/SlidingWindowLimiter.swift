@@ -72,8 +72,8 @@ public final class SlidingWindowLimiter: @unchecked Sendable {
 /// The limiter's state: one table entry per key. The entry's owner word holds
 /// the window in milliseconds; its payload is
 /// [capacity: UInt16][count: UInt16][head: UInt16][unused: UInt16][timestamps: UInt64 × capacity].
-struct KeyRings {
-    let table = ByteKeyedTable()
+struct KeyRings: ~Copyable {
+    var table = ByteKeyedTable()
     let maxKeys: Int
     private var evictionCursor = 0
     /// The latest `now` seen: callers read the clock before taking the lock, so a
@@ -159,7 +159,7 @@ struct KeyRings {
         KeyRings.payloadBytes(capacity: Int(table.payload(at: slot).load(as: UInt16.self)))
     }
 
-    private func remove(at slot: Int) {
+    private mutating func remove(at slot: Int) {
         table.remove(at: slot, payloadBytes: payloadBytes(at: slot))
     }
 
@@ -185,7 +185,7 @@ struct KeyRings {
     }
 
     /// Removes every key whose window has emptied.
-    private func sweepIdle(now: UInt64) {
+    private mutating func sweepIdle(now: UInt64) {
         var i = 0
         while i < table.capacity {
             if table.slots[i].block != nil, newest(at: i, now: now).idle {

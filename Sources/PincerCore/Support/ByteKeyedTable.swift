@@ -6,7 +6,9 @@
 //
 // The owner lays out the payload and may resize it. Linear probing with
 // backward-shift deletion (no tombstones); capacity is a power of two and the
-// load factor stays at or under 3/4. Not thread-safe: owners guard it.
+// load factor stays at or under 3/4. Not thread-safe: owners guard it (a
+// Mutex owns it). A non-copyable struct rather than a class: its fields are
+// then checked for exclusive access at compile time, not on every access.
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +16,7 @@ import Glibc
 import Darwin
 #endif
 
-final class ByteKeyedTable {
+struct ByteKeyedTable: ~Copyable {
     struct Slot {
         var hash: UInt64
         var block: UnsafeMutableRawPointer?
@@ -37,7 +39,7 @@ final class ByteKeyedTable {
     }
 
     deinit {
-        removeAll()
+        for i in 0..<capacity where slots[i].block != nil { free(slots[i].block) }
         slots.deallocate()
     }
 
@@ -53,9 +55,8 @@ final class ByteKeyedTable {
         let mask = capacity - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while let block = slots[i].block {
-            if slots[i].hash == hash,
-               block.load(as: UInt32.self) == UInt32(key.count),
-               key.count == 0 || memcmp(block + 8, key.baseAddress!, key.count) == 0
+            if slots[i].hash == hash, block.load(as: UInt32.self) == UInt32(key.count),
+               ByteKeyedTable.equal(UnsafeRawPointer(block + 8), key)
             {
                 return i
             }
@@ -64,9 +65,25 @@ final class ByteKeyedTable {
         return nil
     }
 
+    /// Compares a stored key with `key` (same length known), eight bytes at a time.
+    @inline(__always) static func equal(_ stored: UnsafeRawPointer, _ key: UnsafeRawBufferPointer) -> Bool {
+        let n = key.count
+        guard n > 0, let p = key.baseAddress else { return true }
+        var i = 0
+        while i + 8 <= n {
+            if stored.loadUnaligned(fromByteOffset: i, as: UInt64.self) != p.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if stored.load(fromByteOffset: i, as: UInt8.self) != p.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Inserts a key known to be absent, with `payloadBytes` of uninitialised
     /// payload; grows first when the table is at its load limit. Returns the slot.
-    func insert(_ key: UnsafeRawBufferPointer, hash: UInt64, payloadBytes: Int) -> Int {
+    mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt64, payloadBytes: Int) -> Int {
         if atLoadLimit { grow() }
         let offset = ByteKeyedTable.payloadOffset(keyLength: key.count)
         let size = offset + payloadBytes
@@ -105,7 +122,7 @@ final class ByteKeyedTable {
 
     /// Reallocates the entry's block for a payload of `oldBytes` → `newBytes`,
     /// keeping its contents; returns the new payload address.
-    func resizePayload(at slot: Int, from oldBytes: Int, to newBytes: Int) -> UnsafeMutableRawPointer {
+    mutating func resizePayload(at slot: Int, from oldBytes: Int, to newBytes: Int) -> UnsafeMutableRawPointer {
         let block = slots[slot].block!
         let offset = ByteKeyedTable.payloadOffset(keyLength: Int(block.load(as: UInt32.self)))
         let moved = realloc(block, offset + newBytes)!
@@ -117,7 +134,7 @@ final class ByteKeyedTable {
     /// Removes the entry at `slot`, freeing its block. `payloadBytes` is its
     /// current payload size, for the footprint count. Entries after it may move
     /// back into `slot`: a caller sweeping slots must look at `slot` again.
-    func remove(at slot: Int, payloadBytes: Int) {
+    mutating func remove(at slot: Int, payloadBytes: Int) {
         let block = slots[slot].block!
         blockBytes -= ByteKeyedTable.payloadOffset(keyLength: Int(block.load(as: UInt32.self))) + payloadBytes
         free(block)
@@ -139,7 +156,7 @@ final class ByteKeyedTable {
         slots[hole] = Slot(hash: 0, block: nil)
     }
 
-    func removeAll() {
+    mutating func removeAll() {
         for i in 0..<capacity where slots[i].block != nil {
             free(slots[i].block)
             slots[i] = Slot(hash: 0, block: nil)
@@ -148,7 +165,7 @@ final class ByteKeyedTable {
         blockBytes = 0
     }
 
-    func grow() {
+    mutating func grow() {
         let old = slots
         let oldCapacity = capacity
         capacity = oldCapacity * 2
@@ -172,21 +189,24 @@ enum ByteHash {
     @inline(__always) static func hash(_ key: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let n = key.count
         var h = seed ^ (UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15)
-        guard let p = key.baseAddress else { return mix(h) }
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 32
-            i += 8
-        }
-        if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
+        guard let p = key.baseAddress, n > 0 else { return mix(h) }
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i += 8
             }
+            // The last eight bytes, overlapping the previous word when n is not a multiple of 8.
+            h = (h ^ p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) &* 0xC4CE_B9FE_1A85_EC53
+        } else if n >= 4 {
+            let low = UInt64(p.loadUnaligned(as: UInt32.self))
+            let high = UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            h = (h ^ (low | high << 32)) &* 0xC4CE_B9FE_1A85_EC53
+        } else {
+            var tail = UInt64(p.load(as: UInt8.self))
+            tail |= UInt64(p.load(fromByteOffset: n / 2, as: UInt8.self)) << 8
+            tail |= UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)) << 16
             h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         }
         return mix(h)

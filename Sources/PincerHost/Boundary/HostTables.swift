@@ -6,60 +6,83 @@
 // without ever being dereferenced, and a table the plugin copied or scribbled
 // on is refused too. Slots are never reused: a stale handle keeps answering
 // PINCER_ERR_SHUT_DOWN instead of reaching another plugin.
+//
+// This check runs on every host call, so it is kept cheap: the slab's
+// coordinates are plain globals with constant initial values (no lazy-init
+// check per access), written once before the first handle exists, and the
+// context is lent to the call without retain/release traffic.
 
 import CPincer
 import PincerCore
 import Synchronization
 
+// Written once, under HostTables.setup's lock, before any handle is handed
+// out; read-only afterwards, so reads need no synchronisation.
+private var slabBase: UInt = 0
+private var slabBytes: UInt = 0
+private var tokenSecret: UInt = 0
+private var hostDataOffset: Int = 0
+private var contextSlots: UnsafeMutablePointer<Unmanaged<PluginContext>?>? = nil
+
 enum HostTables {
     static let capacity = 4096
     private static let stride = MemoryLayout<pincer_host>.stride
-    private static let hostDataOffset = MemoryLayout<pincer_host>.offset(of: \pincer_host.host_data)!
-    private static let secret = UInt.random(in: 1 ... .max)
-    private static let slab: UnsafeMutablePointer<pincer_host> = .allocate(capacity: capacity)
-    private static let contexts: UnsafeMutablePointer<Unmanaged<PluginContext>?> = {
-        let p = UnsafeMutablePointer<Unmanaged<PluginContext>?>.allocate(capacity: capacity)
-        p.initialize(repeating: nil, count: capacity)
-        return p
-    }()
-    private static let used = Mutex(0)
+    private static let nextSlot = Mutex(0)
 
     /// Fills a fresh slot for `context` and returns the plugin's handle.
     static func register(_ context: PluginContext) throws(CallError) -> UnsafePointer<pincer_host> {
-        let slot = used.withLock { used -> Int? in
-            guard used < capacity else { return nil }
-            used += 1
-            return used - 1
+        let slot = nextSlot.withLock { next -> Int? in
+            if slabBase == 0 {
+                let slab = UnsafeMutablePointer<pincer_host>.allocate(capacity: capacity)
+                let contexts = UnsafeMutablePointer<Unmanaged<PluginContext>?>.allocate(capacity: capacity)
+                contexts.initialize(repeating: nil, count: capacity)
+                contextSlots = contexts
+                tokenSecret = UInt.random(in: 1 ... .max)
+                hostDataOffset = MemoryLayout<pincer_host>.offset(of: \pincer_host.host_data)!
+                slabBytes = UInt(capacity * stride)
+                slabBase = UInt(bitPattern: slab)
+            }
+            guard next < capacity else { return nil }
+            next += 1
+            return next - 1
         }
         guard let slot else { throw CallError(ResultCode.limit, "too many plugins loaded in this process (at most \(capacity))") }
-        contexts[slot] = Unmanaged.passRetained(context)
-        (slab + slot).initialize(to: HostThunks.table(hostData: UnsafeMutableRawPointer(bitPattern: token(slot))))
-        return UnsafePointer(slab + slot)
+        contextSlots![slot] = Unmanaged.passRetained(context)
+        let table = UnsafeMutablePointer<pincer_host>(bitPattern: slabBase)! + slot
+        table.initialize(to: HostThunks.table(hostData: UnsafeMutableRawPointer(bitPattern: (UInt(slot) &+ 1) ^ tokenSecret)))
+        return UnsafePointer(table)
     }
 
-    @inline(__always) private static func token(_ slot: Int) -> UInt { (UInt(slot) &+ 1) ^ secret }
-
-    /// The context behind a handle, checked as described above; then its phase
-    /// and, when given, the capability the call needs.
+    /// Runs `body` with the context behind a handle, checked as described above,
+    /// then checks its phase and, when given, the capability the call needs.
     @inline(__always)
-    static func context(_ host: UnsafePointer<pincer_host>?, needs capability: Capabilities? = nil) throws(CallError) -> PluginContext {
-        let offset = UInt(bitPattern: host) &- UInt(bitPattern: slab)
-        guard offset < UInt(capacity * stride) else {
+    static func withContext<T>(_ host: UnsafePointer<pincer_host>?, needs capability: Capabilities? = nil,
+                               _ body: (PluginContext) throws(CallError) -> T) throws(CallError) -> T
+    {
+        let address = UInt(bitPattern: host)
+        let offset = address &- slabBase
+        guard offset < slabBytes else {
             throw CallError(ResultCode.badHandle, "the host handle \(String(describing: host)) is not one this host handed out")
         }
-        let raw = UnsafeRawPointer(slab) + Int(offset)
-        let slot = Int(bitPattern: raw.loadUnaligned(fromByteOffset: hostDataOffset, as: UInt.self) ^ secret) &- 1
-        guard slot >= 0, slot < capacity, slab + slot == UnsafeMutablePointer(mutating: host!),
-              let context = contexts[slot]?.takeUnretainedValue()
-        else {
+        let token = UnsafeRawPointer(bitPattern: address)!.loadUnaligned(fromByteOffset: hostDataOffset, as: UInt.self)
+        let slot = Int(bitPattern: token ^ tokenSecret) &- 1
+        guard slot >= 0, slot < capacity, slabBase &+ UInt(slot * stride) == address, let unmanaged = contextSlots![slot] else {
             throw CallError(ResultCode.badHandle, "the host handle is damaged: its host_data was changed")
         }
-        if context.phase == .shutDown {
-            throw CallError(ResultCode.shutDown, "plugin '\(context.id)' has been shut down; its host handle answers nothing")
-        }
-        if let capability, !context.capabilities.contains(capability) {
-            throw CallError(ResultCode.denied, "plugin '\(context.id)' lacks the capability '\(Capabilities.id(of: capability))': request it in the descriptor's capabilities (and grant it in plugins.entries.\(context.id).capabilities if that list is set)")
-        }
-        return context
+        // _withUnsafeGuaranteedRef rethrows untyped errors, so the outcome travels as a Result.
+        return try unmanaged._withUnsafeGuaranteedRef { context -> Result<T, CallError> in
+            if context.phase == .shutDown {
+                return .failure(CallError(ResultCode.shutDown, "plugin '\(context.id)' has been shut down; its host handle answers nothing"))
+            }
+            if let capability, !context.capabilities.contains(capability) {
+                return .failure(CallError(ResultCode.denied, "plugin '\(context.id)' lacks the capability '\(Capabilities.id(of: capability))': request it in the descriptor's capabilities (and grant it in plugins.entries.\(context.id).capabilities if that list is set)"))
+            }
+            do throws(CallError) { return .success(try body(context)) } catch { return .failure(error) }
+        }.get()
+    }
+
+    /// True when the handle is one this host handed out and its plugin is live.
+    static func isLive(_ host: UnsafePointer<pincer_host>?) -> Bool {
+        (try? withContext(host) { _ in true }) ?? false
     }
 }

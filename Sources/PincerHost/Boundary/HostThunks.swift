@@ -1,5 +1,5 @@
 // The host table: one @_cdecl thunk per entry of pincer_host. Each thunk
-// checks the handle (HostTables.context), reads its C arguments (CText),
+// checks the handle (HostTables.withContext), reads its C arguments (CText),
 // asks the engine, writes the C outputs, and turns any failure into a result
 // code plus a last-error message (CallError). No thunk traps on plugin input.
 
@@ -49,7 +49,7 @@ enum HostThunks {
     @inline(__always)
     static func call(_ host: HostHandle, needs capability: Capabilities?, _ body: (PluginContext) throws(CallError) -> Void) -> pincer_result {
         do {
-            try body(try HostTables.context(host, needs: capability))
+            try HostTables.withContext(host, needs: capability, body)
             return ResultCode.ok
         } catch {
             return error.report()
@@ -93,7 +93,7 @@ public enum PincerVersion {
 @_cdecl("pincer_host_get_extension")
 func pincerHostGetExtension(_ host: HostHandle, _ id: UnsafePointer<CChar>?) -> UnsafeRawPointer? {
     // ABI 1.0 serves no extensions; the check still refuses forged handles.
-    guard (try? HostTables.context(host)) != nil, id != nil else { return nil }
+    guard HostTables.isLive(host), id != nil else { return nil }
     return nil
 }
 
