@@ -188,7 +188,7 @@ struct KeyRings: ~Copyable {
     private mutating func sweepIdle(now: UInt64) {
         var i = 0
         while i < table.capacity {
-            if table.slots[i].block != nil, newest(at: i, now: now).idle {
+            if table.isOccupied(i), newest(at: i, now: now).idle {
                 remove(at: i)
                 continue // an entry may have moved back into slot i
             }
@@ -203,7 +203,7 @@ struct KeyRings: ~Copyable {
         var seen = 0
         var i = evictionCursor & (table.capacity - 1)
         while seen < KeyRings.evictionSample {
-            if table.slots[i].block != nil {
+            if table.isOccupied(i) {
                 let (stamp, idle) = newest(at: i, now: now)
                 if idle { victim = i; break }
                 if stamp < oldest { oldest = stamp; victim = i }

@@ -4,6 +4,10 @@
 //
 //   [key length: UInt32][owner word: UInt32][key bytes, padded to 8][payload]
 //
+// Each slot is 8 bytes: the block's address (48 bits, the user address space
+// of x86-64 and arm64 Linux) and the top 16 bits of the key's hash as a tag,
+// so most mismatches are rejected without touching the block. Where the full
+// hash is needed (deletion, growth) it is computed again from the stored key.
 // The owner lays out the payload and may resize it. Linear probing with
 // backward-shift deletion (no tombstones); capacity is a power of two and the
 // load factor stays at or under 3/4. Not thread-safe: owners guard it (a
@@ -17,10 +21,8 @@ import Darwin
 #endif
 
 struct ByteKeyedTable: ~Copyable {
-    struct Slot {
-        var hash: UInt64
-        var block: UnsafeMutableRawPointer?
-    }
+    /// A slot: 0 when empty, else tag << 48 | block address.
+    typealias Slot = UInt64
 
     private(set) var slots: UnsafeMutablePointer<Slot>
     private(set) var capacity: Int
@@ -28,18 +30,19 @@ struct ByteKeyedTable: ~Copyable {
     /// Bytes held in entry blocks (as requested from malloc), for footprint reports.
     private(set) var blockBytes = 0
     let seed: UInt64
+    private static let addressMask: UInt64 = (1 << 48) - 1
 
     init(initialCapacity: Int = 16, seed: UInt64 = ByteHash.processSeed) {
         var cap = 16
         while cap < initialCapacity { cap <<= 1 }
         capacity = cap
         slots = .allocate(capacity: cap)
-        slots.initialize(repeating: Slot(hash: 0, block: nil), count: cap)
+        slots.initialize(repeating: 0, count: cap)
         self.seed = seed
     }
 
     deinit {
-        for i in 0..<capacity where slots[i].block != nil { free(slots[i].block) }
+        for i in 0..<capacity where slots[i] != 0 { free(ByteKeyedTable.address(slots[i])) }
         slots.deallocate()
     }
 
@@ -50,15 +53,32 @@ struct ByteKeyedTable: ~Copyable {
 
     @inline(__always) static func payloadOffset(keyLength: Int) -> Int { 8 + ((keyLength + 7) & ~7) }
 
+    @inline(__always) static func address(_ slot: Slot) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(slot & addressMask))!
+    }
+
+    @inline(__always) static func tag(_ hash: UInt64) -> UInt64 { hash >> 48 }
+
+    @inline(__always) static func slot(_ block: UnsafeMutableRawPointer, hash: UInt64) -> Slot {
+        let address = UInt64(UInt(bitPattern: block))
+        precondition(address & ~addressMask == 0, "malloc returned an address above 2^48; ByteKeyedTable packs 48-bit addresses")
+        return tag(hash) << 48 | address
+    }
+
+    /// Whether slot `i` holds an entry.
+    @inline(__always) func isOccupied(_ i: Int) -> Bool { slots[i] != 0 }
+
     /// The slot index holding `key`, or nil.
     @inline(__always) func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         let mask = capacity - 1
+        let tag = ByteKeyedTable.tag(hash)
         var i = Int(truncatingIfNeeded: hash) & mask
-        while let block = slots[i].block {
-            if slots[i].hash == hash, block.load(as: UInt32.self) == UInt32(key.count),
-               ByteKeyedTable.equal(UnsafeRawPointer(block + 8), key)
-            {
-                return i
+        while slots[i] != 0 {
+            if slots[i] >> 48 == tag {
+                let block = ByteKeyedTable.address(slots[i])
+                if block.load(as: UInt32.self) == UInt32(key.count), ByteKeyedTable.equal(UnsafeRawPointer(block + 8), key) {
+                    return i
+                }
             }
             i = (i + 1) & mask
         }
@@ -92,42 +112,50 @@ struct ByteKeyedTable: ~Copyable {
         block.storeBytes(of: 0, toByteOffset: 4, as: UInt32.self)
         if key.count > 0 { memcpy(block + 8, key.baseAddress!, key.count) }
         blockBytes += size
+        let i = emptySlot(for: hash)
+        slots[i] = ByteKeyedTable.slot(block, hash: hash)
+        count += 1
+        return i
+    }
+
+    private func emptySlot(for hash: UInt64) -> Int {
         let mask = capacity - 1
         var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i].block != nil { i = (i + 1) & mask }
-        slots[i] = Slot(hash: hash, block: block)
-        count += 1
+        while slots[i] != 0 { i = (i + 1) & mask }
         return i
     }
 
     var atLoadLimit: Bool { (count + 1) * 4 > capacity * 3 }
 
-    @inline(__always) func block(at slot: Int) -> UnsafeMutableRawPointer { slots[slot].block! }
+    @inline(__always) func block(at slot: Int) -> UnsafeMutableRawPointer { ByteKeyedTable.address(slots[slot]) }
 
     @inline(__always) func payload(at slot: Int) -> UnsafeMutableRawPointer {
-        let block = slots[slot].block!
+        let block = ByteKeyedTable.address(slots[slot])
         return block + ByteKeyedTable.payloadOffset(keyLength: Int(block.load(as: UInt32.self)))
     }
 
     func key(at slot: Int) -> UnsafeRawBufferPointer {
-        let block = slots[slot].block!
+        let block = ByteKeyedTable.address(slots[slot])
         return UnsafeRawBufferPointer(start: block + 8, count: Int(block.load(as: UInt32.self)))
     }
 
+    /// The full hash of the entry at `slot`, from its stored key.
+    private func storedHash(at slot: Int) -> UInt64 { hash(key(at: slot)) }
+
     /// The 32-bit word the owner may use freely in each block header.
-    @inline(__always) func ownerWord(at slot: Int) -> UInt32 { slots[slot].block!.load(fromByteOffset: 4, as: UInt32.self) }
+    @inline(__always) func ownerWord(at slot: Int) -> UInt32 { block(at: slot).load(fromByteOffset: 4, as: UInt32.self) }
     @inline(__always) func setOwnerWord(_ value: UInt32, at slot: Int) {
-        slots[slot].block!.storeBytes(of: value, toByteOffset: 4, as: UInt32.self)
+        block(at: slot).storeBytes(of: value, toByteOffset: 4, as: UInt32.self)
     }
 
     /// Reallocates the entry's block for a payload of `oldBytes` → `newBytes`,
     /// keeping its contents; returns the new payload address.
     mutating func resizePayload(at slot: Int, from oldBytes: Int, to newBytes: Int) -> UnsafeMutableRawPointer {
-        let block = slots[slot].block!
+        let block = self.block(at: slot)
         let offset = ByteKeyedTable.payloadOffset(keyLength: Int(block.load(as: UInt32.self)))
         let moved = realloc(block, offset + newBytes)!
         blockBytes += newBytes - oldBytes
-        slots[slot].block = moved
+        slots[slot] = ByteKeyedTable.slot(moved, hash: (slots[slot] >> 48) << 48)
         return moved + offset
     }
 
@@ -135,34 +163,24 @@ struct ByteKeyedTable: ~Copyable {
     /// current payload size, for the footprint count. Entries after it may move
     /// back into `slot`: a caller sweeping slots must look at `slot` again.
     mutating func remove(at slot: Int, payloadBytes: Int) {
-        let block = slots[slot].block!
+        let block = self.block(at: slot)
         blockBytes -= ByteKeyedTable.payloadOffset(keyLength: Int(block.load(as: UInt32.self))) + payloadBytes
         free(block)
+        slots[slot] = 0
         count -= 1
         let mask = capacity - 1
         var hole = slot
         var i = (slot + 1) & mask
-        while slots[i].block != nil {
-            let home = Int(truncatingIfNeeded: slots[i].hash) & mask
+        while slots[i] != 0 {
+            let home = Int(truncatingIfNeeded: storedHash(at: i)) & mask
             // Move the entry back when the hole lies on its probe path (home … i).
-            let distanceToHole = (hole - home) & mask
-            let distanceToEntry = (i - home) & mask
-            if distanceToHole < distanceToEntry {
+            if (hole - home) & mask < (i - home) & mask {
                 slots[hole] = slots[i]
+                slots[i] = 0
                 hole = i
             }
             i = (i + 1) & mask
         }
-        slots[hole] = Slot(hash: 0, block: nil)
-    }
-
-    mutating func removeAll() {
-        for i in 0..<capacity where slots[i].block != nil {
-            free(slots[i].block)
-            slots[i] = Slot(hash: 0, block: nil)
-        }
-        count = 0
-        blockBytes = 0
     }
 
     mutating func grow() {
@@ -170,12 +188,11 @@ struct ByteKeyedTable: ~Copyable {
         let oldCapacity = capacity
         capacity = oldCapacity * 2
         slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: Slot(hash: 0, block: nil), count: capacity)
-        let mask = capacity - 1
-        for j in 0..<oldCapacity where old[j].block != nil {
-            var i = Int(truncatingIfNeeded: old[j].hash) & mask
-            while slots[i].block != nil { i = (i + 1) & mask }
-            slots[i] = old[j]
+        slots.initialize(repeating: 0, count: capacity)
+        for j in 0..<oldCapacity where old[j] != 0 {
+            let block = ByteKeyedTable.address(old[j])
+            let h = hash(UnsafeRawBufferPointer(start: block + 8, count: Int(block.load(as: UInt32.self))))
+            slots[emptySlot(for: h)] = old[j]
         }
         old.deallocate()
     }
