@@ -12,14 +12,21 @@ import Glibc
 enum CText {
     /// The bytes of a NUL-terminated UTF-8 string, borrowed for the call.
     /// Fails on NULL, on more than `max` bytes, or on invalid UTF-8.
+    /// With `validateUTF8: false` the caller must validate before the bytes reach
+    /// anything that keeps them or shows them (see is_streaming: a hit proves validity).
     @inline(__always)
-    static func bytes(_ pointer: UnsafePointer<CChar>?, _ field: String, max: Int) throws(CallError) -> UnsafeRawBufferPointer {
+    static func bytes(_ pointer: UnsafePointer<CChar>?, _ field: String, max: Int, validateUTF8: Bool = true) throws(CallError) -> UnsafeRawBufferPointer {
         guard let pointer else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
         let length = strnlen(pointer, max + 1)
         guard length <= max else { throw CallError(ResultCode.invalidArgument, "\(field) is longer than \(max) bytes") }
         let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
-        guard isValidUTF8(bytes) else { throw CallError(ResultCode.invalidArgument, "\(field) is not valid UTF-8") }
+        if validateUTF8 { try requireUTF8(bytes, field) }
         return bytes
+    }
+
+    @inline(__always)
+    static func requireUTF8(_ bytes: UnsafeRawBufferPointer, _ field: String) throws(CallError) {
+        guard isValidUTF8(bytes) else { throw CallError(ResultCode.invalidArgument, "\(field) is not valid UTF-8") }
     }
 
     /// A Swift String copy of a C string; nil for NULL when not `required`.

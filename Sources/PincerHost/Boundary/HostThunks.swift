@@ -272,9 +272,11 @@ func pincerHostSteer(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: U
 @_cdecl("pincer_host_is_streaming")
 func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Bool>?) -> pincer_result {
     HostThunks.call(host, needs: .steer) { (context) throws(CallError) in
-        let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit)
+        // Session keys are stored valid, so only a miss needs the UTF-8 check.
+        let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
         let out = try HostThunks.output(out, "out")
         guard let streaming = context.engine.isStreaming(sessionKey: key) else {
+            try CText.requireUTF8(key, "session_key")
             throw CallError(ResultCode.notFound, "no session with key '\(String(decoding: key, as: UTF8.self))'")
         }
         out.pointee = streaming
