@@ -146,3 +146,13 @@ import Testing
         #expect(result.passed, "\(result.report)")
     }
 }
+
+@Suite struct ConcurrencyTests {
+    @Test func eightThreadsOnTheHostTableGetExactAnswers() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/concurrency.c", as: "concurrency.so")
+        let result = t.run("fx-concurrency", "hammer")
+        #expect(result.passed, "\(result.report)")
+    }
+}
