@@ -38,7 +38,7 @@ public final class PluginHost: @unchecked Sendable {
         self.config = config
         self.log = log
         self.hostLog = hostLog
-        engine.log = hostLog
+        engine.setLog(hostLog)
     }
 
     public static let standardErrorLog: LogSink = { id, level, message in

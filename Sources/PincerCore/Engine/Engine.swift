@@ -14,8 +14,7 @@ public final class Engine: @unchecked Sendable {
     public let config: EngineConfig
     public let tools: ToolRegistry
     public let catalog: ModelCatalog
-    /// Where the engine reports what an operator should see (denied tool calls, …).
-    public var log: @Sendable (String) -> Void = { _ in }
+    private let logSink = Mutex<@Sendable (String) -> Void>({ _ in })
 
     let lock = NSCondition()
     private var sessions: [String: Session] = [:]
@@ -44,6 +43,11 @@ public final class Engine: @unchecked Sendable {
                                    defaultModel: config.defaultModel)
     }
 
+    /// Where the engine reports what an operator should see (denied tool calls, …).
+    public func setLog(_ sink: @escaping @Sendable (String) -> Void) { logSink.withLock { $0 = sink } }
+
+    func log(_ line: String) { logSink.withLock { $0 }(line) }
+
     // MARK: - Sessions
 
     /// Creates a session and queues its first run. A plugin caller is held to
@@ -68,7 +72,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Queues a follow-up message as a new run behind any active one.
     public func prompt(sessionKey: String, text: String, by caller: Caller) throws(EngineError) -> String {
-        try Limits.check(text, "text", max: Limits.messageBytes, required: true)
+        try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
         guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
@@ -157,7 +161,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Queues text for the session's running run, delivered at its next tool-call or turn boundary.
     public func steer(sessionKey: String, text: String) throws(EngineError) -> SteerOutcome {
-        try Limits.check(text, "text", max: Limits.messageBytes, required: true)
+        try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
         guard let s = sessions[sessionKey] else { return .noSession }
@@ -332,23 +336,23 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func validate(_ spec: SessionSpec) throws(EngineError) {
-        try Limits.check(spec.message, "message", max: Limits.messageBytes, required: true)
-        try Limits.check(spec.systemPrompt, "system_prompt", max: Limits.systemPromptBytes)
-        try Limits.check(spec.label, "label", max: Limits.labelBytes)
+        try InputLimits.check(spec.message, "message", max: InputLimits.messageBytes, required: true)
+        try InputLimits.check(spec.systemPrompt, "system_prompt", max: InputLimits.systemPromptBytes)
+        try InputLimits.check(spec.label, "label", max: InputLimits.labelBytes)
         for (field, patterns) in [("tools_allow", spec.toolPolicy.allow), ("tools_deny", spec.toolPolicy.deny)] {
-            if patterns.count > Limits.patterns { throw EngineError(.invalidArgument, "\(field) has \(patterns.count) patterns; at most \(Limits.patterns)") }
-            for (i, p) in patterns.enumerated() { try Limits.check(p, "\(field)[\(i)]", max: Limits.patternBytes, required: true) }
+            if patterns.count > InputLimits.patterns { throw EngineError(.invalidArgument, "\(field) has \(patterns.count) patterns; at most \(InputLimits.patterns)") }
+            for (i, p) in patterns.enumerated() { try InputLimits.check(p, "\(field)[\(i)]", max: InputLimits.patternBytes, required: true) }
         }
         if let model = spec.model, catalog.resolve(model) == nil {
             throw EngineError(.unsupported, "model '\(model)' is not in the catalog (\(catalog.ids.joined(separator: ", ")))")
         }
-        if let t = spec.timeoutSeconds, t < 0 || t > Limits.timeoutSeconds {
-            throw EngineError(.invalidArgument, "timeout_seconds is \(t); it must be 0 (the default) to \(Limits.timeoutSeconds)")
+        if let t = spec.timeoutSeconds, t < 0 || t > InputLimits.timeoutSeconds {
+            throw EngineError(.invalidArgument, "timeout_seconds is \(t); it must be 0 (the default) to \(InputLimits.timeoutSeconds)")
         }
         if let metadata = spec.metadata {
             guard case .object = metadata else { throw EngineError(.invalidArgument, "metadata_json must be a JSON object, not a \(metadata.typeName)") }
-            if metadata.description.utf8.count > Limits.metadataBytes {
-                throw EngineError(.invalidArgument, "metadata_json is over \(Limits.metadataBytes) bytes")
+            if metadata.description.utf8.count > InputLimits.metadataBytes {
+                throw EngineError(.invalidArgument, "metadata_json is over \(InputLimits.metadataBytes) bytes")
             }
         }
     }
@@ -416,7 +420,7 @@ enum SessionKeys {
 }
 
 /// Size limits on what callers hand the engine.
-enum Limits {
+enum InputLimits {
     static let messageBytes = 1 << 20
     static let systemPromptBytes = 256 << 10
     static let labelBytes = 256

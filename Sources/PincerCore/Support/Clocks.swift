@@ -1,0 +1,28 @@
+// The engine's clocks. MonotonicClock is the one time source for windows,
+// timeouts and durations: CLOCK_MONOTONIC in nanoseconds (the coarse clock is
+// cheaper but ticks every 4 ms here, too coarse for honest sliding windows).
+// WallClock stamps what people read: transcript times, creation times.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum MonotonicClock {
+    @inline(__always) public static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    public static func milliseconds() -> UInt64 { nanoseconds() / 1_000_000 }
+}
+
+public enum WallClock {
+    public static func milliseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+}
