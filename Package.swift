@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // The module list reads like the architecture (see ../shared/design/ARCHITECTURE.md):
 //   CPincer      the C ABI in Include/pincer, imported into Swift (no code of its own)
-//   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards; no C
+//   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards, SQLite store; no C
 //   PincerHost   the native boundary: loader, operator config, @_cdecl host-table thunks
 //   pincer       the command line
 //   pincer-bench benchmarks that print figures
@@ -17,17 +17,18 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
-        .target(name: "PincerCore"),
+        .target(name: "PincerCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "PincerHost", dependencies: ["CPincer", "PincerCore"]),
         .executableTarget(
             name: "pincer",
             dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Benchmarks/pincer-bench"),
         .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore"]),
-        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer"]),
+        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v5]
 )

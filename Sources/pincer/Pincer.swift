@@ -11,7 +11,45 @@ struct Pincer: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
         version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
-        subcommands: [Plugins.self, Run.self])
+        subcommands: [Plugins.self, Run.self, Sessions.self])
+}
+
+/// Where sessions are kept: an SQLite file (the default), or nowhere.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite store for sessions, transcripts and runs (default: $XDG_STATE_HOME/pincer/pincer.sqlite, else ~/.local/state/pincer/pincer.sqlite).")
+    var store: String?
+
+    @Flag(name: .long, help: "Keep sessions in memory only.")
+    var noStore = false
+
+    static var defaultPath: String {
+        let env = ProcessInfo.processInfo.environment
+        let state = env["XDG_STATE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.local/state")
+        return state + "/pincer/pincer.sqlite"
+    }
+
+    /// Opens the store; read-only for commands that only look (a running host may own it).
+    func open(readOnly: Bool = false) throws -> SQLiteStore? {
+        if noStore { return nil }
+        let path = store ?? StoreOptions.defaultPath
+        if readOnly, !FileManager.default.fileExists(atPath: path) { throw ValidationError("no store at \(path)") }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        do { return try SQLiteStore(path: path, readOnly: readOnly) } catch { throw ValidationError(error.message) }
+    }
+}
+
+/// An engine from the operator config (and a store), without plugins.
+func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
+    var operatorConfig = OperatorConfig()
+    if let path {
+        do { operatorConfig = try OperatorConfig.load(path: path) } catch { throw ValidationError(error.description) }
+    }
+    do {
+        return (try Engine(config: operatorConfig.engine, store: store), operatorConfig)
+    } catch {
+        throw ValidationError("\(path ?? "config"): \(error.message)")
+    }
 }
 
 /// Options every command that loads plugins shares.
@@ -22,13 +60,8 @@ struct HostOptions: ParsableArguments {
     @Option(name: .long, help: "Operator config file (JSON): plugin allow/deny lists, grants, plugin config, guards.")
     var config: String?
 
-    func makeHost() throws -> PluginHost {
-        var operatorConfig = OperatorConfig()
-        if let config {
-            do { operatorConfig = try OperatorConfig.load(path: config) } catch { throw ValidationError(error.description) }
-        }
-        let engine: Engine
-        do { engine = try Engine(config: operatorConfig.engine) } catch { throw ValidationError("\(config ?? "config"): \(error.message)") }
+    func makeHost(store: (any SessionStore)? = nil) throws -> PluginHost {
+        let (engine, operatorConfig) = try makeEngine(config: config, store: store)
         let host = PluginHost(engine: engine, config: operatorConfig)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: plugins, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -73,16 +106,23 @@ struct Run: ParsableCommand {
         abstract: "Load the plugins, run one session with MESSAGE through the engine, and print its transcript.")
 
     @OptionGroup var options: HostOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: .long, help: "Model for this session (see the catalog: local/scripted, local/instant).")
+    var model: String?
 
     @Argument(help: "The user message. The built-in local model reads @tool and @tool{json} as tool calls.")
     var message: String
 
     func run() throws {
-        let host = try options.makeHost()
-        host.start()
+        let host = try options.makeHost(store: try storeOptions.open())
         let engine = host.engine
+        if engine.interruptedAtStart > 0 {
+            FileHandle.standardError.write(Data("pincer: \(engine.interruptedAtStart) run(s) a stopped host left in flight are now marked interrupted\n".utf8))
+        }
+        host.start()
         let started: (sessionKey: String, runId: String)
-        do { started = try engine.spawn(SessionSpec(message: message), by: .operator) } catch {
+        do { started = try engine.spawn(SessionSpec(message: message, model: model), by: .operator) } catch {
             throw ValidationError(error.message)
         }
         let result = (try? engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000)))
@@ -92,6 +132,40 @@ struct Run: ParsableCommand {
         guard let result else { throw ExitCode.failure }
         print("run \(result.id) \(result.status.rawValue) in \(result.durationMs) ms\(result.error.map { ": \($0)" } ?? "")")
         if result.status != .completed { throw ExitCode.failure }
+    }
+}
+
+struct Sessions: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Read sessions from the store.", subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every stored session, oldest first.")
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let (engine, _) = try makeEngine(config: nil, store: try storeOptions.open(readOnly: true))
+            print(Table.render(header: ["KEY", "OWNER", "MODEL", "MESSAGES", "LABEL"], rows: engine.sessionSummaries.map {
+                [$0.key, $0.owner, $0.model, String($0.messages), $0.label ?? ""]
+            }))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a stored session's transcript and runs.")
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Argument(help: "The session key.")
+        var key: String
+
+        func run() throws {
+            let (engine, _) = try makeEngine(config: nil, store: try storeOptions.open(readOnly: true))
+            let messages: [Message]
+            do { messages = try engine.transcript(sessionKey: key) } catch { throw ValidationError(error.message) }
+            print(TranscriptPrinter.render(sessionKey: key, messages: messages))
+            for run in engine.runs(ofSession: key) {
+                print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")
+            }
+        }
     }
 }
 

@@ -60,7 +60,8 @@ import Testing
     @Test func runPrintsTheTranscript() throws {
         let t = try TestHost()
         defer { t.close() }
-        let out = try runCommand(pincer, ["run", "--plugins", t.directory, "hello @echo{\"text\":\"hi\"}"])
+        let out = try runCommand(pincer, ["run", "--plugins", t.directory, "--store", "\(t.directory)/store.sqlite",
+                                          "--model", "local/instant", "hello @echo{\"text\":\"hi\"}"])
         #expect(out.contains("user       hello @echo{\"text\":\"hi\"}"))
         #expect(out.contains("tool       echo: hi"))
         #expect(out.contains("assistant  You said: hello. Tool results: echo → hi."))

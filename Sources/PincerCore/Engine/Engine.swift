@@ -31,16 +31,40 @@ public final class Engine: @unchecked Sendable {
     private let stateIndex = SessionStateIndex()
     private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
     private let startedNs = MonotonicClock.nanoseconds()
+    private let store: (any SessionStore)?
 
     public static let gatewayAllowlist = ["status", "models.list"]
 
+    /// - Parameter store: where sessions outlive the process; nil keeps them in memory only.
+    ///   Everything stored is read back now; runs a previous process left in flight are marked interrupted.
     public init(config: EngineConfig = EngineConfig(), providers: [any ModelProvider]? = nil,
-                tools: ToolRegistry = ToolRegistry()) throws(EngineError)
+                tools: ToolRegistry = ToolRegistry(), store: (any SessionStore)? = nil) throws(EngineError)
     {
         self.config = config
         self.tools = tools
+        self.store = store
         catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
                                    defaultModel: config.defaultModel)
+        if let store { try restore(from: store) }
+    }
+
+    /// Runs found in flight when the store was opened (now interrupted).
+    public private(set) var interruptedAtStart = 0
+
+    private func restore(from store: any SessionStore) throws(EngineError) {
+        let state = try store.load(runLimit: config.retainedRuns)
+        interruptedAtStart = state.interrupted
+        for stored in state.sessions {
+            let session = Session(restoring: stored)
+            sessions[session.key] = session
+            stateIndex.set(session.key, .idle)
+        }
+        for stored in state.runs {
+            let run = Run(restoring: stored)
+            runs[run.id] = run
+            endedRunIds.append(run.id)
+            if run.status.isTerminal { endedCounts[run.status, default: 0] += 1 }
+        }
     }
 
     /// Where the engine reports what an operator should see (denied tool calls, …).
@@ -67,6 +91,7 @@ public final class Engine: @unchecked Sendable {
         sessions[key] = session
         stateIndex.set(key, .idle)
         let run = enqueueRun(in: session, message: spec.message, by: caller)
+        persist(session, runs: [run], isNew: true)
         return (key, run.id)
     }
 
@@ -77,7 +102,9 @@ public final class Engine: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
         let session = try session(sessionKey)
-        return enqueueRun(in: session, message: text, by: caller).id
+        let run = enqueueRun(in: session, message: text, by: caller)
+        persist(session, runs: [run])
+        return run.id
     }
 
     /// Blocks until the run ends or `timeoutMs` passes; returns its state either way.
@@ -125,6 +152,36 @@ public final class Engine: @unchecked Sendable {
         return JSON.object(members).description
     }
 
+    /// One line's worth about a session, for listings.
+    public struct SessionSummary: Sendable {
+        public var key: String
+        public var owner: String
+        public var model: String
+        public var label: String?
+        public var state: SessionState
+        public var messages: Int
+        public var createdAtMs: UInt64
+    }
+
+    /// Every session, oldest first.
+    public var sessionSummaries: [SessionSummary] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sessions.values.sorted { ($0.createdAtMs, $0.key) < ($1.createdAtMs, $1.key) }.map {
+            SessionSummary(key: $0.key, owner: $0.owner.label, model: $0.model, label: $0.label, state: $0.state,
+                           messages: $0.transcript.count, createdAtMs: $0.createdAtMs)
+        }
+    }
+
+    /// Runs of a session that the engine still remembers, oldest first.
+    public func runs(ofSession key: String) -> [RunSnapshot] {
+        lock.lock()
+        defer { lock.unlock() }
+        let ids = endedRunIds[endedRunIdsHead...].filter { runs[$0]?.sessionKey == key }
+        let active = sessions[key]?.queue.map(\.id) ?? []
+        return (ids + active).compactMap { runs[$0]?.snapshot }
+    }
+
     /// Keys of every session, oldest first.
     public var sessionKeys: [String] {
         lock.lock()
@@ -140,6 +197,9 @@ public final class Engine: @unchecked Sendable {
         sessions[sessionKey] = nil
         stateIndex.remove(sessionKey)
         for run in s.queue { stop(run, in: s, status: .cancelled, reason: "its session was deleted") }
+        if let store {
+            do { try store.deleteSession(sessionKey) } catch { log(error.message) }
+        }
         lock.broadcast()
     }
 
@@ -301,6 +361,7 @@ public final class Engine: @unchecked Sendable {
         run.error = error
         run.endedNs = MonotonicClock.nanoseconds()
         endedCounts[status, default: 0] += 1
+        if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
         if session.state == .streaming { session.state = .idle }
         if sessions[session.key] === session { stateIndex.set(session.key, session.state) }
@@ -322,6 +383,7 @@ public final class Engine: @unchecked Sendable {
             session.state = .streaming
             if sessions[session.key] === session { stateIndex.set(session.key, .streaming) }
             session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
+            persist(session, runs: [run])
             lock.unlock()
             let outcome = AgentLoop(engine: self, run: run, session: session).execute()
             lock.lock()
@@ -354,6 +416,23 @@ public final class Engine: @unchecked Sendable {
             if metadata.description.utf8.count > InputLimits.metadataBytes {
                 throw EngineError(.invalidArgument, "metadata_json is over \(InputLimits.metadataBytes) bytes")
             }
+        }
+    }
+
+    /// Writes what changed in the session since its last write (new messages, these runs,
+    /// and the session itself when new) in one transaction. Lock held. A failed write is
+    /// logged and retried with the next one: the engine goes on in memory.
+    func persist(_ session: Session, runs: [Run] = [], isNew: Bool = false) {
+        guard let store else { return }
+        let start = session.persistedCount
+        var batch = StoreBatch(newSession: isNew ? session.stored : nil, sessionKey: session.key)
+        batch.messages = (start..<session.transcript.count).map { ($0, session.transcript[$0]) }
+        batch.runs = runs.map(\.stored)
+        do {
+            try store.apply(batch)
+            session.persistedCount = session.transcript.count
+        } catch {
+            log(error.message)
         }
     }
 

@@ -43,12 +43,20 @@ struct AgentLoop {
                     var message = Message(role: .assistant, content: turn.text, runId: run.id)
                     message.toolCalls = turn.toolCalls
                     session.transcript.append(message)
+                    // Make the calls durable before tools (which may be slow) run.
+                    if !turn.toolCalls.isEmpty { engine.persist(session) }
                 }
                 for call in turn.toolCalls {
                     let result = try execute(call)
                     engine.withLock { session.transcript.append(result) }
                 }
-                let steered = engine.withLock { deliverSteers() }
+                let steered = engine.withLock { () -> Int in
+                    let delivered = deliverSteers()
+                    // Tool results and steering become durable at the boundary; a final
+                    // answer is written together with the run's end.
+                    if !turn.toolCalls.isEmpty || delivered > 0 { engine.persist(session) }
+                    return delivered
+                }
                 if turn.toolCalls.isEmpty, steered == 0 {
                     return Outcome(status: .completed, text: turn.text)
                 }

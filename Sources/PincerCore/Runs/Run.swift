@@ -47,8 +47,28 @@ final class Run {
         self.owner = owner
     }
 
+    /// A run read back from the store (ended, unless the store was opened read-only while a host ran it).
+    init(restoring r: StoredRun) {
+        id = r.id
+        sessionKey = r.sessionKey
+        message = r.message
+        owner = r.owner
+        status = r.status
+        finalText = r.finalText
+        error = r.error
+        restoredDurationMs = r.durationMs
+    }
+
+    /// The duration a restored run had; its clock readings belong to another process.
+    private var restoredDurationMs: UInt64?
+
+    var stored: StoredRun {
+        StoredRun(id: id, sessionKey: sessionKey, message: message, owner: owner, status: status, finalText: finalText,
+                  error: error, durationMs: snapshot.durationMs)
+    }
+
     var snapshot: RunSnapshot {
         RunSnapshot(id: id, sessionKey: sessionKey, status: status, finalText: finalText, error: error,
-                    durationMs: endedNs > startedNs && startedNs > 0 ? (endedNs - startedNs) / 1_000_000 : 0)
+                    durationMs: restoredDurationMs ?? (endedNs > startedNs && startedNs > 0 ? (endedNs - startedNs) / 1_000_000 : 0))
     }
 }

@@ -61,6 +61,8 @@ final class Session {
     var queue: [Run] = []
     var runCount = 0
     var workerActive = false
+    /// How many transcript messages the store already holds.
+    var persistedCount = 0
 
     init(key: String, id: String, owner: Caller, spec: SessionSpec, model: String, timeoutSeconds: Int) {
         self.key = key
@@ -72,6 +74,28 @@ final class Session {
         self.toolPolicy = spec.toolPolicy
         self.timeoutSeconds = timeoutSeconds
         self.createdAtMs = WallClock.milliseconds()
+    }
+
+    /// A session read back from the store.
+    init(restoring s: StoredSession) {
+        key = s.key
+        id = s.id
+        owner = s.owner
+        systemPrompt = s.systemPrompt
+        model = s.model
+        label = s.label
+        toolPolicy = s.toolPolicy
+        timeoutSeconds = s.timeoutSeconds
+        createdAtMs = s.createdAtMs
+        metadata = s.metadata
+        transcript = s.transcript
+        persistedCount = s.transcript.count
+        runCount = Set(s.transcript.compactMap(\.runId)).count
+    }
+
+    var stored: StoredSession {
+        StoredSession(key: key, id: id, owner: owner, model: model, label: label, systemPrompt: systemPrompt,
+                      toolPolicy: toolPolicy, timeoutSeconds: timeoutSeconds, createdAtMs: createdAtMs, metadata: metadata)
     }
 
     var activeRun: Run? { queue.first }

@@ -17,21 +17,18 @@ struct CommandFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Runs a command, returning its standard output; throws with its output when it fails.
+/// Starts a command with its output going to `output`.out / `output`.err, returning its pid.
 ///
 /// Spawned with posix_spawn and an empty signal mask: test threads may block
 /// SIGCHLD, and a child inheriting that mask (cmake's libuv) waits forever for
 /// its own children. Output goes to files, so neither stream can fill a pipe.
-@discardableResult
-func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
-    let outPath = NSTemporaryDirectory() + "pincer-cmd-\(UUID().uuidString)"
-    defer { unlink(outPath + ".out"); unlink(outPath + ".err") }
+func startProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, output: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, outPath + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 1, output + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, output + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -49,16 +46,25 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     var pid = pid_t()
     let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard spawned == 0 else { throw CommandFailure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))") }
+    return pid
+}
+
+/// Runs a command to its end, returning its standard output; throws with its output when it fails.
+@discardableResult
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    let output = NSTemporaryDirectory() + "pincer-cmd-\(UUID().uuidString)"
+    defer { unlink(output + ".out"); unlink(output + ".err") }
+    let pid = try startProcess(executable, arguments, environment: environment, output: output)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-    let output = (try? String(contentsOfFile: outPath + ".out", encoding: .utf8)) ?? ""
-    let errors = (try? String(contentsOfFile: outPath + ".err", encoding: .utf8)) ?? ""
+    let out = (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? ""
+    let errors = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
     let exited = status & 0x7f == 0
     let code = (status >> 8) & 0xff
     guard exited, code == 0 else {
-        throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) \(exited ? "exited \(code)" : "was killed by signal \(status & 0x7f)"): \(output)\(errors)")
+        throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) \(exited ? "exited \(code)" : "was killed by signal \(status & 0x7f)"): \(out)\(errors)")
     }
-    return output
+    return out
 }
 
 enum Fixtures {

@@ -1,0 +1,182 @@
+// The embedded store: one SQLite file in WAL mode, through GRDB. Migrations
+// are versioned; a file written by a newer Pincer (migrations this build does
+// not know) or a file that is not a database is refused with an error naming
+// the path, never opened half-way.
+
+import GRDB
+
+public final class SQLiteStore: SessionStore, @unchecked Sendable {
+    public let path: String
+    /// Read-only: for tools that look at a store a running host may own. Nothing is
+    /// migrated or written, and in-flight runs are reported as stored, not marked.
+    public let readOnly: Bool
+    private let pool: DatabasePool
+
+    public init(path: String, readOnly: Bool = false) throws(EngineError) {
+        self.path = path
+        self.readOnly = readOnly
+        do {
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = true
+            configuration.busyMode = .timeout(5)
+            configuration.readonly = readOnly
+            pool = try DatabasePool(path: path, configuration: configuration)
+            let migrator = SQLiteStore.migrator
+            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw EngineError(.internalFailure, "the store at \(path) was written by a newer Pincer: its schema has migrations this version does not know (\(SQLiteStore.schemaVersions.joined(separator: ", ")) known); refusing to open it")
+            }
+            if readOnly {
+                let applied = try pool.read { db in try migrator.hasCompletedMigrations(db) }
+                if !applied { throw EngineError(.internalFailure, "the store at \(path) has no Pincer schema (or an older one); open it once with a host to migrate it") }
+            } else {
+                try migrator.migrate(pool)
+            }
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.internalFailure, "cannot open the store at \(path): \(SQLiteStore.describe(error))")
+        }
+    }
+
+    static let schemaVersions = ["v1"]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    key TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, model TEXT NOT NULL,
+                    label TEXT, system_prompt TEXT, tool_policy TEXT NOT NULL, timeout_seconds INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL);
+                CREATE TABLE session_metadata (
+                    session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,
+                    namespace TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (session_key, namespace));
+                CREATE TABLE messages (
+                    session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE, seq INTEGER NOT NULL,
+                    role TEXT NOT NULL, content TEXT NOT NULL, tool_calls TEXT, tool_call_id TEXT, tool_name TEXT,
+                    is_error INTEGER NOT NULL, run_id TEXT, at INTEGER NOT NULL, PRIMARY KEY (session_key, seq));
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY NOT NULL, session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,
+                    message TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT NULL, final_text TEXT, error TEXT,
+                    duration_ms INTEGER NOT NULL, position INTEGER NOT NULL);
+                CREATE INDEX runs_by_position ON runs(position);
+                """)
+        }
+        return migrator
+    }
+
+    public func load(runLimit: Int) throws(EngineError) -> StoredState {
+        try run("load") {
+            try (readOnly ? pool.read : pool.write) { db -> StoredState in
+                var interrupted = 0
+                if !readOnly {
+                    try db.execute(sql: "UPDATE runs SET status = ?, error = ? WHERE status IN (?, ?)",
+                                   arguments: [RunStatus.interrupted.rawValue, "the host stopped while it ran",
+                                               RunStatus.queued.rawValue, RunStatus.running.rawValue])
+                    interrupted = db.changesCount
+                }
+                var sessions: [String: StoredSession] = [:]
+                var order: [String] = []
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM sessions ORDER BY created_at, key") {
+                    let key: String = row["key"]
+                    order.append(key)
+                    sessions[key] = StoredSession(
+                        key: key, id: row["id"], owner: Caller(stored: row["owner"]), model: row["model"], label: row["label"],
+                        systemPrompt: row["system_prompt"], toolPolicy: try SQLiteStore.policy(row["tool_policy"]),
+                        timeoutSeconds: row["timeout_seconds"], createdAtMs: UInt64(row["created_at"] as Int64), metadata: [:])
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM session_metadata") {
+                    sessions[row["session_key"]]?.metadata[row["namespace"]] = try JSON.parse(row["value"] as String)
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM messages ORDER BY session_key, seq") {
+                    sessions[row["session_key"]]?.transcript.append(try SQLiteStore.message(row))
+                }
+                let runs = try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM runs ORDER BY position DESC LIMIT ?) ORDER BY position",
+                                            arguments: [runLimit]).map { row in
+                    StoredRun(id: row["id"], sessionKey: row["session_key"], message: row["message"], owner: Caller(stored: row["owner"]),
+                              status: RunStatus(rawValue: row["status"]) ?? .interrupted, finalText: row["final_text"], error: row["error"],
+                              durationMs: UInt64(row["duration_ms"] as Int64))
+                }
+                return StoredState(sessions: order.compactMap { sessions[$0] }, runs: runs, interrupted: interrupted)
+            }
+        }
+    }
+
+    public func apply(_ batch: StoreBatch) throws(EngineError) {
+        try run("write") {
+            try pool.write { db in
+                if let s = batch.newSession {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
+                                                 s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs)])
+                    for (namespace, value) in s.metadata {
+                        try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
+                            .execute(arguments: [s.key, namespace, value.description])
+                    }
+                }
+                let insertMessage = try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for (seq, m) in batch.messages {
+                    let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
+                        ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
+                    }).description
+                    try insertMessage.execute(arguments: [batch.sessionKey, seq, m.role.rawValue, m.content, calls, m.toolCallId,
+                                                          m.toolName, m.isError, m.runId, Int64(m.atMs)])
+                }
+                let upsertRun = try db.cachedStatement(sql: """
+                    INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))
+                    ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
+                        error = excluded.error, duration_ms = excluded.duration_ms
+                    """)
+                for r in batch.runs {
+                    try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
+                                                      r.error, Int64(r.durationMs)])
+                }
+            }
+        }
+    }
+
+    public func deleteSession(_ key: String) throws(EngineError) {
+        try run("delete") {
+            try pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key]) }
+        }
+    }
+
+    /// Runs a store operation, turning any failure into an error that names the store.
+    private func run<T>(_ what: String, _ body: () throws -> T) throws(EngineError) -> T {
+        do { return try body() } catch {
+            throw EngineError(.internalFailure, "store \(path): \(what) failed: \(SQLiteStore.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if let db = error as? DatabaseError { return db.message ?? "\(db.resultCode)" }
+        return "\(error)"
+    }
+
+    private static func policy(_ text: String) throws -> ToolPolicy {
+        let json = try JSON.parse(text)
+        return ToolPolicy(allow: json["allow"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                          deny: json["deny"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
+
+    private static func message(_ row: Row) throws -> Message {
+        var m = Message(role: Message.Role(rawValue: row["role"]) ?? .system, content: row["content"], runId: row["run_id"])
+        if let calls: String = row["tool_calls"] {
+            m.toolCalls = try JSON.parse(calls).arrayValue?.map {
+                ToolCall(id: $0["id"]?.stringValue ?? "", name: $0["name"]?.stringValue ?? "", arguments: $0["arguments"] ?? [:])
+            } ?? []
+        }
+        m.toolCallId = row["tool_call_id"]
+        m.toolName = row["tool_name"]
+        m.isError = row["is_error"]
+        m.atMs = UInt64(row["at"] as Int64)
+        return m
+    }
+}

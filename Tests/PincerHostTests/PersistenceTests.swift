@@ -1,0 +1,123 @@
+// Sessions outlive the process: a host killed with SIGKILL mid-run leaves a
+// store whose transcript is intact, and the next host marks the run
+// interrupted. A store that cannot be opened, or that a newer Pincer wrote,
+// is refused with an error naming it.
+
+import Foundation
+import GRDB
+import PincerCore
+@testable import PincerHost
+import Testing
+
+@Suite struct PersistenceTests {
+    private var pincer: String { Repo.path(".build/debug/pincer") }
+
+    @Test func aRunKilledMidFlightIsMarkedInterruptedAndTheTranscriptSurvives() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let store = "\(t.directory)/store.sqlite"
+        let plugins = "\(t.directory)/plugins"
+        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
+        let pid = try startProcess(pincer, ["run", "--plugins", plugins, "--store", store, "first @echo{\"text\":\"kept\"} then @sleep{\"ms\":10000}"],
+                                   output: "\(t.directory)/first")
+        // Wait until the store holds the pending sleep call: the run is mid-flight.
+        var key = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let list = try? runCommand(pincer, ["sessions", "list", "--store", store]),
+               let line = list.split(separator: "\n").dropFirst().first
+            {
+                key = String(line.split(separator: " ")[0])
+                if let shown = try? runCommand(pincer, ["sessions", "show", "--store", store, key]), shown.contains("→ sleep") { break }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(!key.isEmpty, "the first host never wrote its session")
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(status & 0x7f == SIGKILL)
+
+        // A read-only look does not touch the runs of a host that may still own the store.
+        #expect(try runCommand(pincer, ["sessions", "show", "--store", store, key]).contains("running"))
+
+        // The next host marks the run interrupted, and keeps everything that was written.
+        let second = try runCommand(pincer, ["run", "--plugins", plugins, "--store", store, "second"])
+        #expect(second.contains("completed"))
+        let shown = try runCommand(pincer, ["sessions", "show", "--store", store, key])
+        for line in ["user       first @echo{\"text\":\"kept\"} then @sleep{\"ms\":10000}",
+                     "tool       echo: kept", "assistant  Calling sleep.  → sleep {\"ms\":10000}",
+                     "interrupted: the host stopped while it ran"] {
+            #expect(shown.contains(line), "missing \(line) in\n\(shown)")
+        }
+        let list = try runCommand(pincer, ["sessions", "list", "--store", store])
+        #expect(list.split(separator: "\n").count == 3, "\(list)")
+    }
+
+    @Test func sessionsRunsAndMetadataComeBackInANewEngine() throws {
+        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        let first = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        let spec = SessionSpec(message: "hello @echo{\"text\":\"a\"}", systemPrompt: "be kind",
+                               toolPolicy: ToolPolicy(allow: ["echo"], deny: ["clock"]), label: "kept",
+                               metadata: ["ticket": 7])
+        let started = try first.spawn(spec, by: .plugin("p1"))
+        let run = try first.wait(runId: started.runId, timeoutMs: 5000)
+        let followUp = try first.prompt(sessionKey: started.sessionKey, text: "again", by: .plugin("p1"))
+        _ = try first.wait(runId: followUp, timeoutMs: 5000)
+        let transcript = try first.transcript(sessionKey: started.sessionKey)
+        first.shutdown()
+
+        let second = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        defer { second.shutdown() }
+        #expect(second.interruptedAtStart == 0)
+        #expect(try second.transcript(sessionKey: started.sessionKey) == transcript)
+        #expect(try second.wait(runId: started.runId, timeoutMs: 0) == run)
+        let json = try second.sessionJSON(sessionKey: started.sessionKey, for: .plugin("p1"))
+        for part in ["\"label\":\"kept\"", "\"systemPrompt\":\"be kind\"", "\"allow\":[\"echo\"],\"deny\":[\"clock\"]",
+                     "\"metadata\":{\"ticket\":7}", "\"owner\":\"plugin p1\"", "\"total\":2"] {
+            #expect(json.contains(part), "\(part) missing in \(json)")
+        }
+        // The restored session takes new work, and a deletion reaches the store.
+        let third = try second.prompt(sessionKey: started.sessionKey, text: "after restart", by: .operator)
+        #expect(try second.wait(runId: third, timeoutMs: 5000).status == .completed)
+        try second.deleteSession(started.sessionKey)
+        let reopened = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        defer { reopened.shutdown() }
+        #expect(reopened.sessionSummaries.isEmpty)
+    }
+
+    @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {
+        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let garbage = "\(dir)/garbage.sqlite"
+        try String(repeating: "not a database ", count: 300).write(toFile: garbage, atomically: true, encoding: .utf8)
+        #expect(throws: EngineError.self) { try SQLiteStore(path: garbage) }
+        do { _ = try SQLiteStore(path: garbage) } catch {
+            #expect(error.message.hasPrefix("cannot open the store at \(garbage): "), "\(error.message)")
+        }
+
+        let newer = "\(dir)/newer.sqlite"
+        _ = try SQLiteStore(path: newer)
+        let queue = try DatabaseQueue(path: newer)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        do {
+            _ = try SQLiteStore(path: newer)
+            Issue.record("a newer store was opened")
+        } catch {
+            #expect(error.message.contains("was written by a newer Pincer"), "\(error.message)")
+            #expect(error.message.contains(newer))
+        }
+        // The CLI says the same, naming the file.
+        do {
+            try runCommand(pincer, ["run", "--plugins", dir, "--store", newer, "hi"])
+            Issue.record("pincer run opened a newer store")
+        } catch {
+            #expect("\(error)".contains("was written by a newer Pincer"), "\(error)")
+        }
+    }
+}
