@@ -82,16 +82,20 @@ import Testing
         let e = try engine(tokenDelayMs: 1)
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":300}"), by: .operator)
-        func streaming() -> Bool? {
+        func streaming(as caller: Caller = .operator) -> Engine.StreamingAnswer {
             var key = started.sessionKey
-            return key.withUTF8 { e.isStreaming(sessionKey: UnsafeRawBufferPointer($0)) }
+            return key.withUTF8 {
+                e.isStreaming(sessionKey: UnsafeRawBufferPointer($0), callerNumber: e.number(of: caller),
+                              fullAccess: e.hasFullSessionAccess(caller))
+            }
         }
         let deadline = Date().addingTimeInterval(2)
-        while streaming() != true, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
-        #expect(streaming() == true)
+        while streaming() != .streaming(true), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        #expect(streaming() == .streaming(true))
+        #expect(streaming(as: .plugin("stranger")) == .denied)
         _ = try e.wait(runId: started.runId, timeoutMs: 5000)
-        #expect(streaming() == false)
+        #expect(streaming() == .streaming(false))
         try e.deleteSession(started.sessionKey)
-        #expect(streaming() == nil)
+        #expect(streaming() == .noSession)
     }
 }

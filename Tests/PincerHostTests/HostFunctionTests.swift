@@ -8,8 +8,11 @@ import PincerCore
 import Testing
 
 @Suite struct HostFunctionTests {
+    /// fx-spawn may choose models: two of its cases do.
+    static let modelGrant = try! OperatorConfig.parse(#"{"plugins": {"entries": {"fx-spawn": {"allowModelOverride": true}}}}"#, source: "test")
+
     @Test func spawnRunsARestrictedSessionAndTheDeniedToolNeverRuns() throws {
-        let t = try TestHost()
+        let t = try TestHost(config: HostFunctionTests.modelGrant)
         defer { t.close() }
         #expect(try t.load("Tests/Fixtures/c/spawn.c", as: "spawn.so").state == .loaded)
         let result = t.run("fx-spawn", "restricted")
@@ -22,12 +25,13 @@ import Testing
         let session = try t.engine.sessionJSON(sessionKey: result.report, for: .plugin("fx-spawn"))
         #expect(session.contains("\"metadata\":{\"ticket\":7}"))
         #expect(session.contains("\"systemPrompt\":\"be brief\""))
-        // Another plugin does not see fx-spawn's metadata namespace.
-        #expect(try t.engine.sessionJSON(sessionKey: result.report, for: .plugin("other")).contains("\"metadata\":{}"))
+        // Another plugin may not read the session; the operator may, but sees its own (empty) metadata namespace.
+        #expect(throws: EngineError.self) { try t.engine.sessionJSON(sessionKey: result.report, for: .plugin("other")) }
+        #expect(try t.engine.sessionJSON(sessionKey: result.report, for: .operator).contains("\"metadata\":{}"))
     }
 
     @Test func spawnRefusesBadRequestsWithReasons() throws {
-        let t = try TestHost()
+        let t = try TestHost(config: HostFunctionTests.modelGrant)
         defer { t.close() }
         _ = try t.load("Tests/Fixtures/c/spawn.c", as: "spawn.so")
         let result = t.run("fx-spawn", "refusals")

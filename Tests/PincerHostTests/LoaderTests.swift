@@ -120,6 +120,8 @@ import Testing
         ("{\"plugins\": {\"entries\": {\"x\": {\"capabilities\": [\"root\"]}}}}", "names unknown capability 'root'"),
         ("{\"plugins\": {\"allow\": [\"a\",]}}", "cfg.json: line 1, column 28"),
         ("{\"engine\": {\"maxTurns\": 0}}", "engine.maxTurns must be a whole number from 1"),
+        ("{\"plugins\": {\"entries\": {\"x\": {\"allowedModels\": [\"m\"]}}}}", "plugins.entries.x.allowedModels has no effect unless plugins.entries.x.allowModelOverride is true"),
+        ("{\"plugins\": {\"entries\": {\"x\": {\"sessionAccess\": \"some\"}}}}", "plugins.entries.x.sessionAccess must be \"own\" or \"all\""),
     ])
     func rejectsBadSettingsNamingThem(text: String, message: String) {
         #expect(throws: OperatorConfig.Invalid.self) { try OperatorConfig.parse(text, source: "cfg.json") }
@@ -128,6 +130,15 @@ import Testing
         } catch {
             #expect(error.description.contains(message), "\(error.description)")
         }
+    }
+
+    @Test func theREADMEsExampleConfigIsValid() throws {
+        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```json\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let config = try OperatorConfig.parse(String(readme[start.upperBound..<end.lowerBound]), source: "README.md")
+        #expect(config.entries["c-sample"]?.capabilities?.count == 5)
+        #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
     }
 
     @Test func readsEverySetting() throws {

@@ -32,6 +32,8 @@ public final class Engine: @unchecked Sendable {
     private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
     private let startedNs = MonotonicClock.nanoseconds()
     private let store: (any SessionStore)?
+    /// Each caller's number in the state index: 0 is the operator.
+    private let callerNumbers = Mutex<[Caller: UInt32]>([.operator: 0])
 
     public static let gatewayAllowlist = ["status", "models.list"]
 
@@ -57,7 +59,7 @@ public final class Engine: @unchecked Sendable {
         for stored in state.sessions {
             let session = Session(restoring: stored)
             sessions[session.key] = session
-            stateIndex.set(session.key, .idle)
+            stateIndex.set(session.key, .idle, owner: number(of: session.owner))
         }
         for stored in state.runs {
             let run = Run(restoring: stored)
@@ -72,11 +74,47 @@ public final class Engine: @unchecked Sendable {
 
     func log(_ line: String) { logSink.withLock { $0 }(line) }
 
+    /// The caller's number in the session state index (stable for the engine's life).
+    public func number(of caller: Caller) -> UInt32 {
+        callerNumbers.withLock { numbers in
+            if let n = numbers[caller] { return n }
+            let n = UInt32(numbers.count)
+            numbers[caller] = n
+            return n
+        }
+    }
+
+    /// Whether `caller` may use sessions it did not create.
+    public func hasFullSessionAccess(_ caller: Caller) -> Bool {
+        switch caller {
+        case .operator: return true
+        case .plugin(let id): return config.fullSessionAccess.contains(id)
+        }
+    }
+
+    /// Refuses a plugin's use of a session another caller created, unless the operator granted it. Lock held.
+    private func checkAccess(_ session: Session, by caller: Caller) throws(EngineError) {
+        guard session.owner != caller, !hasFullSessionAccess(caller), case .plugin(let id) = caller else { return }
+        throw EngineError(.denied, "plugin '\(id)' may only use sessions it created; session '\(session.key)' belongs to \(session.owner.label) (set plugins.entries.\(id).sessionAccess = \"all\" to allow)")
+    }
+
+    /// Refuses a model a plugin did not get the operator's leave to choose.
+    private func checkModelOverride(_ model: String?, by caller: Caller) throws(EngineError) {
+        guard case .plugin(let id) = caller, let model, model != catalog.defaultModel else { return }
+        guard let grant = config.modelOverrides[id] else {
+            throw EngineError(.denied, "plugin '\(id)' may not choose the model ('\(model)'): set plugins.entries.\(id).allowModelOverride = true")
+        }
+        if let allowed = grant, !allowed.contains(model) {
+            throw EngineError(.denied, "model '\(model)' is not in plugins.entries.\(id).allowedModels (\(allowed.joined(separator: ", ")))")
+        }
+    }
+
     // MARK: - Sessions
 
     /// Creates a session and queues its first run. A plugin caller is held to
     /// the spawn guards; the operator is not.
     public func spawn(_ spec: SessionSpec, by caller: Caller) throws(EngineError) -> (sessionKey: String, runId: String) {
+        try checkModelOverride(spec.model, by: caller)
         try validate(spec)
         let model = spec.model ?? catalog.defaultModel
         lock.lock()
@@ -89,7 +127,7 @@ public final class Engine: @unchecked Sendable {
         if let metadata = spec.metadata { session.metadata[caller.namespace] = metadata }
         if let prompt = spec.systemPrompt { session.transcript.append(Message(role: .system, content: prompt)) }
         sessions[key] = session
-        stateIndex.set(key, .idle)
+        stateIndex.set(key, .idle, owner: number(of: caller))
         let run = enqueueRun(in: session, message: spec.message, by: caller)
         persist(session, runs: [run], isNew: true)
         return (key, run.id)
@@ -102,17 +140,18 @@ public final class Engine: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
         let session = try session(sessionKey)
+        try checkAccess(session, by: caller)
         let run = enqueueRun(in: session, message: text, by: caller)
         persist(session, runs: [run])
         return run.id
     }
 
     /// Blocks until the run ends or `timeoutMs` passes; returns its state either way.
-    public func wait(runId: String, timeoutMs: UInt32) throws(EngineError) -> RunSnapshot {
+    public func wait(runId: String, timeoutMs: UInt32, by caller: Caller = .operator) throws(EngineError) -> RunSnapshot {
         let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
         lock.lock()
         defer { lock.unlock() }
-        guard let run = runs[runId] else { throw EngineError(.notFound, "no run with id '\(runId)'") }
+        let run = try self.run(runId, by: caller)
         while !run.status.isTerminal, lock.wait(until: deadline) {}
         return run.snapshot
     }
@@ -124,15 +163,17 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The transcript; `limit` > 0 keeps only the last `limit` messages.
-    public func transcript(sessionKey: String, limit: Int = 0) throws(EngineError) -> [Message] {
+    public func transcript(sessionKey: String, limit: Int = 0, by caller: Caller = .operator) throws(EngineError) -> [Message] {
         lock.lock()
         defer { lock.unlock() }
-        let messages = try session(sessionKey).transcript
+        let session = try session(sessionKey)
+        try checkAccess(session, by: caller)
+        let messages = session.transcript
         return limit > 0 ? Array(messages.suffix(limit)) : messages
     }
 
-    public func transcriptJSON(sessionKey: String, limit: Int = 0) throws(EngineError) -> String {
-        let messages = try transcript(sessionKey: sessionKey, limit: limit)
+    public func transcriptJSON(sessionKey: String, limit: Int = 0, by caller: Caller = .operator) throws(EngineError) -> String {
+        let messages = try transcript(sessionKey: sessionKey, limit: limit, by: caller)
         return JSON.object([("sessionKey", .string(sessionKey)), ("messages", .array(messages.map(\.json)))]).description
     }
 
@@ -141,6 +182,7 @@ public final class Engine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let s = try session(sessionKey)
+        try checkAccess(s, by: caller)
         let members: [(String, JSON)] = [
             ("key", .string(s.key)), ("id", .string(s.id)), ("state", .string(s.state.rawValue)),
             ("owner", .string(s.owner.label)), ("model", .string(s.model)), ("label", JSON(s.label)),
@@ -190,10 +232,11 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Deletes the session; its active run is cancelled, queued ones end at once.
-    public func deleteSession(_ sessionKey: String) throws(EngineError) {
+    public func deleteSession(_ sessionKey: String, by caller: Caller = .operator) throws(EngineError) {
         lock.lock()
         defer { lock.unlock() }
         let s = try session(sessionKey)
+        try checkAccess(s, by: caller)
         sessions[sessionKey] = nil
         stateIndex.remove(sessionKey)
         for run in s.queue { stop(run, in: s, status: .cancelled, reason: "its session was deleted") }
@@ -204,10 +247,10 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Cancels a queued or running run. Ended runs stay as they are.
-    public func cancelRun(_ runId: String) throws(EngineError) {
+    public func cancelRun(_ runId: String, by caller: Caller = .operator) throws(EngineError) {
         lock.lock()
         defer { lock.unlock() }
-        guard let run = runs[runId] else { throw EngineError(.notFound, "no run with id '\(runId)'") }
+        let run = try self.run(runId, by: caller)
         guard !run.status.isTerminal, let s = sessions[run.sessionKey] else { return }
         stop(run, in: s, status: .cancelled, reason: "cancelled by \(run.owner == .operator ? "the operator" : "request")")
         lock.broadcast()
@@ -220,11 +263,12 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Queues text for the session's running run, delivered at its next tool-call or turn boundary.
-    public func steer(sessionKey: String, text: String) throws(EngineError) -> SteerOutcome {
+    public func steer(sessionKey: String, text: String, by caller: Caller = .operator) throws(EngineError) -> SteerOutcome {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
         guard let s = sessions[sessionKey] else { return .noSession }
+        try checkAccess(s, by: caller)
         if s.state == .compacting { return .compacting }
         guard let run = s.activeRun else { return .noActiveRun }
         guard run.status == .running, s.state == .streaming, run.stopRequest == nil else { return .notStreaming }
@@ -232,9 +276,29 @@ public final class Engine: @unchecked Sendable {
         return .queued
     }
 
-    /// Whether the session with these key bytes is streaming; nil when there is none.
-    @inline(__always) public func isStreaming(sessionKey: UnsafeRawBufferPointer) -> Bool? {
-        stateIndex.isStreaming(sessionKey)
+    public enum StreamingAnswer: Equatable, Sendable {
+        case streaming(Bool)
+        case noSession
+        /// The session belongs to another caller, and the asker may not reach it.
+        case denied
+    }
+
+    /// Whether the session with these key bytes is streaming, for the caller with
+    /// this number (see number(of:)); `fullAccess` skips the ownership check.
+    @inline(__always)
+    public func isStreaming(sessionKey: UnsafeRawBufferPointer, callerNumber: UInt32 = 0, fullAccess: Bool = true) -> StreamingAnswer {
+        guard let entry = stateIndex.lookup(sessionKey) else { return .noSession }
+        if !fullAccess, entry.owner != callerNumber { return .denied }
+        return .streaming(entry.streaming)
+    }
+
+    /// Why `caller` may not reach this session (for the slow path of a denied lookup).
+    public func accessError(sessionKey: String, by caller: Caller) -> EngineError? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let s = sessions[sessionKey] else { return nil }
+        do { try checkAccess(s, by: caller) } catch { return error }
+        return nil
     }
 
     // MARK: - Rate limits, status, models
@@ -316,6 +380,14 @@ public final class Engine: @unchecked Sendable {
         return s
     }
 
+    /// A run the caller may reach: one it started, or one of a session it may use. Lock held.
+    private func run(_ id: String, by caller: Caller) throws(EngineError) -> Run {
+        guard let run = runs[id] else { throw EngineError(.notFound, "no run with id '\(id)'") }
+        guard run.owner != caller, !hasFullSessionAccess(caller), case .plugin(let plugin) = caller else { return run }
+        if let session = sessions[run.sessionKey], session.owner == caller { return run }
+        throw EngineError(.denied, "plugin '\(plugin)' may only use runs of sessions it created; run '\(id)' belongs to session '\(run.sessionKey)' (set plugins.entries.\(plugin).sessionAccess = \"all\" to allow)")
+    }
+
     private func admitSpawn() throws(EngineError) {
         if activeSpawned.count >= config.maxConcurrentSpawns {
             throw EngineError(.limit, "spawn refused: \(activeSpawned.count) plugin-spawned sessions are already running (guards.maxConcurrentSpawns = \(config.maxConcurrentSpawns))")
@@ -364,7 +436,7 @@ public final class Engine: @unchecked Sendable {
         if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
         if session.state == .streaming { session.state = .idle }
-        if sessions[session.key] === session { stateIndex.set(session.key, session.state) }
+        if sessions[session.key] === session { stateIndex.set(session.key, session.state, owner: number(of: session.owner)) }
         endedRunIds.append(run.id)
         if endedRunIds.count - endedRunIdsHead > config.retainedRuns {
             runs[endedRunIds[endedRunIdsHead]] = nil
@@ -381,7 +453,7 @@ public final class Engine: @unchecked Sendable {
             run.startedNs = MonotonicClock.nanoseconds()
             run.deadlineNs = run.startedNs &+ UInt64(session.timeoutSeconds) &* 1_000_000_000
             session.state = .streaming
-            if sessions[session.key] === session { stateIndex.set(session.key, .streaming) }
+            if sessions[session.key] === session { stateIndex.set(session.key, .streaming, owner: number(of: session.owner)) }
             session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
             persist(session, runs: [run])
             lock.unlock()

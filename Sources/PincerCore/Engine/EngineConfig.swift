@@ -17,6 +17,10 @@ public struct EngineConfig: Sendable {
     public var rateLimitMaxKeysPerPlugin = 100_000
     /// Ended runs kept for wait() and listings before the oldest are forgotten.
     public var retainedRuns = 10_000
+    /// Plugins the operator lets reach every session, not only those they created.
+    public var fullSessionAccess: Set<String> = []
+    /// Plugins the operator lets choose a model: nil allows any catalog model, a list only those.
+    public var modelOverrides: [String: [String]?] = [:]
     /// Reported in the status summary.
     public var hostVersion = "0.1.0"
     public var abiVersion = "1.0.0"

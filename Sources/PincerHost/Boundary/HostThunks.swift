@@ -186,7 +186,7 @@ func pincerHostWait(_ host: HostHandle, _ runId: UnsafePointer<CChar>?, _ timeou
     let code = HostThunks.call(host, needs: .control) { (context) throws(CallError) in
         let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
         let out = try HostThunks.output(out, "out")
-        let run = try HostThunks.engine { () throws(EngineError) in try context.engine.wait(runId: runId, timeoutMs: timeoutMs) }
+        let run = try HostThunks.engine { () throws(EngineError) in try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller) }
         out.pointee = pincer_run_info(
             status: RunStatusCode.code(run.status),
             final_text: run.finalText.map(CText.allocate),
@@ -218,7 +218,7 @@ enum RunStatusCode {
 func pincerHostMessages(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ limit: UInt32, _ out: OutText) -> pincer_result {
     HostThunks.text(host, out, needs: .control) { (context) throws(CallError) in
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
-        return try HostThunks.engine { () throws(EngineError) in try context.engine.transcriptJSON(sessionKey: key, limit: Int(limit)) }
+        return try HostThunks.engine { () throws(EngineError) in try context.engine.transcriptJSON(sessionKey: key, limit: Int(limit), by: context.caller) }
     }
 }
 
@@ -234,7 +234,7 @@ func pincerHostGetSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ ou
 func pincerHostDeleteSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?) -> pincer_result {
     HostThunks.call(host, needs: .control) { (context) throws(CallError) in
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
-        try HostThunks.engine { () throws(EngineError) in try context.engine.deleteSession(key) }
+        try HostThunks.engine { () throws(EngineError) in try context.engine.deleteSession(key, by: context.caller) }
     }
 }
 
@@ -242,7 +242,7 @@ func pincerHostDeleteSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?) -
 func pincerHostCancelRun(_ host: HostHandle, _ runId: UnsafePointer<CChar>?) -> pincer_result {
     HostThunks.call(host, needs: .control) { (context) throws(CallError) in
         let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
-        try HostThunks.engine { () throws(EngineError) in try context.engine.cancelRun(runId) }
+        try HostThunks.engine { () throws(EngineError) in try context.engine.cancelRun(runId, by: context.caller) }
     }
 }
 
@@ -256,7 +256,7 @@ func pincerHostSteer(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: U
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
         let text = try CText.requiredString(text, "text", max: HostThunks.textLimit)
         let out = try HostThunks.output(out, "out")
-        let outcome = try HostThunks.engine { () throws(EngineError) in try context.engine.steer(sessionKey: key, text: text) }
+        let outcome = try HostThunks.engine { () throws(EngineError) in try context.engine.steer(sessionKey: key, text: text, by: context.caller) }
         let code: pincer_steer_outcome_code
         switch outcome {
         case .queued: code = PINCER_STEER_QUEUED
@@ -275,11 +275,17 @@ func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ o
         // Session keys are stored valid, so only a miss needs the UTF-8 check.
         let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
         let out = try HostThunks.output(out, "out")
-        guard let streaming = context.engine.isStreaming(sessionKey: key) else {
+        switch context.engine.isStreaming(sessionKey: key, callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess) {
+        case .streaming(let streaming):
+            out.pointee = streaming
+        case .noSession:
             try CText.requireUTF8(key, "session_key")
             throw CallError(ResultCode.notFound, "no session with key '\(String(decoding: key, as: UTF8.self))'")
+        case .denied:
+            let key = String(decoding: key, as: UTF8.self)
+            throw CallError(context.engine.accessError(sessionKey: key, by: context.caller)
+                ?? EngineError(.notFound, "no session with key '\(key)'"))
         }
-        out.pointee = streaming
     }
 }
 

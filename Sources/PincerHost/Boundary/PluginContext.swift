@@ -42,6 +42,10 @@ final class PluginContext: @unchecked Sendable {
     let limiter: SlidingWindowLimiter
     let configJSON: String
     let log: @Sendable (String, PluginLogLevel, String) -> Void
+    /// The plugin's number in the engine's session index, and whether it may reach
+    /// sessions it did not create: the is_streaming fast path checks ownership with these.
+    let callerNumber: UInt32
+    let fullSessionAccess: Bool
     private let phaseValue = Atomic<UInt8>(Phase.initializing.rawValue)
 
     init(id: String, file: String, engine: Engine, capabilities: Capabilities, configJSON: String,
@@ -54,6 +58,8 @@ final class PluginContext: @unchecked Sendable {
         self.configJSON = configJSON
         self.log = log
         limiter = engine.rateLimiter(forPlugin: id)
+        callerNumber = engine.number(of: .plugin(id))
+        fullSessionAccess = engine.hasFullSessionAccess(.plugin(id))
     }
 
     var phase: Phase {

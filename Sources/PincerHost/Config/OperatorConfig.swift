@@ -10,6 +10,9 @@
 //     "entries": { "<id>": {
 //         "enabled": true,           false = refused at load
 //         "capabilities": ["…"],     grants: narrows what the descriptor asked for
+//         "sessionAccess": "own",    "all": reach sessions other callers created
+//         "allowModelOverride": false,  true: spawn may name a model
+//         "allowedModels": ["…"],    …but only these
 //         "config": { … } } }        handed to the plugin by host->get_config
 //   },
 //   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20 },
@@ -27,6 +30,9 @@ public struct OperatorConfig: Sendable {
         /// nil: every capability the descriptor asks for is granted.
         public var capabilities: [String]?
         public var config: JSON = .object([])
+        public var sessionAccessAll = false
+        public var allowModelOverride = false
+        public var allowedModels: [String]?
     }
 
     public var allow: [String]?
@@ -137,7 +143,7 @@ public struct OperatorConfig: Sendable {
                     for (id, entryValue) in entries {
                         let path = "plugins.entries.\(id)"
                         var entry = PluginEntry()
-                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "config"]) {
+                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "config"]) {
                             switch k {
                             case "enabled":
                                 guard let b = v.boolValue else { throw fail("\(path).enabled", "must be true or false, not a \(v.typeName)") }
@@ -148,12 +154,27 @@ public struct OperatorConfig: Sendable {
                                     throw fail("\(path).capabilities", "names unknown capability '\(cap)' (known: \(Capabilities.byId.map(\.0).joined(separator: ", ")))")
                                 }
                                 entry.capabilities = caps
+                            case "sessionAccess":
+                                guard let mode = v.stringValue, mode == "own" || mode == "all" else {
+                                    throw fail("\(path).sessionAccess", "must be \"own\" or \"all\", not \(v)")
+                                }
+                                entry.sessionAccessAll = mode == "all"
+                            case "allowModelOverride":
+                                guard let b = v.boolValue else { throw fail("\(path).allowModelOverride", "must be true or false, not a \(v.typeName)") }
+                                entry.allowModelOverride = b
+                            case "allowedModels":
+                                entry.allowedModels = try strings(v, "\(path).allowedModels")
                             default:
                                 guard case .object = v else { throw fail("\(path).config", "must be an object, not a \(v.typeName)") }
                                 entry.config = v
                             }
                         }
+                        if entry.allowedModels != nil, !entry.allowModelOverride {
+                            throw fail("\(path).allowedModels", "has no effect unless \(path).allowModelOverride is true")
+                        }
                         config.entries[id] = entry
+                        if entry.sessionAccessAll { config.engine.fullSessionAccess.insert(id) }
+                        if entry.allowModelOverride { config.engine.modelOverrides[id] = .some(entry.allowedModels) }
                     }
                 }
             }

@@ -7,7 +7,6 @@ static pincer_result spawn(const char *message, uint32_t timeout_seconds, pincer
     memset(&r, 0, sizeof r);
     r.struct_size = sizeof r;
     r.message = message;
-    r.model = "local/instant";
     r.timeout_seconds = timeout_seconds;
     r.label = "sessions-fixture";
     r.metadata_json = "{\"owner\":\"fx-sessions\"}";

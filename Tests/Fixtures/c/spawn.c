@@ -58,7 +58,6 @@ static int run_case(const char *name, char *report, size_t capacity) {
     if (strcmp(name, "quick") == 0) {
         /* A spawn that completes at once; waits for it so it stops counting as concurrent. */
         pincer_spawn_request r = request_for("quick");
-        r.model = "local/instant";
         pincer_result code = host->spawn(host, &r, &out);
         if (code != PINCER_OK) {
             snprintf(report, capacity, "%d %s", code, host->last_error(host));
@@ -67,6 +66,25 @@ static int run_case(const char *name, char *report, size_t capacity) {
         pincer_run_info info;
         EXPECT_CODE(PINCER_OK, host->wait(host, out.run_id, 10000, &info));
         host->free(host, info.final_text);
+        return 0;
+    }
+    if (strcmp(name, "model_not_granted") == 0) {
+        pincer_spawn_request r = request_for("x");
+        r.model = "local/instant";
+        EXPECT_CODE(PINCER_ERR_DENIED, host->spawn(host, &r, &out));
+        EXPECT_ERROR_MENTIONS("set plugins.entries." FIXTURE_ID ".allowModelOverride = true");
+        r.model = "local/scripted"; /* the default model is no override */
+        EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &out));
+        return 0;
+    }
+    if (strcmp(name, "model_narrowed") == 0) {
+        /* Run with allowedModels = ["local/instant"]. */
+        pincer_spawn_request r = request_for("x");
+        r.model = "local/instant";
+        EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &out));
+        r.model = "nope/model";
+        EXPECT_CODE(PINCER_ERR_DENIED, host->spawn(host, &r, &out));
+        EXPECT_ERROR_MENTIONS("model 'nope/model' is not in plugins.entries." FIXTURE_ID ".allowedModels (local/instant)");
         return 0;
     }
     if (strcmp(name, "refusals") == 0) {

@@ -1,0 +1,59 @@
+/* A plugin reaching for sessions it did not create. Cases:
+ *   "own"                  spawn a session of its own; report its key and run id
+ *   "intrude:<key> <run>"  every session function on someone else's session: all DENIED
+ *   "reach:<key> <run>"    the same with sessionAccess "all": all allowed */
+#ifndef FIXTURE_ID
+#define FIXTURE_ID "fx-owner"
+#endif
+#include "fixture.h"
+
+static int run_case(const char *name, char *report, size_t capacity) {
+    char key[PINCER_SESSION_KEY_CAPACITY] = {0}, run[PINCER_RUN_ID_CAPACITY] = {0};
+    pincer_run_ref ref;
+    pincer_run_info info;
+    pincer_steer_outcome outcome;
+    bool streaming;
+    char *json = NULL;
+    if (strcmp(name, "own") == 0) {
+        pincer_spawn_request r;
+        memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
+        r.message = "mine @sleep{\"ms\":400}";
+        pincer_spawn_result s;
+        EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &s));
+        EXPECT_CODE(PINCER_OK, host->get_session(host, s.session_key, &json));
+        host->free(host, json);
+        snprintf(report, capacity, "%s %s", s.session_key, s.run_id);
+        return 0;
+    }
+    int intrude = strncmp(name, "intrude:", 8) == 0;
+    int reach = strncmp(name, "reach:", 6) == 0;
+    EXPECT(intrude || reach, "unknown case %s", name);
+    EXPECT(sscanf(name + (intrude ? 8 : 6), "%127s %63s", key, run) == 2, "bad case %s", name);
+    if (intrude) {
+        EXPECT_CODE(PINCER_ERR_DENIED, host->prompt(host, key, "hello", &ref));
+        EXPECT_ERROR_MENTIONS("may only use sessions it created");
+        EXPECT_ERROR_MENTIONS("plugins.entries." FIXTURE_ID ".sessionAccess = \"all\"");
+        EXPECT_CODE(PINCER_ERR_DENIED, host->steer(host, key, "left", &outcome));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->is_streaming(host, key, &streaming));
+        EXPECT_ERROR_MENTIONS("may only use sessions it created");
+        EXPECT_CODE(PINCER_ERR_DENIED, host->messages(host, key, 0, &json));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->get_session(host, key, &json));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->wait(host, run, 0, &info));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->cancel_run(host, run));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->delete_session(host, key));
+        return 0;
+    }
+    EXPECT_CODE(PINCER_OK, host->is_streaming(host, key, &streaming));
+    EXPECT_CODE(PINCER_OK, host->steer(host, key, "left", &outcome));
+    EXPECT_CODE(PINCER_OK, host->messages(host, key, 0, &json));
+    host->free(host, json);
+    EXPECT_CODE(PINCER_OK, host->get_session(host, key, &json));
+    host->free(host, json);
+    EXPECT_CODE(PINCER_OK, host->prompt(host, key, "hello", &ref));
+    EXPECT_CODE(PINCER_OK, host->wait(host, ref.run_id, 10000, &info));
+    EXPECT(info.status == PINCER_RUN_COMPLETED, "status %d", info.status);
+    host->free(host, info.final_text);
+    EXPECT_CODE(PINCER_OK, host->delete_session(host, key));
+    return 0;
+}
