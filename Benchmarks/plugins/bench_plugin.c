@@ -45,7 +45,10 @@ static double time_is_streaming(const char *key, uint64_t iterations, int use_ho
     uint64_t start = now_ns();
     for (uint64_t i = 0; i < iterations; i++) failures += fn(host, key, &streaming) != PINCER_OK;
     uint64_t elapsed = now_ns() - start;
-    if (failures) fprintf(stderr, "bench: %llu calls failed: %s\n", (unsigned long long)failures, host->last_error(host));
+    if (failures) {
+        fprintf(stderr, "bench: %llu calls failed: %s\n", (unsigned long long)failures, host->last_error(host));
+        return -1; /* a timing of failing calls means nothing */
+    }
     return (double)elapsed / (double)iterations;
 }
 
@@ -65,9 +68,12 @@ static double time_rate_limit(uint32_t key_count, uint64_t iterations, uint32_t 
         if (++k == key_count) k = 0;
     }
     uint64_t elapsed = now_ns() - start;
-    if (failures) fprintf(stderr, "bench: %llu checks failed: %s\n", (unsigned long long)failures, host->last_error(host));
     free(keys);
     *allowed = ok;
+    if (failures) {
+        fprintf(stderr, "bench: %llu checks failed: %s\n", (unsigned long long)failures, host->last_error(host));
+        return -1;
+    }
     return (double)elapsed / (double)iterations;
 }
 
