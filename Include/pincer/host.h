@@ -79,7 +79,8 @@ struct pincer_host {
     /* ---- Sessions: capability "sessions.spawn" ------------------------- */
 
     /* Creates an isolated session and queues its first run; returns at once
-     * (it does not wait for the model). Guards: at most maxConcurrentSpawns
+     * (it does not wait for the model, nor for the store to commit the new
+     * session: wait() on the run is the point where its outcome is durable). Guards: at most maxConcurrentSpawns
      * plugin-spawned sessions with an active run, and at most
      * maxSpawnsPerMinute plugin spawns in any sliding minute, across all
      * plugins (operator config "guards"); past either, PINCER_ERR_LIMIT with
@@ -96,7 +97,8 @@ struct pincer_host {
 
     /* Blocks the calling thread until the run ends or timeout_ms passes
      * (0 = do not block: report the current state). PINCER_OK when the run
-     * has ended: out holds its terminal status and texts. PINCER_ERR_TIMEOUT
+     * has ended: out holds its terminal status and texts, and the host's
+     * store has committed them. PINCER_ERR_TIMEOUT
      * when it has not: out->status is QUEUED or RUNNING and the run goes on.
      * [thread-safe, blocking] Never call it from a callback the host makes
      * into the plugin (hooks, tools): that thread may be the one the run
@@ -115,7 +117,8 @@ struct pincer_host {
     pincer_result (*get_session)(const pincer_host *host, const char *session_key, char **out_json);
 
     /* Deletes the session and its transcript; an active run is cancelled
-     * first. PINCER_ERR_NOT_FOUND when no such session exists. */
+     * first. Returns once the deletion is committed to the host's store.
+     * PINCER_ERR_NOT_FOUND when no such session exists. */
     pincer_result (*delete_session)(const pincer_host *host, const char *session_key);
 
     /* Cancels a queued or running run; it ends CANCELLED. PINCER_OK also when

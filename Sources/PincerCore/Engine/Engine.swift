@@ -32,6 +32,7 @@ public final class Engine: @unchecked Sendable {
     private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
     private let startedNs = MonotonicClock.nanoseconds()
     private let store: (any SessionStore)?
+    private var writer: StoreWriter?
     /// Each caller's number in the state index: 0 is the operator.
     private let callerNumbers = Mutex<[Caller: UInt32]>([.operator: 0])
 
@@ -47,7 +48,10 @@ public final class Engine: @unchecked Sendable {
         self.store = store
         catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
                                    defaultModel: config.defaultModel)
-        if let store { try restore(from: store) }
+        if let store {
+            try restore(from: store)
+            writer = StoreWriter(store: store, log: { [weak self] line in self?.log(line) })
+        }
     }
 
     /// Runs found in flight when the store was opened (now interrupted).
@@ -129,6 +133,9 @@ public final class Engine: @unchecked Sendable {
         sessions[key] = session
         stateIndex.set(key, .idle, owner: number(of: caller))
         let run = enqueueRun(in: session, message: spec.message, by: caller)
+        // Nothing can come before the first run's message: record it now, in the session's own write.
+        session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
+        run.messageRecorded = true
         persist(session, runs: [run], isNew: true)
         return (key, run.id)
     }
@@ -153,7 +160,15 @@ public final class Engine: @unchecked Sendable {
         defer { lock.unlock() }
         let run = try self.run(runId, by: caller)
         while !run.status.isTerminal, lock.wait(until: deadline) {}
-        return run.snapshot
+        let snapshot = run.snapshot
+        if snapshot.status.isTerminal, let writer, run.writeSequence > 0 {
+            // Report an end only once the store holds it.
+            let sequence = run.writeSequence
+            lock.unlock()
+            writer.waitUntilCommitted(sequence)
+            lock.lock()
+        }
+        return snapshot
     }
 
     public func run(_ runId: String) -> RunSnapshot? {
@@ -232,18 +247,24 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Deletes the session; its active run is cancelled, queued ones end at once.
+    /// Returns once the store (if any) has committed the deletion.
     public func deleteSession(_ sessionKey: String, by caller: Caller = .operator) throws(EngineError) {
         lock.lock()
-        defer { lock.unlock() }
-        let s = try session(sessionKey)
-        try checkAccess(s, by: caller)
+        let s: Session
+        do {
+            s = try session(sessionKey)
+            try checkAccess(s, by: caller)
+        } catch {
+            lock.unlock()
+            throw error
+        }
         sessions[sessionKey] = nil
         stateIndex.remove(sessionKey)
         for run in s.queue { stop(run, in: s, status: .cancelled, reason: "its session was deleted") }
-        if let store {
-            do { try store.deleteSession(sessionKey) } catch { log(error.message) }
-        }
+        let sequence = writer?.enqueue(.deleteSession(sessionKey))
         lock.broadcast()
+        lock.unlock()
+        if let sequence { writer?.waitUntilCommitted(sequence) }
     }
 
     /// Cancels a queued or running run. Ended runs stay as they are.
@@ -371,6 +392,11 @@ public final class Engine: @unchecked Sendable {
         lock.broadcast()
         let deadline = Date(timeIntervalSinceNow: timeout)
         while workers > 0, lock.wait(until: deadline) {}
+        if let writer {
+            lock.unlock()
+            writer.close()
+            lock.lock()
+        }
     }
 
     // MARK: - Internals (called with the lock held)
@@ -454,8 +480,11 @@ public final class Engine: @unchecked Sendable {
             run.deadlineNs = run.startedNs &+ UInt64(session.timeoutSeconds) &* 1_000_000_000
             session.state = .streaming
             if sessions[session.key] === session { stateIndex.set(session.key, .streaming, owner: number(of: session.owner)) }
-            session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
-            persist(session, runs: [run])
+            if !run.messageRecorded {
+                session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
+                run.messageRecorded = true
+                persist(session)
+            }
             lock.unlock()
             let outcome = AgentLoop(engine: self, run: run, session: session).execute()
             lock.lock()
@@ -491,21 +520,17 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Writes what changed in the session since its last write (new messages, these runs,
-    /// and the session itself when new) in one transaction. Lock held. A failed write is
-    /// logged and retried with the next one: the engine goes on in memory.
+    /// Queues what changed in the session since its last write (new messages, these runs,
+    /// and the session itself when new) for the store writer, which commits it with
+    /// whatever else is queued. Lock held. A failed commit is logged; the engine goes on in memory.
     func persist(_ session: Session, runs: [Run] = [], isNew: Bool = false) {
-        guard let store else { return }
-        let start = session.persistedCount
+        guard let writer else { return }
         var batch = StoreBatch(newSession: isNew ? session.stored : nil, sessionKey: session.key)
-        batch.messages = (start..<session.transcript.count).map { ($0, session.transcript[$0]) }
+        batch.messages = (session.persistedCount..<session.transcript.count).map { ($0, session.transcript[$0]) }
         batch.runs = runs.map(\.stored)
-        do {
-            try store.apply(batch)
-            session.persistedCount = session.transcript.count
-        } catch {
-            log(error.message)
-        }
+        session.persistedCount = session.transcript.count
+        let sequence = writer.enqueue(.batch(batch))
+        for run in runs { run.writeSequence = sequence }
     }
 
     // MARK: - Used by the agent loop

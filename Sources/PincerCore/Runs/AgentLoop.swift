@@ -43,8 +43,9 @@ struct AgentLoop {
                     var message = Message(role: .assistant, content: turn.text, runId: run.id)
                     message.toolCalls = turn.toolCalls
                     session.transcript.append(message)
-                    // Make the calls durable before tools (which may be slow) run.
-                    if !turn.toolCalls.isEmpty { engine.persist(session) }
+                    // Make the calls durable before tools (which may be slow) run; the run's
+                    // row says "running" from its first such write.
+                    if !turn.toolCalls.isEmpty { engine.persist(session, runs: [run]) }
                 }
                 for call in turn.toolCalls {
                     let result = try execute(call)

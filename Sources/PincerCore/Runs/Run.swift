@@ -39,6 +39,11 @@ final class Run {
     var stopRequest: (status: RunStatus, reason: String)?
     /// Steering text waiting for the next tool-call or turn boundary.
     var pendingSteers: [String] = []
+    /// Whether the user message is already in the transcript (a spawn's first run
+    /// records it with the session, so starting the run needs no write).
+    var messageRecorded = false
+    /// The store writer's sequence number of this run's latest write (0: none).
+    var writeSequence: UInt64 = 0
 
     init(id: String, sessionKey: String, message: String, owner: Caller) {
         self.id = id

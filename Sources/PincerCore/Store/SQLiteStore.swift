@@ -2,6 +2,10 @@
 // are versioned; a file written by a newer Pincer (migrations this build does
 // not know) or a file that is not a database is refused with an error naming
 // the path, never opened half-way.
+//
+// synchronous = NORMAL: a commit is not fsynced. A killed process loses
+// nothing it committed (the WAL is in the OS page cache); a power loss may
+// lose the last commits, never corrupt the file. SQLite's usual WAL trade-off.
 
 import GRDB
 
@@ -20,6 +24,9 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
             configuration.foreignKeysEnabled = true
             configuration.busyMode = .timeout(5)
             configuration.readonly = readOnly
+            configuration.prepareDatabase { db in
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             let migrator = SQLiteStore.migrator
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
@@ -103,48 +110,51 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
         }
     }
 
-    public func apply(_ batch: StoreBatch) throws(EngineError) {
+    public func apply(_ operations: [StoreWriter.Operation]) throws(EngineError) {
         try run("write") {
             try pool.write { db in
-                if let s = batch.newSession {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
-                                                 s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs)])
-                    for (namespace, value) in s.metadata {
-                        try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
-                            .execute(arguments: [s.key, namespace, value.description])
+                for operation in operations {
+                    switch operation {
+                    case .batch(let batch): try SQLiteStore.write(batch, in: db)
+                    case .deleteSession(let key): try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
                     }
-                }
-                let insertMessage = try db.cachedStatement(sql: """
-                    INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for (seq, m) in batch.messages {
-                    let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
-                        ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
-                    }).description
-                    try insertMessage.execute(arguments: [batch.sessionKey, seq, m.role.rawValue, m.content, calls, m.toolCallId,
-                                                          m.toolName, m.isError, m.runId, Int64(m.atMs)])
-                }
-                let upsertRun = try db.cachedStatement(sql: """
-                    INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))
-                    ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
-                        error = excluded.error, duration_ms = excluded.duration_ms
-                    """)
-                for r in batch.runs {
-                    try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
-                                                      r.error, Int64(r.durationMs)])
                 }
             }
         }
     }
 
-    public func deleteSession(_ key: String) throws(EngineError) {
-        try run("delete") {
-            try pool.write { db in try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key]) }
+    private static func write(_ batch: StoreBatch, in db: Database) throws {
+        if let s = batch.newSession {
+            try db.cachedStatement(sql: """
+                INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
+                                         s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs)])
+            for (namespace, value) in s.metadata {
+                try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
+                    .execute(arguments: [s.key, namespace, value.description])
+            }
+        }
+        let insertMessage = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (seq, m) in batch.messages {
+            let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
+                ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
+            }).description
+            try insertMessage.execute(arguments: [batch.sessionKey, seq, m.role.rawValue, m.content, calls, m.toolCallId,
+                                                  m.toolName, m.isError, m.runId, Int64(m.atMs)])
+        }
+        let upsertRun = try db.cachedStatement(sql: """
+            INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))
+            ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
+                error = excluded.error, duration_ms = excluded.duration_ms
+            """)
+        for r in batch.runs {
+            try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
+                                              r.error, Int64(r.durationMs)])
         }
     }
 

@@ -53,8 +53,8 @@ public struct StoredState: Sendable {
 public protocol SessionStore: Sendable {
     /// Everything stored, after marking in-flight runs interrupted. Called once, at engine start.
     func load(runLimit: Int) throws(EngineError) -> StoredState
-    func apply(_ batch: StoreBatch) throws(EngineError)
-    func deleteSession(_ key: String) throws(EngineError)
+    /// Applies the operations in order, in one transaction.
+    func apply(_ operations: [StoreWriter.Operation]) throws(EngineError)
 }
 
 extension Caller {
