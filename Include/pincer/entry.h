@@ -48,13 +48,14 @@ typedef struct pincer_host pincer_host;
  * needs a capability the plugin did not ask for, or that the operator did not
  * grant, returns PINCER_ERR_DENIED and names the capability. An id the host
  * does not know is ignored (a newer plugin on an older host), never fatal.
- * log, last_error, free, get_config and get_extension need no capability.
+ * log, last_error, free, alloc, get_config and get_extension need no capability.
  */
 #define PINCER_CAP_SESSIONS_SPAWN   "sessions.spawn"   /* spawn */
 #define PINCER_CAP_SESSIONS_CONTROL "sessions.control" /* prompt, wait, messages, get_session, delete_session */
 #define PINCER_CAP_SESSIONS_STEER   "sessions.steer"   /* steer, is_streaming */
 #define PINCER_CAP_RATE_LIMIT       "rate_limit"       /* rate_limit_check, rate_limit_reset */
 #define PINCER_CAP_HOST_READ        "host.read"        /* status, models, gateway_request */
+#define PINCER_CAP_TOOLS_REGISTER   "tools.register"   /* register_tool */
 
 /*
  * Who the plugin is. Owned by the plugin; every pointer must stay valid and

@@ -38,6 +38,7 @@
 #include "rate_limit.h"
 #include "result.h"
 #include "sessions.h"
+#include "tools.h"
 #include "version.h"
 
 struct pincer_host {
@@ -166,6 +167,20 @@ struct pincer_host {
      * allowlist. */
     pincer_result (*gateway_request)(const pincer_host *host, const char *method,
                                      const char *params_json, char **out_json);
+
+    /* ---- Memory the host will own --------------------------------------- */
+
+    /* Allocates `size` bytes the host may later take over and free: what a
+     * callback hands back to the host (a tool's *out_text) must come from
+     * here. NULL when size is 0 or the memory is not available. */
+    void *(*alloc)(const pincer_host *host, size_t size);
+
+    /* ---- Tools: capability "tools.register" ----------------------------- */
+
+    /* Registers a tool (see tools.h); the definition is copied. A name
+     * already taken, by this plugin, another or the host, is refused with
+     * PINCER_ERR_INVALID_ARGUMENT naming who has it. [loader thread or any] */
+    pincer_result (*register_tool)(const pincer_host *host, const pincer_tool_definition *tool);
 };
 
 #endif /* PINCER_HOST_H */

@@ -7,6 +7,7 @@
  *   host.h       the host table a plugin calls
  *   sessions.h   spawn / prompt / wait / steer values
  *   rate_limit.h the rate limiter's answer
+ *   tools.h      tools a plugin offers to sessions
  *   log.h        log severities
  *   extension.h  how the ABI grows: versioned extension ids
  *
@@ -35,6 +36,7 @@
 #include "rate_limit.h"
 #include "result.h"
 #include "sessions.h"
+#include "tools.h"
 #include "version.h"
 
 #endif /* PINCER_H */

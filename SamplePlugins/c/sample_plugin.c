@@ -13,6 +13,7 @@
  *   prompt+steer  a follow-up that sleeps in a tool; steered while it streams
  *   rate limit    a key checked until refused, then reset
  *   cancel/delete a long run cancelled, the session deleted
+ *   tools         c_sample.greet, registered in init, called by a session
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, pthreads */
 #include <pincer/pincer.h>
@@ -156,11 +157,44 @@ static void tour_rate_limit(void) {
         say("rate_limit_reset: the next check is %s (remaining %u)", r.allowed ? "allowed" : "refused", r.remaining);
 }
 
+/* The sample's tool: greets whoever the arguments name. Its result must come from host->alloc. */
+static pincer_result greet(void *context, const pincer_tool_call *call, char **out_text) {
+    (void)context;
+    const char *name = strstr(call->arguments_json, "\"name\":\"");
+    char who[64] = "stranger";
+    if (name) {
+        name += 8;
+        size_t n = strcspn(name, "\"");
+        if (n < sizeof who) {
+            memcpy(who, name, n);
+            who[n] = 0;
+        }
+    }
+    char text[128];
+    int length = snprintf(text, sizeof text, "Hello, %s, from C.", who);
+    *out_text = host->alloc(host, (size_t)length + 1);
+    if (*out_text == NULL) return PINCER_ERR_INTERNAL;
+    memcpy(*out_text, text, (size_t)length + 1);
+    return PINCER_OK;
+}
+
+static void tour_tools(void) {
+    pincer_spawn_request request = {
+        .struct_size = sizeof(pincer_spawn_request),
+        .message = "Say hello @c_sample.greet{\"name\":\"operator\"}",
+    };
+    pincer_spawn_result spawned;
+    if (!check("spawn (tool)", host->spawn(host, &request, &spawned))) return;
+    wait_and_report("tool c_sample.greet", spawned.run_id);
+    host->delete_session(host, spawned.session_key);
+}
+
 static void *tour(void *unused) {
     (void)unused;
     tour_host_state();
     tour_sessions();
     tour_rate_limit();
+    tour_tools();
     say("tour finished");
     return NULL;
 }
@@ -175,6 +209,18 @@ static pincer_result sample_init(const pincer_host *h, char *error, size_t error
     say("init: host %s %s (ABI %u.%u), my config %s", h->host_name, h->host_version, h->abi_version.major,
         h->abi_version.minor, config);
     h->free(h, config);
+    pincer_tool_definition tool = {
+        .struct_size = sizeof(pincer_tool_definition),
+        .name = "c_sample.greet",
+        .description = "Greets the person named in 'name'.",
+        .parameters_json = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}",
+        .group = "samples",
+        .invoke = greet,
+    };
+    if (h->register_tool(h, &tool) != PINCER_OK) {
+        snprintf(error, error_capacity, "cannot register my tool: %s", h->last_error(h));
+        return PINCER_ERR_PLUGIN;
+    }
     return PINCER_OK;
 }
 
@@ -192,7 +238,7 @@ static void sample_shutdown(const pincer_host *h) {
 
 static const char *const capabilities[] = {PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_CONTROL,
                                            PINCER_CAP_SESSIONS_STEER, PINCER_CAP_RATE_LIMIT,
-                                           PINCER_CAP_HOST_READ, NULL};
+                                           PINCER_CAP_HOST_READ, PINCER_CAP_TOOLS_REGISTER, NULL};
 
 static const pincer_plugin_descriptor descriptor = {
     .struct_size = sizeof(pincer_plugin_descriptor),

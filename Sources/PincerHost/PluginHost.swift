@@ -136,8 +136,11 @@ public final class PluginHost: @unchecked Sendable {
         loaded.removeAll()
         lock.unlock()
         for plugin in plugins.reversed() {
+            // Its own threads may still use its tools while it shuts down; once
+            // shutdown() returns, no call reaches it (PluginTool checks the phase).
             plugin.entry.pointee.shutdown(plugin.host)
             plugin.context.phase = .shutDown
+            engine.tools.unregisterAll(owner: plugin.context.id)
         }
     }
 

@@ -144,7 +144,14 @@ enum LayoutDescription {
                 ("log", \.log), ("get_config", \.get_config), ("spawn", \.spawn), ("prompt", \.prompt), ("wait", \.wait),
                 ("messages", \.messages), ("get_session", \.get_session), ("delete_session", \.delete_session), ("cancel_run", \.cancel_run),
                 ("steer", \.steer), ("is_streaming", \.is_streaming), ("rate_limit_check", \.rate_limit_check),
-                ("rate_limit_reset", \.rate_limit_reset), ("status", \.status), ("models", \.models), ("gateway_request", \.gateway_request)]),
+                ("rate_limit_reset", \.rate_limit_reset), ("status", \.status), ("models", \.models), ("gateway_request", \.gateway_request),
+                ("alloc", \.alloc), ("register_tool", \.register_tool)]),
+            "pincer_tool_call": cLayout(pincer_tool_call.self, [
+                ("struct_size", \.struct_size), ("session_key", \.session_key), ("session_id", \.session_id), ("run_id", \.run_id),
+                ("tool_call_id", \.tool_call_id), ("tool_name", \.tool_name), ("arguments_json", \.arguments_json)]),
+            "pincer_tool_definition": cLayout(pincer_tool_definition.self, [
+                ("struct_size", \.struct_size), ("name", \.name), ("description", \.description), ("parameters_json", \.parameters_json),
+                ("group", \.group), ("invoke", \.invoke), ("context", \.context)]),
         ]
         let structs = try LayoutDescription.load()
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")

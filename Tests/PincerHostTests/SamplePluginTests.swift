@@ -13,7 +13,7 @@ import Testing
         defer { t.close() }
         let record = try t.load("SamplePlugins/c/sample_plugin.c", as: "libpincer_sample_c.so")
         #expect(record.state == .loaded, "\(record.reason ?? "")")
-        #expect(record.capabilities == ["sessions.spawn", "sessions.control", "sessions.steer", "rate_limit", "host.read"])
+        #expect(record.capabilities == ["sessions.spawn", "sessions.control", "sessions.steer", "rate_limit", "host.read", "tools.register"])
         t.host.start()
         t.host.shutdown() // joins the tour
         for line in [
@@ -32,6 +32,8 @@ import Testing
             "delete_session: done; get_session now answers NOT_FOUND",
             "5 allowed, request 6 refused (remaining 0, retry after",
             "rate_limit_reset: the next check is allowed (remaining 4)",
+            "tool c_sample.greet: run run-",
+            "Tool results: c_sample.greet → Hello, operator, from C.",
             "tour finished",
         ] {
             #expect(t.logs.contains(line), "the tour did not log: \(line)\n\(t.logs.all.joined(separator: "\n"))")

@@ -19,16 +19,19 @@ public struct ToolDefinition: Sendable {
     /// JSON Schema of the arguments object.
     public var parameters: JSON
     public var group: String?
+    /// The plugin that registered it; nil for the host's own tools.
+    public var owner: String?
     /// Returns the tool's text result; a thrown error becomes an error result for the model.
     public var invoke: @Sendable (JSON, ToolCallContext) throws -> String
 
-    public init(name: String, description: String, parameters: JSON, group: String? = nil,
+    public init(name: String, description: String, parameters: JSON, group: String? = nil, owner: String? = nil,
                 invoke: @escaping @Sendable (JSON, ToolCallContext) throws -> String)
     {
         self.name = name
         self.description = description
         self.parameters = parameters
         self.group = group
+        self.owner = owner
         self.invoke = invoke
     }
 }
@@ -45,12 +48,22 @@ public final class ToolRegistry: @unchecked Sendable {
         if builtins { for tool in BuiltinTools.all { try? register(tool) } }
     }
 
+    /// Adds a tool; a name already taken is refused, naming who has it.
     public func register(_ tool: ToolDefinition) throws(EngineError) {
         let name = tool.name.lowercased()
         try tools.withLock { (tools: inout [String: ToolDefinition]) throws(EngineError) in
-            if tools[name] != nil { throw EngineError(.invalidArgument, "a tool named '\(tool.name)' is already registered") }
+            if let existing = tools[name] {
+                let holder = existing.owner.map { "plugin '\($0)'" } ?? "the host (a built-in tool)"
+                let asker = tool.owner.map { "plugin '\($0)'" } ?? "the host"
+                throw EngineError(.invalidArgument, "tool '\(tool.name)' from \(asker) clashes with the tool of that name registered by \(holder)")
+            }
             tools[name] = tool
         }
+    }
+
+    /// Withdraws every tool a plugin registered (at its shutdown).
+    public func unregisterAll(owner: String) {
+        tools.withLock { tools in tools = tools.filter { $0.value.owner != owner } }
     }
 
     public func tool(named name: String) -> ToolDefinition? { tools.withLock { $0[name.lowercased()] } }

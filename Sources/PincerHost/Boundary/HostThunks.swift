@@ -42,7 +42,9 @@ enum HostThunks {
             rate_limit_reset: pincerHostRateLimitReset,
             status: pincerHostStatus,
             models: pincerHostModels,
-            gateway_request: pincerHostGatewayRequest)
+            gateway_request: pincerHostGatewayRequest,
+            alloc: pincerHostAlloc,
+            register_tool: pincerHostRegisterTool)
     }
 
     /// Runs a thunk body: PINCER_OK when it returns, the error's code (and message) when it throws.
@@ -341,5 +343,40 @@ func pincerHostGatewayRequest(_ host: HostHandle, _ method: UnsafePointer<CChar>
             }
         }
         return try HostThunks.engine { () throws(EngineError) in try context.engine.gatewayRequest(method: method, params: parsed) }
+    }
+}
+
+// MARK: - Memory and tools
+
+@_cdecl("pincer_host_alloc")
+func pincerHostAlloc(_ host: HostHandle, _ size: Int) -> UnsafeMutableRawPointer? {
+    size == 0 ? nil : malloc(size)
+}
+
+@_cdecl("pincer_host_register_tool")
+func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pincer_tool_definition>?) -> pincer_result {
+    HostThunks.call(host, needs: .registerTools) { (context) throws(CallError) in
+        guard let definition = definition?.pointee else { throw CallError(ResultCode.invalidArgument, "tool is NULL") }
+        guard definition.struct_size == UInt32(MemoryLayout<pincer_tool_definition>.size) else {
+            throw CallError(ResultCode.invalidArgument, "tool->struct_size is \(definition.struct_size); ABI 1.0 expects sizeof(pincer_tool_definition) = \(MemoryLayout<pincer_tool_definition>.size)")
+        }
+        let name = try CText.requiredString(definition.name, "tool->name", max: 64)
+        guard PluginTool.isValidName(name) else {
+            throw CallError(ResultCode.invalidArgument, "tool->name '\(name)' is not 1 to 64 characters of [a-z0-9_.-] starting with a letter")
+        }
+        let description = try CText.requiredString(definition.description, "tool->description", max: 4096)
+        var parameters: JSON = ["type": "object"]
+        if let text = try CText.string(definition.parameters_json, "tool->parameters_json", max: 64 << 10, required: false) {
+            do { parameters = try JSON.parse(text) } catch {
+                throw CallError(ResultCode.invalidArgument, "tool->parameters_json is not valid JSON: \(error)")
+            }
+        }
+        let group = try CText.string(definition.group, "tool->group", max: 64, required: false)
+        guard let invoke = definition.invoke else { throw CallError(ResultCode.invalidArgument, "tool->invoke is NULL") }
+        let tool = PluginTool(plugin: context, name: name, invoke: invoke, context: definition.context)
+        try HostThunks.engine { () throws(EngineError) in
+            try context.engine.tools.register(ToolDefinition(name: name, description: description, parameters: parameters,
+                                                             group: group, owner: context.id, invoke: tool.call))
+        }
     }
 }

@@ -13,10 +13,11 @@ struct Capabilities: OptionSet, Sendable {
     static let steer = Capabilities(rawValue: 1 << 2)
     static let rateLimit = Capabilities(rawValue: 1 << 3)
     static let hostRead = Capabilities(rawValue: 1 << 4)
+    static let registerTools = Capabilities(rawValue: 1 << 5)
 
     static let byId: [(String, Capabilities)] = [
         ("sessions.spawn", .spawn), ("sessions.control", .control), ("sessions.steer", .steer),
-        ("rate_limit", .rateLimit), ("host.read", .hostRead),
+        ("rate_limit", .rateLimit), ("host.read", .hostRead), ("tools.register", .registerTools),
     ]
 
     static func id(of capability: Capabilities) -> String {

@@ -1,0 +1,138 @@
+/* Tools a plugin registers. fx_note writes its "text" argument to the file in
+ * its "path" argument (a side effect a test can look for); fx_fail fails with
+ * a reason; fx_bad_utf8 returns bytes that are not UTF-8; fx_nothing returns
+ * NULL. Cases: "register" (all four, plus the refusals), "clash" (a name
+ * another plugin has). */
+#ifndef FIXTURE_ID
+#define FIXTURE_ID "fx-tools"
+#endif
+#define FIXTURE_CAPABILITIES PINCER_CAP_TOOLS_REGISTER, PINCER_CAP_SESSIONS_SPAWN
+#include "fixture.h"
+
+#include <stdlib.h>
+
+static int calls;
+
+/* Copies the string value of "key" in a flat JSON object into out (no escapes handled). */
+static int json_string(const char *json, const char *key, char *out, size_t capacity) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *start = strstr(json, pattern);
+    if (!start) return 0;
+    start += strlen(pattern);
+    const char *end = strchr(start, '"');
+    if (!end || (size_t)(end - start) >= capacity) return 0;
+    memcpy(out, start, (size_t)(end - start));
+    out[end - start] = 0;
+    return 1;
+}
+
+static char *host_string(const char *text) {
+    char *copy = host->alloc(host, strlen(text) + 1);
+    if (copy) strcpy(copy, text);
+    return copy;
+}
+
+static pincer_result note(void *context, const pincer_tool_call *call, char **out_text) {
+    calls++;
+    char path[512], text[512];
+    if (context != &calls) {
+        *out_text = host_string("context pointer was not handed back");
+        return PINCER_ERR_PLUGIN;
+    }
+    if (!json_string(call->arguments_json, "path", path, sizeof path) ||
+        !json_string(call->arguments_json, "text", text, sizeof text)) {
+        *out_text = host_string("fx_note needs \"path\" and \"text\"");
+        return PINCER_ERR_INVALID_ARGUMENT;
+    }
+    FILE *file = fopen(path, "w");
+    if (!file) {
+        *out_text = host_string("cannot open the file");
+        return PINCER_ERR_PLUGIN;
+    }
+    fprintf(file, "%s (session %s, run %s, call %s)", text, call->session_key, call->run_id, call->tool_call_id);
+    fclose(file);
+    *out_text = host_string("noted");
+    return PINCER_OK;
+}
+
+static pincer_result fail(void *context, const pincer_tool_call *call, char **out_text) {
+    (void)context;
+    (void)call;
+    *out_text = host_string("the calendar is closed today");
+    return PINCER_ERR_PLUGIN;
+}
+
+static pincer_result bad_utf8(void *context, const pincer_tool_call *call, char **out_text) {
+    (void)context;
+    (void)call;
+    *out_text = host_string("caf\xc3\x28");
+    return PINCER_OK;
+}
+
+static pincer_result nothing(void *context, const pincer_tool_call *call, char **out_text) {
+    (void)context;
+    (void)call;
+    *out_text = NULL;
+    return PINCER_OK;
+}
+
+static pincer_tool_definition tool(const char *name, pincer_tool_invoke invoke) {
+    pincer_tool_definition t;
+    memset(&t, 0, sizeof t);
+    t.struct_size = sizeof t;
+    t.name = name;
+    t.description = "a fixture tool";
+    t.parameters_json = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}}}";
+    t.group = "fixture";
+    t.invoke = invoke;
+    t.context = &calls;
+    return t;
+}
+
+static int run_case(const char *name, char *report, size_t capacity) {
+    if (strcmp(name, "register") == 0) {
+        pincer_tool_definition t = tool("fx_note", note);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
+        t = tool("fx_fail", fail);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
+        t = tool("fx_bad_utf8", bad_utf8);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
+        t = tool("fx_nothing", nothing);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
+        /* Refusals. */
+        t = tool("fx_note", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_ERROR_MENTIONS("clashes with the tool of that name registered by plugin '" FIXTURE_ID "'");
+        t = tool("echo", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_ERROR_MENTIONS("registered by the host (a built-in tool)");
+        t = tool("Bad Name", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_ERROR_MENTIONS("is not 1 to 64 characters");
+        t = tool("fx_noinvoke", NULL);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_ERROR_MENTIONS("tool->invoke is NULL");
+        t = tool("fx_badschema", note);
+        t.parameters_json = "{not json";
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        t = tool("fx_size", note);
+        t.struct_size = 8;
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, NULL));
+        EXPECT(host->alloc(host, 0) == NULL, "alloc(0) is not NULL");
+        return 0;
+    }
+    if (strcmp(name, "clash") == 0) {
+        pincer_tool_definition t = tool("fx_note", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_ERROR_MENTIONS("tool 'fx_note' from plugin '" FIXTURE_ID "' clashes with the tool of that name registered by plugin 'fx-tools'");
+        return 0;
+    }
+    if (strcmp(name, "calls") == 0) {
+        snprintf(report, capacity, "%d", calls);
+        return 0;
+    }
+    snprintf(report, capacity, "unknown case %s", name);
+    return 1;
+}

@@ -1,0 +1,71 @@
+// Tools a C plugin registers run for sessions whose policy allows them, never
+// for those whose policy denies them, and every way a tool can fail reaches
+// the model as an error, never as a crash.
+
+import Foundation
+import PincerCore
+@testable import PincerHost
+import Testing
+
+@Suite struct PluginToolTests {
+    private func host() throws -> TestHost {
+        let t = try TestHost()
+        _ = try t.load("Tests/Fixtures/c/tools.c", as: "tools.so")
+        let registered = t.run("fx-tools", "register")
+        #expect(registered.passed, "\(registered.report)")
+        return t
+    }
+
+    private func run(_ t: TestHost, _ message: String, policy: ToolPolicy = ToolPolicy()) throws -> [Message] {
+        let started = try t.engine.spawn(SessionSpec(message: message, toolPolicy: policy), by: .operator)
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        return try t.engine.transcript(sessionKey: started.sessionKey)
+    }
+
+    @Test func aRegisteredToolRunsWithTheCallsContext() throws {
+        let t = try host()
+        defer { t.close() }
+        let file = "\(t.directory)/note.txt"
+        let transcript = try run(t, "@fx_note{\"path\":\"\(file)\",\"text\":\"hello\"}")
+        let result = try #require(transcript.first { $0.toolName == "fx_note" })
+        #expect(!result.isError && result.content == "noted", "\(result.content)")
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written.hasPrefix("hello (session operator:") && written.contains(", call call-1)"), "\(written)")
+    }
+
+    @Test func aDeniedToolNeverRuns() throws {
+        let t = try host()
+        defer { t.close() }
+        let file = "\(t.directory)/must-not-exist.txt"
+        for policy in [ToolPolicy(deny: ["fx_note"]), ToolPolicy(deny: ["group:fixture"]), ToolPolicy(allow: ["echo"])] {
+            let transcript = try run(t, "@fx_note{\"path\":\"\(file)\",\"text\":\"x\"}", policy: policy)
+            let result = try #require(transcript.first { $0.toolName == "fx_note" })
+            #expect(result.isError, "\(policy): \(result.content)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: file), "a denied tool wrote its file")
+        #expect(t.run("fx-tools", "calls").report == "0")
+    }
+
+    @Test func failuresReachTheModelAsErrors() throws {
+        let t = try host()
+        defer { t.close() }
+        let transcript = try run(t, "@fx_fail @fx_bad_utf8 @fx_nothing @fx_note{\"path\":1}")
+        let results = Dictionary(uniqueKeysWithValues: transcript.filter { $0.role == .tool }.map { ($0.toolName!, $0) })
+        #expect(results["fx_fail"]?.content == "tool 'fx_fail' failed: plugin 'fx-tools' reported PINCER_ERR_PLUGIN: the calendar is closed today")
+        #expect(results["fx_bad_utf8"]?.content == "tool 'fx_bad_utf8' failed: plugin 'fx-tools' returned text that is not valid UTF-8 from tool 'fx_bad_utf8'")
+        #expect(results["fx_nothing"]?.isError == false && results["fx_nothing"]?.content == "")
+        #expect(results["fx_note"]?.content.contains("PINCER_ERR_INVALID_ARGUMENT: fx_note needs") == true)
+    }
+
+    @Test func namesAreUniqueAcrossPluginsAndToolsLeaveWithTheirPlugin() throws {
+        let t = try host()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/tools.c", as: "other.so", flags: ["-DFIXTURE_ID=\"fx-tools-b\""])
+        let clash = t.run("fx-tools-b", "clash")
+        #expect(clash.passed, "\(clash.report)")
+        #expect(t.engine.tools.tool(named: "fx_note")?.owner == "fx-tools")
+        t.host.shutdown()
+        #expect(t.engine.tools.tool(named: "fx_note") == nil)
+        #expect(t.engine.tools.tool(named: "echo") != nil)
+    }
+}
