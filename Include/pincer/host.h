@@ -181,6 +181,18 @@ struct pincer_host {
      * already taken, by this plugin, another or the host, is refused with
      * PINCER_ERR_INVALID_ARGUMENT naming who has it. [loader thread or any] */
     pincer_result (*register_tool)(const pincer_host *host, const pincer_tool_definition *tool);
+
+    /* ---- Session metadata: capability "sessions.control" ---------------- */
+
+    /* The calling plugin's own metadata namespace on a session, as a JSON
+     * object ("{}" when it has set none). Other plugins' namespaces are never
+     * visible. The session must be one the plugin may use. */
+    pincer_result (*get_metadata)(const pincer_host *host, const char *session_key, char **out_json);
+
+    /* Replaces the calling plugin's own metadata namespace on a session with
+     * `json_object` (a JSON object, at most 64 KiB); kept in the store with
+     * the session. */
+    pincer_result (*set_metadata)(const pincer_host *host, const char *session_key, const char *json_object);
 };
 
 #endif /* PINCER_HOST_H */

@@ -9,7 +9,7 @@
  *   host state    status, models, gateway_request (read-only allowlist)
  *   spawn         a session with a restricted tool policy; the denied tool
  *                 comes back as an error the model sees
- *   wait/messages the run's result and transcript; get_session
+ *   wait/messages the run's result and transcript; get_session; metadata
  *   prompt+steer  a follow-up that sleeps in a tool; steered while it streams
  *   rate limit    a key checked until refused, then reset
  *   cancel/delete a long run cancelled, the session deleted
@@ -106,6 +106,10 @@ static void tour_sessions(void) {
     if (check("messages", host->messages(host, spawned.session_key, 0, &json))) say("messages: %s", json);
     host->free(host, json);
     if (check("get_session", host->get_session(host, spawned.session_key, &json))) say("get_session: %s", json);
+    host->free(host, json);
+    if (check("set_metadata", host->set_metadata(host, spawned.session_key, "{\"ticket\":\"REL-42\",\"reviewed\":true}")) &&
+        check("get_metadata", host->get_metadata(host, spawned.session_key, &json)))
+        say("set_metadata/get_metadata: my namespace now %s", json);
     host->free(host, json);
 
     /* A follow-up whose tool sleeps, so the run streams long enough to steer. */

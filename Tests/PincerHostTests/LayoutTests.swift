@@ -145,7 +145,8 @@ enum LayoutDescription {
                 ("messages", \.messages), ("get_session", \.get_session), ("delete_session", \.delete_session), ("cancel_run", \.cancel_run),
                 ("steer", \.steer), ("is_streaming", \.is_streaming), ("rate_limit_check", \.rate_limit_check),
                 ("rate_limit_reset", \.rate_limit_reset), ("status", \.status), ("models", \.models), ("gateway_request", \.gateway_request),
-                ("alloc", \.alloc), ("register_tool", \.register_tool)]),
+                ("alloc", \.alloc), ("register_tool", \.register_tool), ("get_metadata", \.get_metadata),
+                ("set_metadata", \.set_metadata)]),
             "pincer_tool_call": cLayout(pincer_tool_call.self, [
                 ("struct_size", \.struct_size), ("session_key", \.session_key), ("session_id", \.session_id), ("run_id", \.run_id),
                 ("tool_call_id", \.tool_call_id), ("tool_name", \.tool_name), ("arguments_json", \.arguments_json)]),

@@ -37,6 +37,20 @@ import Testing
         #expect(reach.passed, "\(reach.report)")
     }
 
+    @Test func eachPluginSeesOnlyItsOwnMetadataNamespace() throws {
+        let config = try OperatorConfig.parse(#"{"plugins": {"entries": {"fx-owner-b": {"sessionAccess": "all"}}}}"#, source: "o.json")
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/ownership.c", as: "a.so", flags: ["-DFIXTURE_ID=\"fx-owner-a\""])
+        _ = try t.load("Tests/Fixtures/c/ownership.c", as: "b.so", flags: ["-DFIXTURE_ID=\"fx-owner-b\""])
+        let key = String(t.run("fx-owner-a", "own").report.split(separator: " ")[0])
+        #expect(t.run("fx-owner-a", "meta:\(key) {\"ticket\":\"A-1\"}").passed)
+        #expect(t.run("fx-owner-b", "meta:\(key) {\"score\":2}").passed)
+        #expect(t.run("fx-owner-a", "meta_get:\(key)").report == "{\"ticket\":\"A-1\"}")
+        #expect(t.run("fx-owner-b", "meta_get:\(key)").report == "{\"score\":2}")
+        #expect(try t.engine.metadata(sessionKey: key, by: .operator) == .object([]))
+    }
+
     @Test func aModelOverrideNeedsTheOperatorsLeave() throws {
         let t = try TestHost()
         defer { t.close() }

@@ -68,6 +68,8 @@ import Testing
         let run = try first.wait(runId: started.runId, timeoutMs: 5000)
         let followUp = try first.prompt(sessionKey: started.sessionKey, text: "again", by: .plugin("p1"))
         _ = try first.wait(runId: followUp, timeoutMs: 5000)
+        try first.setMetadata(sessionKey: started.sessionKey, ["ticket": 8, "note": "updated"], by: .plugin("p1"))
+        try first.setMetadata(sessionKey: started.sessionKey, ["mine": true], by: .operator)
         let transcript = try first.transcript(sessionKey: started.sessionKey)
         first.shutdown()
 
@@ -78,9 +80,10 @@ import Testing
         #expect(try second.wait(runId: started.runId, timeoutMs: 0) == run)
         let json = try second.sessionJSON(sessionKey: started.sessionKey, for: .plugin("p1"))
         for part in ["\"label\":\"kept\"", "\"systemPrompt\":\"be kind\"", "\"allow\":[\"echo\"],\"deny\":[\"clock\"]",
-                     "\"metadata\":{\"ticket\":7}", "\"owner\":\"plugin p1\"", "\"total\":2"] {
+                     "\"metadata\":{\"ticket\":8,\"note\":\"updated\"}", "\"owner\":\"plugin p1\"", "\"total\":2"] {
             #expect(json.contains(part), "\(part) missing in \(json)")
         }
+        #expect(try second.metadata(sessionKey: started.sessionKey, by: .operator) == ["mine": true])
         // The restored session takes new work, and a deletion reaches the store.
         let third = try second.prompt(sessionKey: started.sessionKey, text: "after restart", by: .operator)
         #expect(try second.wait(runId: third, timeoutMs: 5000).status == .completed)

@@ -22,6 +22,7 @@ import Testing
             "gateway_request sessions.delete: refused as it should be: DENIED",
             "spawn: accepted=1 session=plugin:c-sample:",
             "clock failed: tool 'clock' is denied by the session's tool policy",
+            "set_metadata/get_metadata: my namespace now {\"ticket\":\"REL-42\",\"reviewed\":true}",
             "is_streaming: true",
             "steer while streaming: queued",
             "prompt/wait: run run-",

@@ -239,6 +239,29 @@ public final class Engine: @unchecked Sendable {
         return (ids + active).compactMap { runs[$0]?.snapshot }
     }
 
+    /// The caller's own metadata namespace on a session ({} when unset).
+    public func metadata(sessionKey: String, by caller: Caller) throws(EngineError) -> JSON {
+        lock.lock()
+        defer { lock.unlock() }
+        let s = try session(sessionKey)
+        try checkAccess(s, by: caller)
+        return s.metadata[caller.namespace] ?? .object([])
+    }
+
+    /// Replaces the caller's own metadata namespace on a session; the store keeps it.
+    public func setMetadata(sessionKey: String, _ value: JSON, by caller: Caller) throws(EngineError) {
+        guard case .object = value else { throw EngineError(.invalidArgument, "metadata must be a JSON object, not a \(value.typeName)") }
+        if value.description.utf8.count > InputLimits.metadataBytes {
+            throw EngineError(.invalidArgument, "metadata is over \(InputLimits.metadataBytes) bytes")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let s = try session(sessionKey)
+        try checkAccess(s, by: caller)
+        s.metadata[caller.namespace] = value
+        persist(s, metadata: [caller.namespace: value])
+    }
+
     /// Keys of every session, oldest first.
     public var sessionKeys: [String] {
         lock.lock()
@@ -523,9 +546,10 @@ public final class Engine: @unchecked Sendable {
     /// Queues what changed in the session since its last write (new messages, these runs,
     /// and the session itself when new) for the store writer, which commits it with
     /// whatever else is queued. Lock held. A failed commit is logged; the engine goes on in memory.
-    func persist(_ session: Session, runs: [Run] = [], isNew: Bool = false) {
+    func persist(_ session: Session, runs: [Run] = [], isNew: Bool = false, metadata: [String: JSON] = [:]) {
         guard let writer else { return }
         var batch = StoreBatch(newSession: isNew ? session.stored : nil, sessionKey: session.key)
+        batch.metadata = metadata
         batch.messages = (session.persistedCount..<session.transcript.count).map { ($0, session.transcript[$0]) }
         batch.runs = runs.map(\.stored)
         session.persistedCount = session.transcript.count

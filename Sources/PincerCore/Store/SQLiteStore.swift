@@ -135,6 +135,10 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
                     .execute(arguments: [s.key, namespace, value.description])
             }
         }
+        for (namespace, value) in batch.metadata {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
+                .execute(arguments: [batch.sessionKey, namespace, value.description])
+        }
         let insertMessage = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -14,6 +14,8 @@ public struct StoreBatch: Sendable {
     public var messages: [(seq: Int, message: Message)] = []
     /// Runs whose state changed (inserted or replaced).
     public var runs: [StoredRun] = []
+    /// Metadata namespaces replaced on an existing session.
+    public var metadata: [String: JSON] = [:]
 }
 
 public struct StoredSession: Sendable {

@@ -44,7 +44,9 @@ enum HostThunks {
             models: pincerHostModels,
             gateway_request: pincerHostGatewayRequest,
             alloc: pincerHostAlloc,
-            register_tool: pincerHostRegisterTool)
+            register_tool: pincerHostRegisterTool,
+            get_metadata: pincerHostGetMetadata,
+            set_metadata: pincerHostSetMetadata)
     }
 
     /// Runs a thunk body: PINCER_OK when it returns, the error's code (and message) when it throws.
@@ -378,5 +380,26 @@ func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pinc
             try context.engine.tools.register(ToolDefinition(name: name, description: description, parameters: parameters,
                                                              group: group, owner: context.id, invoke: tool.call))
         }
+    }
+}
+
+// MARK: - Session metadata
+
+@_cdecl("pincer_host_get_metadata")
+func pincerHostGetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: OutText) -> pincer_result {
+    HostThunks.text(host, out, needs: .control) { (context) throws(CallError) in
+        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
+        return try HostThunks.engine { () throws(EngineError) in try context.engine.metadata(sessionKey: key, by: context.caller) }.description
+    }
+}
+
+@_cdecl("pincer_host_set_metadata")
+func pincerHostSetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ json: UnsafePointer<CChar>?) -> pincer_result {
+    HostThunks.call(host, needs: .control) { (context) throws(CallError) in
+        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
+        let text = try CText.requiredString(json, "json_object", max: 64 << 10)
+        let value: JSON
+        do { value = try JSON.parse(text) } catch { throw CallError(ResultCode.invalidArgument, "json_object is not valid JSON: \(error)") }
+        try HostThunks.engine { () throws(EngineError) in try context.engine.setMetadata(sessionKey: key, value, by: context.caller) }
     }
 }

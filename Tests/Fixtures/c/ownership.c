@@ -1,7 +1,9 @@
 /* A plugin reaching for sessions it did not create. Cases:
  *   "own"                  spawn a session of its own; report its key and run id
  *   "intrude:<key> <run>"  every session function on someone else's session: all DENIED
- *   "reach:<key> <run>"    the same with sessionAccess "all": all allowed */
+ *   "reach:<key> <run>"    the same with sessionAccess "all": all allowed
+ *   "meta:<key> <json>"    set this plugin's metadata namespace, then read it back
+ *   "meta_get:<key>"       report this plugin's metadata namespace */
 #ifndef FIXTURE_ID
 #define FIXTURE_ID "fx-owner"
 #endif
@@ -26,6 +28,27 @@ static int run_case(const char *name, char *report, size_t capacity) {
         snprintf(report, capacity, "%s %s", s.session_key, s.run_id);
         return 0;
     }
+    if (strncmp(name, "meta:", 5) == 0) {
+        const char *space = strchr(name + 5, ' ');
+        EXPECT(space != NULL, "bad case %s", name);
+        snprintf(key, sizeof key, "%.*s", (int)(space - (name + 5)), name + 5);
+        EXPECT_CODE(PINCER_OK, host->set_metadata(host, key, space + 1));
+        EXPECT_CODE(PINCER_OK, host->get_metadata(host, key, &json));
+        EXPECT(strcmp(json, space + 1) == 0, "read back %s, set %s", json, space + 1);
+        host->free(host, json);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->set_metadata(host, key, "[1,2]"));
+        EXPECT_ERROR_MENTIONS("metadata must be a JSON object");
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->set_metadata(host, key, "{oops"));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->set_metadata(host, key, NULL));
+        EXPECT_CODE(PINCER_ERR_NOT_FOUND, host->get_metadata(host, "plugin:nobody:1", &json));
+        return 0;
+    }
+    if (strncmp(name, "meta_get:", 9) == 0) {
+        EXPECT_CODE(PINCER_OK, host->get_metadata(host, name + 9, &json));
+        snprintf(report, capacity, "%s", json);
+        host->free(host, json);
+        return 0;
+    }
     int intrude = strncmp(name, "intrude:", 8) == 0;
     int reach = strncmp(name, "reach:", 6) == 0;
     EXPECT(intrude || reach, "unknown case %s", name);
@@ -41,6 +64,8 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_CODE(PINCER_ERR_DENIED, host->get_session(host, key, &json));
         EXPECT_CODE(PINCER_ERR_DENIED, host->wait(host, run, 0, &info));
         EXPECT_CODE(PINCER_ERR_DENIED, host->cancel_run(host, run));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->get_metadata(host, key, &json));
+        EXPECT_CODE(PINCER_ERR_DENIED, host->set_metadata(host, key, "{}"));
         EXPECT_CODE(PINCER_ERR_DENIED, host->delete_session(host, key));
         return 0;
     }
