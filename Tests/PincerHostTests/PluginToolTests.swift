@@ -46,6 +46,23 @@ import Testing
         #expect(t.run("fx-tools", "calls").report == "0")
     }
 
+    @Test func theHostsPolicyComesFirstAndASessionCanOnlyNarrowIt() throws {
+        let config = try OperatorConfig.parse(#"{"tools": {"allow": ["echo", "fx_*"], "deny": ["fx_note"]}}"#, source: "host.json")
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/tools.c", as: "tools.so")
+        #expect(t.run("fx-tools", "register").passed)
+        let file = "\(t.directory)/never.txt"
+        // The session allows fx_note explicitly: the host's deny still wins.
+        let transcript = try run(t, "@fx_note{\"path\":\"\(file)\",\"text\":\"x\"} @clock @echo{\"text\":\"ok\"}",
+                                 policy: ToolPolicy(allow: ["fx_note", "clock", "echo"]))
+        let results = Dictionary(uniqueKeysWithValues: transcript.filter { $0.role == .tool }.map { ($0.toolName!, $0) })
+        #expect(results["fx_note"]?.content == "tool 'fx_note' is denied by the host's tool policy (operator config tools.deny) (deny pattern 'fx_note')")
+        #expect(results["clock"]?.content == "tool 'clock' is not in the host's allow list (operator config tools.allow) (echo, fx_*)")
+        #expect(results["echo"]?.isError == false)
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
     @Test func failuresReachTheModelAsErrors() throws {
         let t = try host()
         defer { t.close() }

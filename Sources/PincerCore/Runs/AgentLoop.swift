@@ -89,7 +89,12 @@ struct AgentLoop {
             result.content = "unknown tool '\(call.name)'"
             return result
         }
-        if case .denied(let reason) = session.toolPolicy.decide(tool: call.name, groupMembers: engine.tools.members(ofGroup:)) {
+        // The host's policy first, then the session's: a session can only narrow what the host allows.
+        let groups = engine.tools.members(ofGroup:)
+        let hostDecision = engine.config.toolPolicy.decide(tool: call.name, groupMembers: groups)
+        let decision = hostDecision == .allowed ? session.toolPolicy.decide(tool: call.name, groupMembers: groups)
+            : hostDecision.byHost
+        if case .denied(let reason) = decision {
             engine.log("session \(session.key) run \(run.id): \(reason)")
             result.isError = true
             result.content = reason

@@ -18,6 +18,13 @@ public struct ToolPolicy: Equatable, Sendable {
         case allowed
         /// Denied, with the reason naming the pattern (or its absence) that decided it.
         case denied(String)
+
+        /// The same decision, worded for the host's policy (operator config "tools").
+        var byHost: Decision {
+            guard case .denied(let reason) = self else { return self }
+            return .denied(reason.replacingOccurrences(of: "the session's tool policy", with: "the host's tool policy (operator config tools.deny)")
+                .replacingOccurrences(of: "the session's allow list", with: "the host's allow list (operator config tools.allow)"))
+        }
     }
 
     /// - Parameter groupMembers: the tool names in a group, or nil for an unknown group.

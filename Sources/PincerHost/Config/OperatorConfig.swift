@@ -15,6 +15,8 @@
 //         "allowedModels": ["…"],    …but only these
 //         "config": { … } } }        handed to the plugin by host->get_config
 //   },
+//   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
+//                                  session's own policy can only narrow it
 //   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20 },
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16 },
@@ -104,9 +106,15 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "guards", "engine", "rateLimit"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "engine", "rateLimit"]) {
                 switch key {
                 case "plugins": try plugins(value, into: &config)
+                case "tools":
+                    var allow: [String] = [], deny: [String] = []
+                    for (k, v) in try object(value, "tools", keys: ["allow", "deny"]) {
+                        if k == "allow" { allow = try strings(v, "tools.allow") } else { deny = try strings(v, "tools.deny") }
+                    }
+                    config.engine.toolPolicy = ToolPolicy(allow: allow, deny: deny)
                 case "guards":
                     for (k, v) in try object(value, "guards", keys: ["maxConcurrentSpawns", "maxSpawnsPerMinute"]) {
                         let n = try count(v, "guards.\(k)", max: 65535)
