@@ -99,3 +99,40 @@ import Testing
         #expect(streaming() == .noSession)
     }
 }
+
+@Suite struct CompactionTests {
+    @Test func pastTheBudgetThePrefixBecomesASummaryAndSteerSaysCompacting() throws {
+        let dir = NSTemporaryDirectory() + "pincer-compaction-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = EngineConfig()
+        config.tokenDelayMs = 3
+        config.compactionBudgetChars = 300
+        let e = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        let long = String(repeating: "plan the quarterly release carefully ", count: 6)
+        let first = try e.spawn(SessionSpec(message: long), by: .operator)
+        #expect(try e.wait(runId: first.runId, timeoutMs: 10_000).status == .completed)
+        let before = try e.transcript(sessionKey: first.sessionKey).count
+
+        let second = try e.prompt(sessionKey: first.sessionKey, text: "and now the summary @echo{\"text\":\"done\"}", by: .operator)
+        var sawCompacting = false
+        let deadline = Date().addingTimeInterval(5)
+        while !sawCompacting, Date() < deadline, e.run(second)?.status.isTerminal != true {
+            sawCompacting = try e.steer(sessionKey: first.sessionKey, text: "hurry") == .compacting
+        }
+        #expect(sawCompacting, "steer never answered compacting")
+        #expect(try e.wait(runId: second, timeoutMs: 10_000).status == .completed)
+
+        let after = try e.transcript(sessionKey: first.sessionKey)
+        #expect(after.first?.role == .system)
+        #expect(after.first?.content.hasPrefix("Summary of \(before) earlier messages. Asked: plan the quarterly release") == true, "\(after.first?.content ?? "")")
+        #expect(after.dropFirst().first?.content == "and now the summary @echo{\"text\":\"done\"}")
+        #expect(after.contains { $0.toolName == "echo" && $0.content == "done" })
+        e.shutdown()
+
+        // The store holds the compacted transcript, not the old one.
+        let reopened = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        defer { reopened.shutdown() }
+        #expect(try reopened.transcript(sessionKey: first.sessionKey) == after)
+    }
+}

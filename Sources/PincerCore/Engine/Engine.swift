@@ -559,6 +559,19 @@ public final class Engine: @unchecked Sendable {
 
     // MARK: - Used by the agent loop
 
+    /// Sets the session's state, keeping the state index in step. Lock held.
+    func setState(_ state: SessionState, of session: Session) {
+        session.state = state
+        if sessions[session.key] === session { stateIndex.set(session.key, state, owner: number(of: session.owner)) }
+    }
+
+    /// Replaces the transcript (after compaction), in memory and in the store. Lock held.
+    func replaceTranscript(of session: Session, with messages: [Message]) {
+        session.transcript = messages
+        session.persistedCount = messages.count
+        writer?.enqueue(.replaceTranscript(sessionKey: session.key, messages: messages))
+    }
+
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }

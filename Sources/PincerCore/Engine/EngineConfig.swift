@@ -13,6 +13,9 @@ public struct EngineConfig: Sendable {
     public var defaultRunTimeoutSeconds = 300
     /// Model turns a run may take before it fails.
     public var maxTurns = 16
+    /// Transcript size (characters of content) past which, before a model turn, everything
+    /// before the current run is compacted into one summary message.
+    public var compactionBudgetChars = 200_000
     /// Rate-limit keys each plugin may have tracked at once.
     public var rateLimitMaxKeysPerPlugin = 100_000
     /// Ended runs kept for wait() and listings before the oldest are forgotten.

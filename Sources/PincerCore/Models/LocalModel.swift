@@ -39,6 +39,17 @@ public struct LocalModel: ModelProvider {
         return turn
     }
 
+    /// The digest, streamed like any reply (so compaction takes time, as with a real model).
+    public func summarize(_ messages: [Message], model: String, context: TurnContext) throws -> String {
+        let summary = ModelSummary.digest(messages)
+        let delay = delays[model] ?? 0
+        for token in LocalModel.tokens(summary) {
+            if delay > 0 { try context.pause(delay) }
+            try context.emit(token)
+        }
+        return summary
+    }
+
     /// The turn the script calls for, given the transcript so far.
     static func plan(_ transcript: [Message]) throws -> ModelTurn {
         guard let start = transcript.lastIndex(where: { $0.role == .user }) else {

@@ -40,6 +40,24 @@ public struct TurnContext: Sendable {
 public protocol ModelProvider: Sendable {
     var models: [ModelDescriptor] { get }
     func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn
+    /// A summary of `messages`, which compaction puts in their place.
+    func summarize(_ messages: [Message], model: String, context: TurnContext) throws -> String
+}
+
+extension ModelProvider {
+    /// A plain digest: what was asked and answered, each cut short. Providers
+    /// with a real model may ask it instead.
+    public func summarize(_ messages: [Message], model: String, context: TurnContext) throws -> String {
+        ModelSummary.digest(messages)
+    }
+}
+
+enum ModelSummary {
+    static func digest(_ messages: [Message]) -> String {
+        let asked = messages.filter { $0.role == .user }.map { String($0.content.prefix(80)) }
+        let answered = messages.filter { $0.role == .assistant && $0.toolCalls.isEmpty }.map { String($0.content.prefix(80)) }
+        return "Summary of \(messages.count) earlier messages. Asked: \(asked.joined(separator: " | ")). Answered: \(answered.joined(separator: " | "))."
+    }
 }
 
 public struct ModelFailure: Error, CustomStringConvertible {

@@ -25,6 +25,7 @@ struct AgentLoop {
             pause: { ns in try engine.pause(run, nanoseconds: ns) })
         do {
             for _ in 0..<engine.config.maxTurns {
+                try compactIfNeeded(provider, context)
                 let request = try engine.withLock { () throws -> ModelRequest in
                     try engine.checkStop(run)
                     return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
@@ -68,6 +69,34 @@ struct AgentLoop {
         } catch {
             return Outcome(status: .failed, error: "\(error)")
         }
+    }
+
+    /// Past the budget, summarises everything before this run's message into one
+    /// system message. While it runs the session is `compacting` (steer says so).
+    private func compactIfNeeded(_ provider: any ModelProvider, _ context: TurnContext) throws {
+        let prefix: [Message]? = engine.withLock {
+            let size = session.transcript.reduce(0) { $0 + $1.content.utf8.count }
+            guard size > engine.config.compactionBudgetChars,
+                  let start = session.transcript.firstIndex(where: { $0.runId == run.id && $0.role == .user }), start >= 2
+            else { return nil }
+            engine.setState(.compacting, of: session)
+            return Array(session.transcript[..<start])
+        }
+        guard let prefix else { return }
+        let summary: String
+        do {
+            summary = try provider.summarize(prefix, model: session.model, context: context)
+        } catch {
+            engine.withLock { engine.setState(.streaming, of: session) }
+            throw error
+        }
+        engine.withLock {
+            var compacted = [Message(role: .system, content: summary, runId: run.id)]
+            compacted.append(contentsOf: session.transcript[prefix.count...])
+            engine.replaceTranscript(of: session, with: compacted)
+            engine.setState(.streaming, of: session)
+        }
+        engine.log("session \(session.key) run \(run.id): compacted \(prefix.count) messages into a summary")
     }
 
     /// Moves queued steering text into the transcript. Lock held.

@@ -117,6 +117,11 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
                     switch operation {
                     case .batch(let batch): try SQLiteStore.write(batch, in: db)
                     case .deleteSession(let key): try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
+                    case .replaceTranscript(let key, let messages):
+                        try db.execute(sql: "DELETE FROM messages WHERE session_key = ?", arguments: [key])
+                        var batch = StoreBatch(sessionKey: key)
+                        batch.messages = messages.enumerated().map { ($0.offset, $0.element) }
+                        try SQLiteStore.write(batch, in: db)
                     }
                 }
             }

@@ -10,6 +10,8 @@ public final class StoreWriter: @unchecked Sendable {
     public enum Operation: Sendable {
         case batch(StoreBatch)
         case deleteSession(String)
+        /// A compacted transcript replaces the stored one.
+        case replaceTranscript(sessionKey: String, messages: [Message])
     }
 
     private let store: any SessionStore

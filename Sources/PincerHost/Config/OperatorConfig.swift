@@ -19,7 +19,8 @@
 //                                  session's own policy can only narrow it
 //   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20 },
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
-//               "defaultRunTimeoutSeconds": 300, "maxTurns": 16 },
+//               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
+//               "compactionBudgetChars": 200000 },
 //   "rateLimit": { "maxKeysPerPlugin": 100000 }
 // }
 
@@ -121,7 +122,7 @@ public struct OperatorConfig: Sendable {
                         if k == "maxConcurrentSpawns" { config.engine.maxConcurrentSpawns = n } else { config.engine.maxSpawnsPerMinute = n }
                     }
                 case "engine":
-                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns"]) {
+                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns", "compactionBudgetChars"]) {
                         switch k {
                         case "defaultModel":
                             guard let s = v.stringValue else { throw fail("engine.defaultModel", "must be a string") }
@@ -129,6 +130,8 @@ public struct OperatorConfig: Sendable {
                         case "tokenDelayMs": config.engine.tokenDelayMs = try count(v, "engine.tokenDelayMs", max: 60_000)
                         case "defaultRunTimeoutSeconds":
                             config.engine.defaultRunTimeoutSeconds = try count(v, "engine.defaultRunTimeoutSeconds", min: 1, max: 7 * 24 * 3600)
+                        case "compactionBudgetChars":
+                            config.engine.compactionBudgetChars = try count(v, "engine.compactionBudgetChars", min: 100, max: 1_000_000_000)
                         default: config.engine.maxTurns = try count(v, "engine.maxTurns", min: 1, max: 1000)
                         }
                     }
