@@ -7,6 +7,7 @@
 //   plugin loading    host load (check + dlopen + dlsym + validate + init) of N plugins,
 //                     vs N bare dlopen + dlsym
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
+//   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
 //
 // Run it built for release: scripts/bench (or swift run -c release pincer-bench [N]).
 
@@ -14,6 +15,7 @@ import CPincer
 import Foundation
 import PincerCore
 import PincerHost
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -224,6 +226,56 @@ let persisted = try runsPerSecond(store: try SQLiteStore(path: "\(work)/runs.sql
 rows.append(Row(name: "spawn + one-turn run, SQLite store (runs/s)", value: String(format: "%.0f", persisted),
                 baseline: String(format: "in memory %.0f runs/s; ratio %.2fx", inMemory, persisted / inMemory),
                 goal: ">= 5000 runs/s", met: persisted >= 5000))
+
+// MARK: - Steer latency
+
+/// The local model, noting when each steering text first reaches a model turn.
+final class SteerProbe: ModelProvider, @unchecked Sendable {
+    let inner: LocalModel
+    let seen = Mutex<[String: UInt64]>([:])
+    /// When each model turn started: the gaps are the turn lengths, the latency's baseline.
+    let turns = Mutex<[UInt64]>([])
+    var models: [ModelDescriptor] { inner.models }
+    init(tokenDelayMs: Int) { inner = LocalModel(tokenDelayMs: tokenDelayMs) }
+
+    func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn {
+        let now = nanoseconds()
+        turns.withLock { $0.append(now) }
+        seen.withLock { seen in
+            for m in request.transcript where m.role == .steer && seen[m.content] == nil { seen[m.content] = now }
+        }
+        return try inner.respond(to: request, context: context)
+    }
+}
+
+let tokenDelayMs = 1
+let probe = SteerProbe(tokenDelayMs: tokenDelayMs)
+var steerConfig = EngineConfig()
+steerConfig.tokenDelayMs = tokenDelayMs
+steerConfig.maxTurns = 5000
+let steerEngine = try Engine(config: steerConfig, providers: [probe])
+let steerCount = quick ? 20 : 200
+progress("steer latency: \(steerCount) steers into a run of short tool-calling turns (\(tokenDelayMs) ms per token)")
+let busy = try steerEngine.spawn(SessionSpec(message: String(repeating: "@echo ", count: steerCount * 10)), by: .operator)
+var sentAt: [String: UInt64] = [:]
+for i in 0..<steerCount {
+    usleep(UInt32.random(in: 10_000...20_000)) // apart, so no turn reads out a pile of them
+    let text = "steer-\(i)"
+    let t0 = nanoseconds()
+    if try steerEngine.steer(sessionKey: busy.sessionKey, text: text) == .queued { sentAt[text] = t0 }
+}
+try steerEngine.cancelRun(busy.runId)
+_ = try steerEngine.wait(runId: busy.runId, timeoutMs: 10_000)
+steerEngine.shutdown(timeout: 2)
+let latencies = probe.seen.withLock { seen in sentAt.compactMap { text, t0 in seen[text].map { Double($0 - t0) / 1e6 } } }.sorted()
+let turnStarts = probe.turns.withLock { $0 }
+let turnLengths = zip(turnStarts.dropFirst(), turnStarts).map { Double($0 - $1) / 1e6 }.sorted()
+if latencies.count >= 10, !turnLengths.isEmpty {
+    let p50 = latencies[latencies.count / 2], p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+    rows.append(Row(name: "steer -> model sees it, p50 / p99 (ms)", value: String(format: "%.2f / %.2f", p50, p99),
+                    baseline: String(format: "%d steers; median turn %.2f ms (%d ms/token)", latencies.count, turnLengths[turnLengths.count / 2], tokenDelayMs),
+                    goal: "p99 <= 1 ms + token delay", met: p99 <= 1 + Double(tokenDelayMs)))
+}
 
 // MARK: - Report
 

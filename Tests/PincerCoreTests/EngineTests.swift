@@ -106,7 +106,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = EngineConfig()
-        config.tokenDelayMs = 3
+        config.tokenDelayMs = 10 // the summary streams for ~300 ms: a window steer can hit even on a loaded machine
         config.compactionBudgetChars = 300
         let e = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         let long = String(repeating: "plan the quarterly release carefully ", count: 6)

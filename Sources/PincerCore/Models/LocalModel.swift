@@ -115,7 +115,7 @@ public struct LocalModel: ModelProvider {
                     i = j
                     continue
                 }
-                if atWordStart, message.dropFirst(i).hasPrefix("#fail") {
+                if atWordStart, chars[i...].starts(with: Script.failDirective) {
                     fails = true
                     i += 5
                     continue
@@ -126,6 +126,8 @@ public struct LocalModel: ModelProvider {
             flushWord()
             text = words.joined(separator: " ")
         }
+
+        static let failDirective = Array("#fail")
 
         static func isNameChar(_ c: Character) -> Bool {
             c.isLetter || c.isNumber || c == "_" || c == "." || c == "-" || c == ":"
