@@ -10,6 +10,10 @@
  * therefore loads in every 1.x host, and a 1.3 plugin loads in a 1.0 host; it
  * simply gets NULL when it asks for an extension the host does not have.
  * The patch number is informational.
+ *
+ * Status: 1.0 is a draft until it is released. Until then the host table
+ * may still gain entries at its end (hooks are next); the release is
+ * announced here, and from then on every 1.0 struct is frozen.
  */
 #ifndef PINCER_VERSION_H
 #define PINCER_VERSION_H

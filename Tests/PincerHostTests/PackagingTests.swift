@@ -16,6 +16,22 @@ import Testing
         int exported_by_mistake(void) { return helper_that_must_stay_hidden(); }
         """
 
+    @Test func theREADMEsPluginCompilesCleanlyAndLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```c\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let source = "\(t.directory)/hello.c"
+        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: source, atomically: true, encoding: .utf8)
+        let plugin = "\(t.directory)/libhello.so"
+        try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", Repo.path("Include"), source,
+                                        "-o", plugin, "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
+        #expect(t.host.load(file: plugin).state == .loaded)
+        t.host.start()
+        #expect(t.logs.contains("[hello] info: hello"))
+    }
+
     /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
     private func install(into prefix: String) throws {
         let build = prefix + "-build"
