@@ -31,7 +31,7 @@ public final class Engine: @unchecked Sendable {
     private let stateIndex = SessionStateIndex()
     private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
     private let startedNs = MonotonicClock.nanoseconds()
-    private let store: (any SessionStore)?
+    /// Commits to the store, when there is one.
     private var writer: StoreWriter?
     /// Each caller's number in the state index: 0 is the operator.
     private let callerNumbers = Mutex<[Caller: UInt32]>([.operator: 0])
@@ -45,7 +45,6 @@ public final class Engine: @unchecked Sendable {
     {
         self.config = config
         self.tools = tools
-        self.store = store
         catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
                                    defaultModel: config.defaultModel)
         if let store {
@@ -263,11 +262,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Keys of every session, oldest first.
-    public var sessionKeys: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return sessions.values.sorted { ($0.createdAtMs, $0.key) < ($1.createdAtMs, $1.key) }.map(\.key)
-    }
+    public var sessionKeys: [String] { sessionSummaries.map(\.key) }
 
     /// Deletes the session; its active run is cancelled, queued ones end at once.
     /// Returns once the store (if any) has committed the deletion.
