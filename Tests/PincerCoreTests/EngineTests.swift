@@ -115,10 +115,14 @@ import Testing
         let before = try e.transcript(sessionKey: first.sessionKey).count
 
         let second = try e.prompt(sessionKey: first.sessionKey, text: "and now the summary @echo{\"text\":\"done\"}", by: .operator)
+        // Watch the state (no side effects); steer only while it says compacting, so no pile of
+        // queued steering lengthens the run.
         var sawCompacting = false
         let deadline = Date().addingTimeInterval(5)
         while !sawCompacting, Date() < deadline, e.run(second)?.status.isTerminal != true {
-            sawCompacting = try e.steer(sessionKey: first.sessionKey, text: "hurry") == .compacting
+            if e.sessionSummaries.first(where: { $0.key == first.sessionKey })?.state == .compacting {
+                sawCompacting = try e.steer(sessionKey: first.sessionKey, text: "hurry") == .compacting
+            }
         }
         #expect(sawCompacting, "steer never answered compacting")
         #expect(try e.wait(runId: second, timeoutMs: 10_000).status == .completed)
