@@ -106,7 +106,13 @@ enum pincer_steer_outcome_code {
     /* A run is active but not streaming yet (queued, or about to finish). */
     PINCER_STEER_NOT_STREAMING = 3,
     /* The session is compacting its transcript; try again shortly. */
-    PINCER_STEER_COMPACTING = 4
+    PINCER_STEER_COMPACTING = 4,
+    /* The run already holds PINCER_STEER_MAX_PENDING undelivered steers;
+     * try again after its next boundary. */
+    PINCER_STEER_BUSY = 5
 };
+
+/* Undelivered steering texts a run holds at most. */
+#define PINCER_STEER_MAX_PENDING 32
 
 #endif /* PINCER_SESSIONS_H */

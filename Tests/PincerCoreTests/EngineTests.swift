@@ -43,6 +43,20 @@ import Testing
         #expect(throws: EngineError(.invalidArgument, "text is empty")) { try e.steer(sessionKey: started.sessionKey, text: "") }
     }
 
+    @Test func aRunHoldsAtMost32PendingSteers() throws {
+        let e = try engine(tokenDelayMs: 1)
+        defer { e.shutdown() }
+        let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":500} then answer"), by: .operator)
+        var outcome = Engine.SteerOutcome.notStreaming
+        let deadline = Date().addingTimeInterval(2)
+        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "s0") }
+        for i in 1..<Engine.maxPendingSteers { #expect(try e.steer(sessionKey: started.sessionKey, text: "s\(i)") == .queued) }
+        #expect(try e.steer(sessionKey: started.sessionKey, text: "one too many") == .busy)
+        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        let delivered = try e.transcript(sessionKey: started.sessionKey).filter { $0.role == .steer }.map(\.content)
+        #expect(delivered == (0..<Engine.maxPendingSteers).map { "s\($0)" })
+    }
+
     @Test func endedRunsAreForgottenOldestFirstPastTheRetentionLimit() throws {
         let e = try engine { $0.retainedRuns = 5 }
         defer { e.shutdown() }

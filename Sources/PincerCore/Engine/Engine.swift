@@ -299,7 +299,12 @@ public final class Engine: @unchecked Sendable {
 
     public enum SteerOutcome: Equatable, Sendable {
         case queued, noSession, noActiveRun, notStreaming, compacting
+        /// The run already holds `maxPendingSteers` undelivered texts.
+        case busy
     }
+
+    /// Undelivered steering texts a run holds at most: a caller cannot flood a run.
+    public static let maxPendingSteers = 32
 
     /// Queues text for the session's running run, delivered at its next tool-call or turn boundary.
     public func steer(sessionKey: String, text: String, by caller: Caller = .operator) throws(EngineError) -> SteerOutcome {
@@ -311,6 +316,7 @@ public final class Engine: @unchecked Sendable {
         if s.state == .compacting { return .compacting }
         guard let run = s.activeRun else { return .noActiveRun }
         guard run.status == .running, s.state == .streaming, run.stopRequest == nil else { return .notStreaming }
+        guard run.pendingSteers.count < Engine.maxPendingSteers else { return .busy }
         run.pendingSteers.append(text)
         return .queued
     }

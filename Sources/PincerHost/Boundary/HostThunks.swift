@@ -268,6 +268,7 @@ func pincerHostSteer(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: U
         case .noActiveRun: code = PINCER_STEER_NO_ACTIVE_RUN
         case .notStreaming: code = PINCER_STEER_NOT_STREAMING
         case .compacting: code = PINCER_STEER_COMPACTING
+        case .busy: code = PINCER_STEER_BUSY
         }
         out.pointee = pincer_steer_outcome(code.rawValue)
     }
