@@ -175,7 +175,7 @@ static pincer_result greet(void *context, const pincer_tool_call *call, char **o
         }
     }
     char text[128];
-    int length = snprintf(text, sizeof text, "Hello, %s, from C.", who);
+    int length = snprintf(text, sizeof text, "Hello, %s, from C", who);
     *out_text = host->alloc(host, (size_t)length + 1);
     if (*out_text == NULL) return PINCER_ERR_INTERNAL;
     memcpy(*out_text, text, (size_t)length + 1);
