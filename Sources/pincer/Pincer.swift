@@ -164,6 +164,7 @@ struct Sessions: ParsableCommand {
             print(TranscriptPrinter.render(sessionKey: key, messages: messages))
             for run in engine.runs(ofSession: key) {
                 print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")
+                for event in (try? engine.events(ofRun: run.id)) ?? [] { print("    \(event.summary)") }
             }
         }
     }

@@ -43,6 +43,19 @@ import Testing
         #expect(throws: EngineError(.invalidArgument, "text is empty")) { try e.steer(sessionKey: started.sessionKey, text: "") }
     }
 
+    @Test func aRunRecordsItsEventsInOrder() throws {
+        let e = try engine(tokenDelayMs: 1)
+        defer { e.shutdown() }
+        let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":200} @echo{\"text\":\"x\"}"), by: .operator)
+        var outcome = Engine.SteerOutcome.notStreaming
+        let deadline = Date().addingTimeInterval(2)
+        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "left") }
+        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        let kinds = try e.events(ofRun: started.runId).map(\.kind)
+        #expect(kinds == [.turn, .toolCall, .toolResult, .steer, .turn, .toolCall, .toolResult, .turn, .finished], "\(kinds)")
+        #expect(throws: EngineError.self) { try e.events(ofRun: started.runId, by: .plugin("stranger")) }
+    }
+
     @Test func aRunHoldsAtMost32PendingSteers() throws {
         let e = try engine(tokenDelayMs: 1)
         defer { e.shutdown() }

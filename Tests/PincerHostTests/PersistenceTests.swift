@@ -47,7 +47,7 @@ import Testing
         let shown = try runCommand(pincer, ["sessions", "show", "--store", store, key])
         for line in ["user       first @echo{\"text\":\"kept\"} then @sleep{\"ms\":10000}",
                      "tool       echo: kept", "assistant  Calling sleep.  → sleep {\"ms\":10000}",
-                     "interrupted: the host stopped while it ran"] {
+                     "interrupted: the host stopped while it ran", "    tool_call sleep {\"ms\":10000}", "    tool_result echo: kept"] {
             #expect(shown.contains(line), "missing \(line) in\n\(shown)")
         }
         let list = try runCommand(pincer, ["sessions", "list", "--store", store])
@@ -84,6 +84,12 @@ import Testing
             #expect(json.contains(part), "\(part) missing in \(json)")
         }
         #expect(try second.metadata(sessionKey: started.sessionKey, by: .operator) == ["mine": true])
+        // The run's events come back too, in order.
+        let events = try second.events(ofRun: started.runId)
+        #expect(events.map(\.kind) == [.turn, .toolCall, .toolResult, .turn, .finished], "\(events.map(\.summary))")
+        #expect(events[1].summary == "tool_call echo {\"text\":\"a\"}")
+        #expect(events[2].summary == "tool_result echo: a")
+        #expect(events[4].summary.hasPrefix("finished completed"))
         // The restored session takes new work, and a deletion reaches the store.
         let third = try second.prompt(sessionKey: started.sessionKey, text: "after restart", by: .operator)
         #expect(try second.wait(runId: third, timeoutMs: 5000).status == .completed)

@@ -219,6 +219,13 @@ public final class Engine: @unchecked Sendable {
         public var createdAtMs: UInt64
     }
 
+    /// What happened in a run, in order.
+    public func events(ofRun id: String, by caller: Caller = .operator) throws(EngineError) -> [RunEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try run(id, by: caller).events
+    }
+
     /// Every session, oldest first.
     public var sessionSummaries: [SessionSummary] {
         lock.lock()
@@ -482,6 +489,9 @@ public final class Engine: @unchecked Sendable {
         run.finalText = text
         run.error = error
         run.endedNs = MonotonicClock.nanoseconds()
+        var detail: [(String, JSON)] = [("status", .string(status.rawValue)), ("durationMs", JSON(run.snapshot.durationMs))]
+        if let error { detail.append(("error", .string(error))) }
+        run.events.append(RunEvent(.finished, .object(detail)))
         endedCounts[status, default: 0] += 1
         if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
@@ -553,6 +563,10 @@ public final class Engine: @unchecked Sendable {
         batch.metadata = metadata
         batch.messages = (session.persistedCount..<session.transcript.count).map { ($0, session.transcript[$0]) }
         batch.runs = runs.map(\.stored)
+        for run in runs {
+            batch.events += (run.persistedEvents..<run.events.count).map { (run.id, $0, run.events[$0]) }
+            run.persistedEvents = run.events.count
+        }
         session.persistedCount = session.transcript.count
         let sequence = writer.enqueue(.batch(batch))
         for run in runs { run.writeSequence = sequence }

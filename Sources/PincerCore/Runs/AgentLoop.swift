@@ -44,13 +44,21 @@ struct AgentLoop {
                     var message = Message(role: .assistant, content: turn.text, runId: run.id)
                     message.toolCalls = turn.toolCalls
                     session.transcript.append(message)
+                    run.events.append(RunEvent(.turn, ["text": .string(turn.text)]))
+                    for call in turn.toolCalls {
+                        run.events.append(RunEvent(.toolCall, ["id": .string(call.id), "name": .string(call.name), "arguments": call.arguments]))
+                    }
                     // Make the calls durable before tools (which may be slow) run; the run's
                     // row says "running" from its first such write.
                     if !turn.toolCalls.isEmpty { engine.persist(session, runs: [run]) }
                 }
                 for call in turn.toolCalls {
                     let result = try execute(call)
-                    engine.withLock { session.transcript.append(result) }
+                    engine.withLock {
+                        session.transcript.append(result)
+                        run.events.append(RunEvent(.toolResult, ["id": JSON(result.toolCallId), "name": .string(call.name),
+                                                                 "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]))
+                    }
                 }
                 let steered = engine.withLock { () -> Int in
                     let delivered = deliverSteers()
@@ -95,6 +103,7 @@ struct AgentLoop {
             compacted.append(contentsOf: session.transcript[prefix.count...])
             engine.replaceTranscript(of: session, with: compacted)
             engine.setState(.streaming, of: session)
+            run.events.append(RunEvent(.compacted, ["messages": JSON(prefix.count)]))
         }
         engine.log("session \(session.key) run \(run.id): compacted \(prefix.count) messages into a summary")
     }
@@ -103,7 +112,10 @@ struct AgentLoop {
     private func deliverSteers() -> Int {
         let steers = run.pendingSteers
         run.pendingSteers.removeAll()
-        for text in steers { session.transcript.append(Message(role: .steer, content: text, runId: run.id)) }
+        for text in steers {
+            session.transcript.append(Message(role: .steer, content: text, runId: run.id))
+            run.events.append(RunEvent(.steer, ["text": .string(text)]))
+        }
         return steers.count
     }
 

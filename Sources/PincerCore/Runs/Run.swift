@@ -44,6 +44,9 @@ final class Run {
     var messageRecorded = false
     /// The store writer's sequence number of this run's latest write (0: none).
     var writeSequence: UInt64 = 0
+    /// What happened in the run so far, and how many of those the store holds.
+    var events: [RunEvent] = []
+    var persistedEvents = 0
 
     init(id: String, sessionKey: String, message: String, owner: Caller) {
         self.id = id
@@ -62,6 +65,8 @@ final class Run {
         finalText = r.finalText
         error = r.error
         restoredDurationMs = r.durationMs
+        events = r.events
+        persistedEvents = r.events.count
     }
 
     /// The duration a restored run had; its clock readings belong to another process.

@@ -46,7 +46,7 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
         }
     }
 
-    static let schemaVersions = ["v1"]
+    static let schemaVersions = ["v1", "v2"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -68,6 +68,13 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
                     message TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT NULL, final_text TEXT, error TEXT,
                     duration_ms INTEGER NOT NULL, position INTEGER NOT NULL);
                 CREATE INDEX runs_by_position ON runs(position);
+                """)
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE run_events (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+                    kind TEXT NOT NULL, detail TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, seq));
                 """)
         }
         return migrator
@@ -99,11 +106,19 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM messages ORDER BY session_key, seq") {
                     sessions[row["session_key"]]?.transcript.append(try SQLiteStore.message(row))
                 }
+                var events: [String: [RunEvent]] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT e.* FROM run_events e JOIN (SELECT id FROM runs ORDER BY position DESC LIMIT ?) r ON e.run_id = r.id
+                    ORDER BY e.run_id, e.seq
+                    """, arguments: [runLimit]) {
+                    let kind = RunEvent.Kind(rawValue: row["kind"]) ?? .turn
+                    events[row["run_id"], default: []].append(RunEvent(kind, try JSON.parse(row["detail"] as String), atMs: UInt64(row["at"] as Int64)))
+                }
                 let runs = try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM runs ORDER BY position DESC LIMIT ?) ORDER BY position",
                                             arguments: [runLimit]).map { row in
                     StoredRun(id: row["id"], sessionKey: row["session_key"], message: row["message"], owner: Caller(stored: row["owner"]),
                               status: RunStatus(rawValue: row["status"]) ?? .interrupted, finalText: row["final_text"], error: row["error"],
-                              durationMs: UInt64(row["duration_ms"] as Int64))
+                              durationMs: UInt64(row["duration_ms"] as Int64), events: events[row["id"]] ?? [])
                 }
                 return StoredState(sessions: order.compactMap { sessions[$0] }, runs: runs, interrupted: interrupted)
             }
@@ -164,6 +179,10 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
         for r in batch.runs {
             try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
                                               r.error, Int64(r.durationMs)])
+        }
+        let insertEvent = try db.cachedStatement(sql: "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)")
+        for (runId, seq, event) in batch.events {
+            try insertEvent.execute(arguments: [runId, seq, event.kind.rawValue, event.detail.description, Int64(event.atMs)])
         }
     }
 

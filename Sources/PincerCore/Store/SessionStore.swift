@@ -16,6 +16,8 @@ public struct StoreBatch: Sendable {
     public var runs: [StoredRun] = []
     /// Metadata namespaces replaced on an existing session.
     public var metadata: [String: JSON] = [:]
+    /// Run events recorded since the last write, with their positions in each run.
+    public var events: [(runId: String, seq: Int, event: RunEvent)] = []
 }
 
 public struct StoredSession: Sendable {
@@ -42,6 +44,8 @@ public struct StoredRun: Sendable {
     public var finalText: String?
     public var error: String?
     public var durationMs: UInt64
+    /// Filled when loading.
+    public var events: [RunEvent] = []
 }
 
 public struct StoredState: Sendable {

@@ -1,0 +1,37 @@
+// What happened in a run, in order: each model turn, tool call, tool result,
+// steering delivered, compaction, and the run's end. Recorded per turn (not
+// per streamed token) and kept with the run in the store.
+
+public struct RunEvent: Equatable, Sendable {
+    public enum Kind: String, Sendable {
+        case turn
+        case toolCall = "tool_call"
+        case toolResult = "tool_result"
+        case steer
+        case compacted
+        case finished
+    }
+
+    public var kind: Kind
+    public var detail: JSON
+    public var atMs: UInt64
+
+    public init(_ kind: Kind, _ detail: JSON, atMs: UInt64 = WallClock.milliseconds()) {
+        self.kind = kind
+        self.detail = detail
+        self.atMs = atMs
+    }
+
+    /// One line for people: "tool_call echo {"text":"hi"}".
+    public var summary: String {
+        switch kind {
+        case .turn: return "turn: \(detail["text"]?.stringValue ?? "")"
+        case .toolCall: return "tool_call \(detail["name"]?.stringValue ?? "?") \(detail["arguments"] ?? [:])"
+        case .toolResult:
+            return "tool_result \(detail["name"]?.stringValue ?? "?")\(detail["isError"]?.boolValue == true ? " (error)" : ""): \(detail["content"]?.stringValue ?? "")"
+        case .steer: return "steer: \(detail["text"]?.stringValue ?? "")"
+        case .compacted: return "compacted \(detail["messages"]?.wholeNumber ?? 0) messages"
+        case .finished: return "finished \(detail["status"]?.stringValue ?? "")\(detail["error"]?.stringValue.map { ": \($0)" } ?? "")"
+        }
+    }
+}
