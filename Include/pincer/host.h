@@ -79,17 +79,25 @@ struct pincer_host {
 
     /* ---- Sessions: capability "sessions.spawn" ------------------------- */
 
-    /* Creates an isolated session and queues its first run; returns at once
-     * (it does not wait for the model, nor for the store to commit the new
-     * session: wait() on the run is the point where its outcome is durable). Guards: at most maxConcurrentSpawns
+    /* Creates an isolated session, owned by the calling plugin, and queues its
+     * first run; returns at once (it does not wait for the model, nor for the
+     * store to commit the new session: wait() on the run is the point where
+     * its outcome is durable). Guards: at most maxConcurrentSpawns
      * plugin-spawned sessions with an active run, and at most
      * maxSpawnsPerMinute plugin spawns in any sliding minute, across all
      * plugins (operator config "guards"); past either, PINCER_ERR_LIMIT with
-     * a message naming the setting. */
+     * a message naming the setting. A request->model other than the default
+     * needs plugins.entries.<id>.allowModelOverride (PINCER_ERR_DENIED). */
     pincer_result (*spawn)(const pincer_host *host, const pincer_spawn_request *request,
                            pincer_spawn_result *out);
 
     /* ---- Sessions: capability "sessions.control" ----------------------- */
+
+    /* Ownership, for every function taking a session key or run id below
+     * (and steer, is_streaming, get_metadata, set_metadata): a plugin reaches
+     * only the sessions it created, and their runs, unless the operator set
+     * plugins.entries.<id>.sessionAccess = "all". Otherwise the call returns
+     * PINCER_ERR_DENIED, naming that setting. */
 
     /* Queues a follow-up user message in an existing session as a new run,
      * behind any active run; returns at once with the run id. */
