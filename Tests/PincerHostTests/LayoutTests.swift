@@ -111,15 +111,10 @@ enum LayoutDescription {
     }
 
     @Test func swiftImportsTheSameLayout() throws {
-        func layout<T>(_ type: T.Type, _ fields: [(String, PartialKeyPath<T>)]) -> StructLayout {
-            StructLayout(size: MemoryLayout<T>.size, align: MemoryLayout<T>.alignment,
-                         offsets: Dictionary(uniqueKeysWithValues: fields.map { ($0.0, MemoryLayout<T>.offset(of: $0.1)!) }))
-        }
-        // The padded C size of a struct is its Swift stride; Swift's size omits tail padding.
+        // The padded C size of a struct is its Swift stride (Swift's size omits tail padding).
         func cLayout<T>(_ type: T.Type, _ fields: [(String, PartialKeyPath<T>)]) -> StructLayout {
-            var l = layout(type, fields)
-            l.size = MemoryLayout<T>.stride
-            return l
+            StructLayout(size: MemoryLayout<T>.stride, align: MemoryLayout<T>.alignment,
+                         offsets: Dictionary(uniqueKeysWithValues: fields.map { ($0.0, MemoryLayout<T>.offset(of: $0.1)!) }))
         }
         let swift: [String: StructLayout] = [
             "pincer_version": cLayout(pincer_version.self, [("major", \.major), ("minor", \.minor), ("patch", \.patch)]),

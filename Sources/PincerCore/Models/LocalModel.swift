@@ -31,23 +31,24 @@ public struct LocalModel: ModelProvider {
 
     public func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn {
         let turn = try LocalModel.plan(request.transcript)
-        let delay = delays[request.model] ?? 0
-        for token in LocalModel.tokens(turn.text) {
-            if delay > 0 { try context.pause(delay) }
-            try context.emit(token)
-        }
+        try stream(turn.text, model: request.model, context: context)
         return turn
     }
 
     /// The digest, streamed like any reply (so compaction takes time, as with a real model).
     public func summarize(_ messages: [Message], model: String, context: TurnContext) throws -> String {
         let summary = ModelSummary.digest(messages)
+        try stream(summary, model: model, context: context)
+        return summary
+    }
+
+    /// Emits `text` one word at a time, the model's token delay before each.
+    private func stream(_ text: String, model: String, context: TurnContext) throws {
         let delay = delays[model] ?? 0
-        for token in LocalModel.tokens(summary) {
+        for token in LocalModel.tokens(text) {
             if delay > 0 { try context.pause(delay) }
             try context.emit(token)
         }
-        return summary
     }
 
     /// The turn the script calls for, given the transcript so far.

@@ -87,11 +87,6 @@ enum HostThunks {
     static let textLimit = 1 << 20
 }
 
-public enum PincerVersion {
-    public static let host = "0.1.0"
-    public static let abi = "\(PINCER_ABI_MAJOR).\(PINCER_ABI_MINOR).\(PINCER_ABI_PATCH)"
-}
-
 // MARK: - Host services
 
 @_cdecl("pincer_host_get_extension")
