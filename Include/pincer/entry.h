@@ -56,6 +56,7 @@ typedef struct pincer_host pincer_host;
 #define PINCER_CAP_RATE_LIMIT       "rate_limit"       /* rate_limit_check, rate_limit_reset */
 #define PINCER_CAP_HOST_READ        "host.read"        /* status, models, gateway_request */
 #define PINCER_CAP_TOOLS_REGISTER   "tools.register"   /* register_tool */
+#define PINCER_CAP_HOOKS_REGISTER   "hooks.register"   /* register_hook */
 
 /*
  * Who the plugin is. Owned by the plugin; every pointer must stay valid and

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "rate_limit.h"
 #include "result.h"
@@ -201,6 +202,14 @@ struct pincer_host {
      * `json_object` (a JSON object, at most 64 KiB); kept in the store with
      * the session. */
     pincer_result (*set_metadata)(const pincer_host *host, const char *session_key, const char *json_object);
+
+    /* ---- Hooks: capability "hooks.register" ----------------------------- */
+
+    /* Registers a hook (see hooks.h); the definition is copied. A point
+     * outside pincer_hook_point_code, a NULL call or a deadline over
+     * PINCER_HOOK_MAX_DEADLINE_MS is refused with PINCER_ERR_INVALID_ARGUMENT.
+     * A plugin may register several hooks, also for one point. [loader thread or any] */
+    pincer_result (*register_hook)(const pincer_host *host, const pincer_hook_definition *hook);
 };
 
 #endif /* PINCER_HOST_H */

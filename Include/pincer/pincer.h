@@ -8,6 +8,7 @@
  *   sessions.h   spawn / prompt / wait / steer values
  *   rate_limit.h the rate limiter's answer
  *   tools.h      tools a plugin offers to sessions
+ *   hooks.h      hooks: gates and observers on sessions, tool calls, runs
  *   log.h        log severities
  *   extension.h  how the ABI grows: versioned extension ids
  *
@@ -31,6 +32,7 @@
 
 #include "entry.h"
 #include "extension.h"
+#include "hooks.h"
 #include "host.h"
 #include "log.h"
 #include "rate_limit.h"

@@ -136,6 +136,8 @@ public final class PluginHost: @unchecked Sendable {
         loaded.removeAll()
         lock.unlock()
         for plugin in plugins.reversed() {
+            // No hook reaches a plugin once its shutdown begins; what is queued is delivered first.
+            engine.hooks.unregisterAll(plugin: plugin.context.id)
             // Its own threads may still use its tools while it shuts down; once
             // shutdown() returns, no call reaches it (PluginTool checks the phase).
             plugin.entry.pointee.shutdown(plugin.host)

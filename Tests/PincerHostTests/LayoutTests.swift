@@ -141,13 +141,22 @@ enum LayoutDescription {
                 ("steer", \.steer), ("is_streaming", \.is_streaming), ("rate_limit_check", \.rate_limit_check),
                 ("rate_limit_reset", \.rate_limit_reset), ("status", \.status), ("models", \.models), ("gateway_request", \.gateway_request),
                 ("alloc", \.alloc), ("register_tool", \.register_tool), ("get_metadata", \.get_metadata),
-                ("set_metadata", \.set_metadata)]),
+                ("set_metadata", \.set_metadata), ("register_hook", \.register_hook)]),
             "pincer_tool_call": cLayout(pincer_tool_call.self, [
                 ("struct_size", \.struct_size), ("session_key", \.session_key), ("session_id", \.session_id), ("run_id", \.run_id),
                 ("tool_call_id", \.tool_call_id), ("tool_name", \.tool_name), ("arguments_json", \.arguments_json)]),
             "pincer_tool_definition": cLayout(pincer_tool_definition.self, [
                 ("struct_size", \.struct_size), ("name", \.name), ("description", \.description), ("parameters_json", \.parameters_json),
                 ("group", \.group), ("invoke", \.invoke), ("context", \.context)]),
+            "pincer_hook_event": cLayout(pincer_hook_event.self, [
+                ("struct_size", \.struct_size), ("point", \.point), ("session_key", \.session_key), ("session_id", \.session_id),
+                ("run_id", \.run_id), ("owner", \.owner), ("workspace_dir", \.workspace_dir), ("tool_name", \.tool_name),
+                ("tool_call_id", \.tool_call_id), ("payload_json", \.payload_json)]),
+            "pincer_hook_decision": cLayout(pincer_hook_decision.self, [
+                ("struct_size", \.struct_size), ("verdict", \.verdict), ("reason", \.reason), ("patch_json", \.patch_json)]),
+            "pincer_hook_definition": cLayout(pincer_hook_definition.self, [
+                ("struct_size", \.struct_size), ("point", \.point), ("priority", \.priority), ("deadline_ms", \.deadline_ms),
+                ("call", \.call), ("context", \.context)]),
         ]
         let structs = try LayoutDescription.load()
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")

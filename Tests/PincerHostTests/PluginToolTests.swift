@@ -69,7 +69,7 @@ import Testing
         let transcript = try run(t, "@fx_fail @fx_bad_utf8 @fx_nothing @fx_note{\"path\":1}")
         let results = Dictionary(uniqueKeysWithValues: transcript.filter { $0.role == .tool }.map { ($0.toolName!, $0) })
         #expect(results["fx_fail"]?.content == "tool 'fx_fail' failed: plugin 'fx-tools' reported PINCER_ERR_PLUGIN: the calendar is closed today")
-        #expect(results["fx_bad_utf8"]?.content == "tool 'fx_bad_utf8' failed: plugin 'fx-tools' returned text that is not valid UTF-8 from tool 'fx_bad_utf8'")
+        #expect(results["fx_bad_utf8"]?.content == "tool 'fx_bad_utf8' failed: the text plugin 'fx-tools' returned from tool 'fx_bad_utf8' is not valid UTF-8")
         #expect(results["fx_nothing"]?.isError == false && results["fx_nothing"]?.content == "")
         #expect(results["fx_note"]?.content.contains("PINCER_ERR_INVALID_ARGUMENT: fx_note needs") == true)
     }

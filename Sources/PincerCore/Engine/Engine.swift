@@ -14,7 +14,9 @@ public final class Engine: @unchecked Sendable {
     public let config: EngineConfig
     public let tools: ToolRegistry
     public let catalog: ModelCatalog
-    private let logSink = Mutex<@Sendable (String) -> Void>({ _ in })
+    /// Plugins' hooks: gates the engine waits for, observers it tells.
+    public let hooks: HookRegistry
+    private let logSink: LogSink
 
     let lock = NSCondition()
     private var sessions: [String: Session] = [:]
@@ -45,6 +47,9 @@ public final class Engine: @unchecked Sendable {
     {
         self.config = config
         self.tools = tools
+        let logSink = LogSink()
+        self.logSink = logSink
+        hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, log: { logSink.write($0) })
         catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
                                    defaultModel: config.defaultModel)
         if let store {
@@ -73,9 +78,9 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Where the engine reports what an operator should see (denied tool calls, …).
-    public func setLog(_ sink: @escaping @Sendable (String) -> Void) { logSink.withLock { $0 = sink } }
+    public func setLog(_ sink: @escaping @Sendable (String) -> Void) { logSink.set(sink) }
 
-    func log(_ line: String) { logSink.withLock { $0 }(line) }
+    func log(_ line: String) { logSink.write(line) }
 
     /// The caller's number in the session state index (stable for the engine's life).
     public func number(of caller: Caller) -> UInt32 {
@@ -115,27 +120,50 @@ public final class Engine: @unchecked Sendable {
     // MARK: - Sessions
 
     /// Creates a session and queues its first run. A plugin caller is held to
-    /// the spawn guards; the operator is not.
+    /// the spawn guards; the operator is not. before_session_create hooks may
+    /// patch or block it first (outside the lock); session_created hooks hear of it after the write.
     public func spawn(_ spec: SessionSpec, by caller: Caller) throws(EngineError) -> (sessionKey: String, runId: String) {
         try checkModelOverride(spec.model, by: caller)
         try validate(spec)
+        var spec = spec
         let model = spec.model ?? catalog.defaultModel
+        let timeout = spec.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultRunTimeoutSeconds
+        let key = SessionKeys.make(for: caller), id = UUID().uuidString.lowercased(), runId = SessionKeys.runId()
+        var metadata: [String: JSON] = [:]
+        if let own = spec.metadata { metadata[caller.namespace] = own }
+        func event(_ point: HookPoint, for plugin: String) -> HookEvent {
+            HookEvent(point: point, sessionKey: key, sessionId: id, runId: runId, owner: caller, workspaceDir: config.workspaceDir,
+                      payload: HookPayloads.session(spec, model: model, timeoutSeconds: timeout, metadata: metadata[plugin]))
+        }
+        if hooks.has(.beforeSessionCreate) {
+            let gate = hooks.gate(.beforeSessionCreate, owner: caller, event: { event(.beforeSessionCreate, for: $0) }) { plugin, patch in
+                try HookPayloads.applySessionPatch(patch, by: plugin, to: &spec, metadata: &metadata)
+            }
+            if let block = gate.block { throw EngineError(.denied, "spawn refused: \(block.reason)") }
+        }
         lock.lock()
-        defer { lock.unlock() }
-        guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new sessions") }
-        if case .plugin = caller { try admitSpawn() }
-        let key = SessionKeys.make(for: caller)
-        let session = Session(key: key, id: UUID().uuidString.lowercased(), owner: caller, spec: spec, model: model,
-                              timeoutSeconds: spec.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultRunTimeoutSeconds)
-        if let metadata = spec.metadata { session.metadata[caller.namespace] = metadata }
+        guard !stopping else {
+            lock.unlock()
+            throw EngineError(.denied, "the host is shutting down; no new sessions")
+        }
+        if case .plugin = caller {
+            do { try admitSpawn() } catch {
+                lock.unlock()
+                throw error
+            }
+        }
+        let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
+        session.metadata = metadata
         if let prompt = spec.systemPrompt { session.transcript.append(Message(role: .system, content: prompt)) }
         sessions[key] = session
         stateIndex.set(key, .idle, owner: number(of: caller))
-        let run = enqueueRun(in: session, message: spec.message, by: caller)
+        let run = enqueueRun(in: session, message: spec.message, by: caller, id: runId)
         // Nothing can come before the first run's message: record it now, in the session's own write.
         session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
         run.messageRecorded = true
         persist(session, runs: [run], isNew: true)
+        lock.unlock()
+        if hooks.has(.sessionCreated) { hooks.notify(.sessionCreated, owner: caller) { event(.sessionCreated, for: $0) } }
         return (key, run.id)
     }
 
@@ -458,8 +486,8 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    private func enqueueRun(in session: Session, message: String, by caller: Caller) -> Run {
-        let run = Run(id: "run-" + SessionKeys.randomHex(16), sessionKey: session.key, message: message, owner: caller)
+    private func enqueueRun(in session: Session, message: String, by caller: Caller, id: String = SessionKeys.runId()) -> Run {
+        let run = Run(id: id, sessionKey: session.key, message: message, owner: caller)
         runs[run.id] = run
         session.queue.append(run)
         session.runCount += 1
@@ -491,7 +519,7 @@ public final class Engine: @unchecked Sendable {
         run.endedNs = MonotonicClock.nanoseconds()
         var detail: [(String, JSON)] = [("status", .string(status.rawValue)), ("durationMs", JSON(run.snapshot.durationMs))]
         if let error { detail.append(("error", .string(error))) }
-        run.events.append(RunEvent(.finished, .object(detail)))
+        record(RunEvent(.finished, .object(detail)), in: run, of: session)
         endedCounts[status, default: 0] += 1
         if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
@@ -580,6 +608,21 @@ public final class Engine: @unchecked Sendable {
         if sessions[session.key] === session { stateIndex.set(session.key, state, owner: number(of: session.owner)) }
     }
 
+    /// Adds an event to the run's record and tells run_event hooks (which never wait). Lock held.
+    func record(_ event: RunEvent, in run: Run, of session: Session) {
+        run.events.append(event)
+        guard hooks.has(.runEvent), case .object(let members) = event.detail else { return }
+        announce(run, of: session, .object([("kind", .string(event.kind.rawValue))] + members))
+    }
+
+    /// Tells run_event hooks about the run; never waits.
+    func announce(_ run: Run, of session: Session, _ payload: JSON) {
+        guard hooks.has(.runEvent) else { return }
+        let event = HookEvent(point: .runEvent, sessionKey: session.key, sessionId: session.id, runId: run.id,
+                              owner: session.owner, workspaceDir: config.workspaceDir, payload: payload)
+        hooks.notify(.runEvent, owner: session.owner) { _ in event }
+    }
+
     /// Replaces the transcript (after compaction), in memory and in the store. Lock held.
     func replaceTranscript(of session: Session, with messages: [Message]) {
         session.transcript = messages
@@ -624,7 +667,7 @@ struct RunStop: Error {
 
 extension Caller {
     /// The metadata namespace of this caller.
-    var namespace: String {
+    public var namespace: String {
         switch self {
         case .plugin(let id): return id
         case .operator: return "operator"
@@ -639,6 +682,8 @@ enum SessionKeys {
         case .operator: return "operator:\(randomHex(12))"
         }
     }
+
+    static func runId() -> String { "run-" + randomHex(16) }
 
     static func randomHex(_ digits: Int) -> String {
         var s = String(UInt64.random(in: .min ... .max), radix: 16)

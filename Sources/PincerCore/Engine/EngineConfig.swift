@@ -1,6 +1,8 @@
 // The engine's settings. The host fills them from the operator's config file;
 // the defaults are the embedded ones a fresh machine runs with.
 
+import Foundation
+
 public struct EngineConfig: Sendable {
     /// Plugin-spawned sessions that may have an active run at once.
     public var maxConcurrentSpawns = 10
@@ -26,6 +28,10 @@ public struct EngineConfig: Sendable {
     public var fullSessionAccess: Set<String> = []
     /// Plugins the operator lets choose a model: nil allows any catalog model, a list only those.
     public var modelOverrides: [String: [String]?] = [:]
+    /// The deadline of a hook that asks for none (operator config hooks.defaultDeadlineMs).
+    public var hookDeadlineMs: UInt32 = 1000
+    /// The directory sessions' work runs in, as hooks are told (engine.workspaceDir).
+    public var workspaceDir = FileManager.default.currentDirectoryPath
     /// Reported in the status summary.
     public var hostVersion = "0.1.0"
     public var abiVersion = "1.0.0"

@@ -2,7 +2,9 @@
 // turn, until the model answers without tool calls or the turn limit is hit.
 // Steering text queued by steer() joins the transcript at each tool-call or
 // turn boundary, so the model's next turn sees it; a final answer given while
-// steering waits is followed by one more turn that answers it.
+// steering waits is followed by one more turn that answers it. Each tool call
+// passes the host's and the session's policy, then the before_tool_call gates
+// (without the engine lock), then runs; after_tool_call observers hear of it.
 
 struct AgentLoop {
     let engine: Engine
@@ -19,9 +21,12 @@ struct AgentLoop {
         guard let provider = engine.catalog.resolve(session.model) else {
             return Outcome(status: .failed, error: "model '\(session.model)' is not in the catalog")
         }
-        let engine = self.engine, run = self.run
+        let engine = self.engine, run = self.run, session = self.session
         let context = TurnContext(
-            emit: { _ in try engine.withLock { try engine.checkStop(run) } },
+            emit: { text in
+                try engine.withLock { try engine.checkStop(run) }
+                engine.announce(run, of: session, ["kind": "text_delta", "text": .string(text)])
+            },
             pause: { ns in try engine.pause(run, nanoseconds: ns) })
         do {
             for _ in 0..<engine.config.maxTurns {
@@ -44,9 +49,10 @@ struct AgentLoop {
                     var message = Message(role: .assistant, content: turn.text, runId: run.id)
                     message.toolCalls = turn.toolCalls
                     session.transcript.append(message)
-                    run.events.append(RunEvent(.turn, ["text": .string(turn.text)]))
+                    engine.record(RunEvent(.turn, ["text": .string(turn.text)]), in: run, of: session)
                     for call in turn.toolCalls {
-                        run.events.append(RunEvent(.toolCall, ["id": .string(call.id), "name": .string(call.name), "arguments": call.arguments]))
+                        engine.record(RunEvent(.toolCall, ["id": .string(call.id), "name": .string(call.name), "arguments": call.arguments]),
+                                      in: run, of: session)
                     }
                     // Make the calls durable before tools (which may be slow) run; the run's
                     // row says "running" from its first such write.
@@ -56,8 +62,9 @@ struct AgentLoop {
                     let result = try execute(call)
                     engine.withLock {
                         session.transcript.append(result)
-                        run.events.append(RunEvent(.toolResult, ["id": JSON(result.toolCallId), "name": .string(call.name),
-                                                                 "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]))
+                        engine.record(RunEvent(.toolResult, ["id": JSON(result.toolCallId), "name": .string(call.name),
+                                                             "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]),
+                                      in: run, of: session)
                     }
                 }
                 let steered = engine.withLock { () -> Int in
@@ -103,7 +110,7 @@ struct AgentLoop {
             compacted.append(contentsOf: session.transcript[prefix.count...])
             engine.replaceTranscript(of: session, with: compacted)
             engine.setState(.streaming, of: session)
-            run.events.append(RunEvent(.compacted, ["messages": JSON(prefix.count)]))
+            engine.record(RunEvent(.compacted, ["messages": JSON(prefix.count)]), in: run, of: session)
         }
         engine.log("session \(session.key) run \(run.id): compacted \(prefix.count) messages into a summary")
     }
@@ -114,22 +121,44 @@ struct AgentLoop {
         run.pendingSteers.removeAll()
         for text in steers {
             session.transcript.append(Message(role: .steer, content: text, runId: run.id))
-            run.events.append(RunEvent(.steer, ["text": .string(text)]))
+            engine.record(RunEvent(.steer, ["text": .string(text)]), in: run, of: session)
         }
         return steers.count
     }
 
-    /// Runs one tool call under the session's policy; a refusal or failure
-    /// becomes an error result the model sees. Throws only to stop the run.
+    /// Runs one tool call; a refusal or failure becomes an error result the
+    /// model sees. Throws only to stop the run.
     private func execute(_ call: ToolCall) throws -> Message {
+        let startedNs = MonotonicClock.nanoseconds()
+        var arguments = call.arguments
         var result = Message(role: .tool, content: "", runId: run.id)
         result.toolCallId = call.id
         result.toolName = call.name
-        guard let tool = engine.tools.tool(named: call.name) else {
+        do {
+            result.content = try invoke(call, arguments: &arguments)
+        } catch let stop as RunStop {
+            throw stop
+        } catch let refusal as ToolRefusal {
             result.isError = true
-            result.content = "unknown tool '\(call.name)'"
-            return result
+            result.content = refusal.reason
+        } catch {
+            result.isError = true
+            result.content = "tool '\(call.name)' failed: \(error)"
         }
+        if engine.hooks.has(.afterToolCall) {
+            let payload: JSON = ["arguments": arguments, "result": .string(result.content), "isError": .bool(result.isError),
+                                 "durationMs": JSON((MonotonicClock.nanoseconds() - startedNs) / 1_000_000)]
+            engine.hooks.notify(.afterToolCall, owner: session.owner) { _ in event(.afterToolCall, call, payload) }
+        }
+        return result
+    }
+
+    /// Why a call never reached its tool.
+    private struct ToolRefusal: Error { let reason: String }
+
+    /// Policy, then gates, then the tool itself.
+    private func invoke(_ call: ToolCall, arguments: inout JSON) throws -> String {
+        guard let tool = engine.tools.tool(named: call.name) else { throw ToolRefusal(reason: "unknown tool '\(call.name)'") }
         // The host's policy first, then the session's: a session can only narrow what the host allows.
         let groups = engine.tools.members(ofGroup:)
         let hostDecision = engine.config.toolPolicy.decide(tool: call.name, groupMembers: groups)
@@ -137,21 +166,34 @@ struct AgentLoop {
             : hostDecision.byHost
         if case .denied(let reason) = decision {
             engine.log("session \(session.key) run \(run.id): \(reason)")
-            result.isError = true
-            result.content = reason
-            return result
+            throw ToolRefusal(reason: reason)
+        }
+        if engine.hooks.has(.beforeToolCall) {
+            let gate = engine.hooks.gate(.beforeToolCall, owner: session.owner,
+                                         event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) }) { _, patch in
+                try HookPayloads.applyToolCallPatch(patch, to: &arguments)
+            }
+            for plugin in gate.patchedBy {
+                recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "patched", "tool": .string(call.name)])
+            }
+            if let block = gate.block {
+                recordHook(["point": "before_tool_call", "plugin": .string(block.plugin), "decision": "blocked",
+                            "tool": .string(call.name), "reason": .string(block.reason)])
+                throw ToolRefusal(reason: "tool '\(call.name)' \(block.reason)")
+            }
         }
         let engine = self.engine, run = self.run
         let context = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
                                       pause: { ns in try engine.pause(run, nanoseconds: ns) })
-        do {
-            result.content = try tool.invoke(call.arguments, context)
-        } catch let stop as RunStop {
-            throw stop
-        } catch {
-            result.isError = true
-            result.content = "tool '\(call.name)' failed: \(error)"
-        }
-        return result
+        return try tool.invoke(arguments, context)
+    }
+
+    private func recordHook(_ detail: JSON) {
+        engine.withLock { engine.record(RunEvent(.hook, detail), in: run, of: session) }
+    }
+
+    private func event(_ point: HookPoint, _ call: ToolCall, _ payload: JSON) -> HookEvent {
+        HookEvent(point: point, sessionKey: session.key, sessionId: session.id, runId: run.id, owner: session.owner,
+                  workspaceDir: engine.config.workspaceDir, toolName: call.name, toolCallId: call.id, payload: payload)
     }
 }

@@ -1,5 +1,5 @@
 // What happened in a run, in order: each model turn, tool call, tool result,
-// steering delivered, compaction, and the run's end. Recorded per turn (not
+// steering delivered, compaction, a hook's patch or block, and the run's end. Recorded per turn (not
 // per streamed token) and kept with the run in the store.
 
 public struct RunEvent: Equatable, Sendable {
@@ -9,6 +9,8 @@ public struct RunEvent: Equatable, Sendable {
         case toolResult = "tool_result"
         case steer
         case compacted
+        /// A gate hook patched or blocked something.
+        case hook
         case finished
     }
 
@@ -31,6 +33,8 @@ public struct RunEvent: Equatable, Sendable {
             return "tool_result \(detail["name"]?.stringValue ?? "?")\(detail["isError"]?.boolValue == true ? " (error)" : ""): \(detail["content"]?.stringValue ?? "")"
         case .steer: return "steer: \(detail["text"]?.stringValue ?? "")"
         case .compacted: return "compacted \(detail["messages"]?.wholeNumber ?? 0) messages"
+        case .hook:
+            return "hook \(detail["point"]?.stringValue ?? "?") \(detail["decision"]?.stringValue ?? "?") by \(detail["plugin"]?.stringValue ?? "?")\(detail["reason"]?.stringValue.map { ": \($0)" } ?? "")"
         case .finished: return "finished \(detail["status"]?.stringValue ?? "")\(detail["error"]?.stringValue.map { ": \($0)" } ?? "")"
         }
     }

@@ -79,6 +79,19 @@ enum CText {
         }
     }
 
+    /// Takes text a plugin handed over (from host->alloc): reads it, then frees it.
+    /// nil for NULL; an error naming `what` when it is over `max` bytes (or has no
+    /// NUL within them) or is not UTF-8.
+    static func take(_ pointer: UnsafeMutablePointer<CChar>?, _ what: String, max: Int) throws(CallError) -> String? {
+        guard let pointer else { return nil }
+        defer { free(pointer) }
+        let length = strnlen(pointer, max + 1)
+        guard length <= max else { throw CallError(ResultCode.invalidArgument, "\(what) is longer than \(max) bytes (or has no NUL)") }
+        let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
+        guard isValidUTF8(bytes) else { throw CallError(ResultCode.invalidArgument, "\(what) is not valid UTF-8") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Copies `s` plus a NUL into a fixed C array (a tuple in Swift); fails when it does not fit.
     static func copy<T>(_ s: String, into array: inout T, _ field: String) throws(CallError) {
         let fits = withUnsafeMutableBytes(of: &array) { raw -> Bool in

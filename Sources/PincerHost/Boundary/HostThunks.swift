@@ -46,7 +46,8 @@ enum HostThunks {
             alloc: pincerHostAlloc,
             register_tool: pincerHostRegisterTool,
             get_metadata: pincerHostGetMetadata,
-            set_metadata: pincerHostSetMetadata)
+            set_metadata: pincerHostSetMetadata,
+            register_hook: pincerHostRegisterHook)
     }
 
     /// Runs a thunk body: PINCER_OK when it returns, the error's code (and message) when it throws.
@@ -397,5 +398,28 @@ func pincerHostSetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ j
         let value: JSON
         do { value = try JSON.parse(text) } catch { throw CallError(ResultCode.invalidArgument, "json_object is not valid JSON: \(error)") }
         try HostThunks.engine { () throws(EngineError) in try context.engine.setMetadata(sessionKey: key, value, by: context.caller) }
+    }
+}
+
+// MARK: - Hooks
+
+@_cdecl("pincer_host_register_hook")
+func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pincer_hook_definition>?) -> pincer_result {
+    HostThunks.call(host, needs: .registerHooks) { (context) throws(CallError) in
+        guard let definition = definition?.pointee else { throw CallError(ResultCode.invalidArgument, "hook is NULL") }
+        guard definition.struct_size == UInt32(MemoryLayout<pincer_hook_definition>.size) else {
+            throw CallError(ResultCode.invalidArgument, "hook->struct_size is \(definition.struct_size); ABI 1.0 expects sizeof(pincer_hook_definition) = \(MemoryLayout<pincer_hook_definition>.size)")
+        }
+        guard let point = HookPoint(rawValue: definition.point) else {
+            throw CallError(ResultCode.invalidArgument, "hook->point \(definition.point) is not a pincer_hook_point (0 to \(HookPoint.allCases.count - 1))")
+        }
+        guard definition.deadline_ms <= UInt32(PINCER_HOOK_MAX_DEADLINE_MS) else {
+            throw CallError(ResultCode.invalidArgument, "hook->deadline_ms is \(definition.deadline_ms); at most PINCER_HOOK_MAX_DEADLINE_MS (\(PINCER_HOOK_MAX_DEADLINE_MS))")
+        }
+        guard let call = definition.call else { throw CallError(ResultCode.invalidArgument, "hook->call is NULL") }
+        let hook = PluginHook(plugin: context, call: call, context: definition.context)
+        context.engine.hooks.register(Hook(plugin: context.id, point: point, priority: definition.priority,
+                                           deadlineMs: definition.deadline_ms, seesAllSessions: context.fullSessionAccess,
+                                           handler: hook.handle))
     }
 }

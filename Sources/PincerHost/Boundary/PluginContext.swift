@@ -14,10 +14,12 @@ struct Capabilities: OptionSet, Sendable {
     static let rateLimit = Capabilities(rawValue: 1 << 3)
     static let hostRead = Capabilities(rawValue: 1 << 4)
     static let registerTools = Capabilities(rawValue: 1 << 5)
+    static let registerHooks = Capabilities(rawValue: 1 << 6)
 
     static let byId: [(String, Capabilities)] = [
         ("sessions.spawn", .spawn), ("sessions.control", .control), ("sessions.steer", .steer),
         ("rate_limit", .rateLimit), ("host.read", .hostRead), ("tools.register", .registerTools),
+        ("hooks.register", .registerHooks),
     ]
 
     static func id(of capability: Capabilities) -> String {

@@ -45,18 +45,9 @@ struct PluginTool: @unchecked Sendable {
                 }
             }
         }
-        defer { free(output) }
-        var text: String?
-        if let output {
-            let length = strnlen(output, PluginTool.outputLimit + 1)
-            guard length <= PluginTool.outputLimit else {
-                throw ToolFailure("plugin '\(plugin.id)' returned more than \(PluginTool.outputLimit) bytes (or no NUL) from tool '\(name)'")
-            }
-            let bytes = UnsafeRawBufferPointer(start: output, count: length)
-            guard CText.isValidUTF8(bytes) else {
-                throw ToolFailure("plugin '\(plugin.id)' returned text that is not valid UTF-8 from tool '\(name)'")
-            }
-            text = String(decoding: bytes, as: UTF8.self)
+        let text: String?
+        do { text = try CText.take(output, "the text plugin '\(plugin.id)' returned from tool '\(name)'", max: PluginTool.outputLimit) } catch {
+            throw ToolFailure(error.message)
         }
         guard code == ResultCode.ok else {
             throw ToolFailure("plugin '\(plugin.id)' reported \(ResultCode.name(code))\(text.map { ": \($0)" } ?? "")")

@@ -18,12 +18,15 @@
 //   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
 //                                  session's own policy can only narrow it
 //   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20 },
+//   "hooks": { "defaultDeadlineMs": 1000 },  a hook's deadline when it asks for none
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
-//               "compactionBudgetChars": 200000 },
+//               "compactionBudgetChars": 200000,
+//               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 }
 // }
 
+import CPincer
 import Foundation
 import PincerCore
 
@@ -107,7 +110,7 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "engine", "rateLimit"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit"]) {
                 switch key {
                 case "plugins": try plugins(value, into: &config)
                 case "tools":
@@ -121,9 +124,16 @@ public struct OperatorConfig: Sendable {
                         let n = try count(v, "guards.\(k)", max: 65535)
                         if k == "maxConcurrentSpawns" { config.engine.maxConcurrentSpawns = n } else { config.engine.maxSpawnsPerMinute = n }
                     }
+                case "hooks":
+                    for (_, v) in try object(value, "hooks", keys: ["defaultDeadlineMs"]) {
+                        config.engine.hookDeadlineMs = UInt32(try count(v, "hooks.defaultDeadlineMs", min: 1, max: Int(PINCER_HOOK_MAX_DEADLINE_MS)))
+                    }
                 case "engine":
-                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns", "compactionBudgetChars"]) {
+                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns", "compactionBudgetChars", "workspaceDir"]) {
                         switch k {
+                        case "workspaceDir":
+                            guard let s = v.stringValue, s.hasPrefix("/") else { throw fail("engine.workspaceDir", "must be an absolute path") }
+                            config.engine.workspaceDir = s
                         case "defaultModel":
                             guard let s = v.stringValue else { throw fail("engine.defaultModel", "must be a string") }
                             config.engine.defaultModel = s

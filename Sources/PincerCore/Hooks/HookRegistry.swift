@@ -1,0 +1,128 @@
+// Every registered hook, by point, in the order they run (descending
+// priority, then registration order), and the two ways the engine calls
+// them: `gate` (wait for each answer; the first block wins; patches apply in
+// order; a failure or a missed deadline blocks) and `notify` (queue the event
+// on each observer's lane and go on). The engine calls both without its lock.
+
+import Synchronization
+
+public final class HookRegistry: @unchecked Sendable {
+    private struct State {
+        var hooks: [HookPoint: [(sequence: Int, hook: Hook)]] = [:]
+        var lanes: [String: HookLane] = [:]
+        var sequence = 0
+    }
+
+    private let state = Mutex(State())
+    /// One bit per point that has a hook: the engine's cheap "anyone listening?" check.
+    private let activePoints = Atomic<UInt32>(0)
+    /// The deadline of a hook that asked for none (operator config hooks.defaultDeadlineMs).
+    public let defaultDeadlineMs: UInt32
+    private let log: @Sendable (String) -> Void
+
+    public init(defaultDeadlineMs: UInt32 = 1000, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.defaultDeadlineMs = defaultDeadlineMs
+        self.log = log
+    }
+
+    public func register(_ hook: Hook) {
+        state.withLock { state in
+            state.sequence += 1
+            state.hooks[hook.point, default: []].append((state.sequence, hook))
+            state.hooks[hook.point]!.sort { ($0.hook.priority, -$0.sequence) > ($1.hook.priority, -$1.sequence) }
+            if state.lanes[hook.plugin] == nil { state.lanes[hook.plugin] = HookLane(plugin: hook.plugin) }
+            activePoints.bitwiseOr(1 << UInt32(hook.point.rawValue), ordering: .releasing)
+        }
+    }
+
+    /// Withdraws a plugin's hooks, then lets its lane deliver what is queued (up to a second).
+    public func unregisterAll(plugin: String) {
+        let lane = state.withLock { state -> HookLane? in
+            var bits: UInt32 = 0
+            for (point, list) in state.hooks {
+                state.hooks[point] = list.filter { $0.hook.plugin != plugin }
+                if !state.hooks[point]!.isEmpty { bits |= 1 << UInt32(point.rawValue) }
+            }
+            activePoints.store(bits, ordering: .releasing)
+            return state.lanes.removeValue(forKey: plugin)
+        }
+        lane?.close(drainingFor: 1)
+    }
+
+    public func has(_ point: HookPoint) -> Bool {
+        activePoints.load(ordering: .acquiring) & (1 << UInt32(point.rawValue)) != 0
+    }
+
+    /// The hooks for `point` that may see a session of `owner`, in running order, with their lanes.
+    private func hooks(_ point: HookPoint, for owner: Caller) -> [(Hook, HookLane)] {
+        state.withLock { state in
+            (state.hooks[point] ?? []).compactMap { entry in
+                guard entry.hook.sees(owner), let lane = state.lanes[entry.hook.plugin] else { return nil }
+                return (entry.hook, lane)
+            }
+        }
+    }
+
+    /// What a gate decided.
+    public struct GateOutcome: Sendable {
+        /// The plugin that blocked and its reason (the reason already names the plugin).
+        public var block: (plugin: String, reason: String)?
+        /// Plugins whose patches were applied, in order.
+        public var patchedBy: [String] = []
+    }
+
+    /// Asks each gate hook in order. `event` builds the event as it stands (after earlier
+    /// patches); `apply` applies one hook's patch, throwing when it cannot.
+    public func gate(_ point: HookPoint, owner: Caller, event: (_ plugin: String) -> HookEvent,
+                     apply: (_ plugin: String, _ patch: JSON) throws -> Void) -> GateOutcome
+    {
+        var outcome = GateOutcome()
+        for (hook, lane) in hooks(point, for: owner) {
+            let what = "plugin '\(hook.plugin)' (\(point.name) hook)"
+            let current = event(hook.plugin)
+            let deadline = hook.deadlineMs == 0 ? defaultDeadlineMs : hook.deadlineMs
+            let handler = hook.handler
+            let answer = lane.call(deadlineMs: deadline) { Result { try handler(current) } }
+            let reason: String
+            switch answer {
+            case nil:
+                reason = "blocked: \(what) did not answer within its deadline of \(deadline) ms"
+            case .failure(let error)?:
+                reason = "blocked: \(what) failed: \(error)"
+            case .success(.block(let why))?:
+                reason = "blocked by \(what): \(why)"
+            case .success(.proceed(let patch))?:
+                guard let patch else { continue }
+                do {
+                    try apply(hook.plugin, patch)
+                    outcome.patchedBy.append(hook.plugin)
+                    continue
+                } catch {
+                    reason = "blocked: \(what) returned a patch the host cannot apply: \(error)"
+                }
+            }
+            outcome.block = (hook.plugin, reason)
+            log(reason)
+            return outcome
+        }
+        return outcome
+    }
+
+    /// Queues the event (as `event` builds it for each plugin) for every observer
+    /// hook that may see a session of `owner`; never waits.
+    public func notify(_ point: HookPoint, owner: Caller, event build: (_ plugin: String) -> HookEvent) {
+        for (hook, lane) in hooks(point, for: owner) {
+            let handler = hook.handler, event = build(hook.plugin)
+            let dropped = lane.post { [log] in
+                do { _ = try handler(event) } catch { log("plugin '\(hook.plugin)' (\(event.point.name) hook) failed: \(error)") }
+            }
+            if dropped.isPowerOfTwo {
+                log("plugin '\(hook.plugin)': \(dropped) hook events dropped so far: its hook lane already holds \(HookLane.observerCapacity) undelivered events")
+            }
+        }
+    }
+}
+
+private extension Int {
+    var isPowerOfTwo: Bool { self > 0 && self & (self - 1) == 0 }
+}

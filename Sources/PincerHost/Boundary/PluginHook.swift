@@ -1,0 +1,58 @@
+// A hook a plugin registered, seen from the engine: a Swift closure that
+// builds the C event on the plugin's hook lane, calls the plugin, takes what
+// it hands back (reason, patch) and turns each failure — an error code, an
+// unknown verdict, text that is not UTF-8, a patch that is not JSON — into a
+// thrown error, which a gate turns into a block.
+
+import CPincer
+import PincerCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct PluginHook: @unchecked Sendable {
+    let plugin: PluginContext
+    let call: pincer_hook_fn
+    /// The plugin's context pointer, handed back unchanged (the plugin owns it).
+    let context: UnsafeMutableRawPointer?
+
+    static let reasonLimit = 64 << 10
+    static let patchLimit = 1 << 20
+
+    func handle(_ event: HookEvent) throws -> HookReply {
+        guard plugin.phase == .live else { throw HookFailure("plugin '\(plugin.id)' has shut down") }
+        // Copies that live for the call: the C event points into them.
+        let texts = [event.sessionKey, event.sessionId, event.runId, event.owner.namespace, event.workspaceDir,
+                     event.toolName, event.toolCallId, event.payload.description].map { $0.map { strdup($0)! } }
+        defer { texts.forEach { free($0) } }
+        var cEvent = pincer_hook_event(
+            struct_size: UInt32(MemoryLayout<pincer_hook_event>.size), point: event.point.rawValue,
+            session_key: texts[0], session_id: texts[1], run_id: texts[2], owner: texts[3], workspace_dir: texts[4],
+            tool_name: texts[5], tool_call_id: texts[6], payload_json: texts[7])
+        var decision = pincer_hook_decision(struct_size: UInt32(MemoryLayout<pincer_hook_decision>.size),
+                                             verdict: Int32(PINCER_HOOK_CONTINUE.rawValue), reason: nil, patch_json: nil)
+        let code = call(context, &cEvent, &decision)
+        let reason: String?, patchText: String?
+        do {
+            // Take both before judging either: the host frees what it was handed, whatever happens.
+            let takenReason = Result { () throws(CallError) in try CText.take(decision.reason, "the reason", max: PluginHook.reasonLimit) }
+            patchText = try CText.take(decision.patch_json, "the patch", max: PluginHook.patchLimit)
+            reason = try takenReason.get()
+        } catch {
+            throw HookFailure(error.message)
+        }
+        guard code == ResultCode.ok else {
+            throw HookFailure("it returned \(ResultCode.name(code))\(reason.map { ": \($0)" } ?? "")")
+        }
+        switch decision.verdict {
+        case Int32(PINCER_HOOK_CONTINUE.rawValue):
+            guard let patchText else { return .proceed(patch: nil) }
+            do { return .proceed(patch: try JSON.parse(patchText)) } catch { throw HookFailure("its patch is not valid JSON: \(error)") }
+        case Int32(PINCER_HOOK_BLOCK.rawValue):
+            return .block(reason: reason.flatMap { $0.isEmpty ? nil : $0 } ?? "no reason given")
+        default:
+            throw HookFailure("its verdict \(decision.verdict) is neither PINCER_HOOK_CONTINUE nor PINCER_HOOK_BLOCK")
+        }
+    }
+}
