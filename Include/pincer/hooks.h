@@ -36,8 +36,10 @@
  * every session when the operator set plugins.entries.<id>.sessionAccess =
  * "all" (what a policy plugin needs).
  *
- * Lifetime. No hook is called once the plugin's shutdown() has begun; events
- * still queued by then are delivered first, for at most one second.
+ * Lifetime. Like tools, hooks stay registered until the plugin's shutdown()
+ * returns: its own threads may still cause hook calls while it shuts down.
+ * Once shutdown() returns no new hook call starts, observer events still
+ * queued are dropped, and a gate still waiting for the plugin blocks.
  */
 #ifndef PINCER_HOOKS_H
 #define PINCER_HOOKS_H

@@ -14,6 +14,8 @@
  *   rate limit    a key checked until refused, then reset
  *   cancel/delete a long run cancelled, the session deleted
  *   tools         c_sample.greet, registered in init, called by a session
+ *   hooks         a before_tool_call gate that refuses naps over 2 s, and a
+ *                 run_event observer that logs how each of its runs ended
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, pthreads */
 #include <pincer/pincer.h>
@@ -21,6 +23,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -193,12 +196,45 @@ static void tour_tools(void) {
     host->delete_session(host, spawned.session_key);
 }
 
+/* A gate [hook thread]: a "sleep" call over 2000 ms is blocked, with a reason the model reads. */
+static pincer_result limit_naps(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
+    (void)context;
+    const char *ms = strstr(event->payload_json, "\"ms\":");
+    if (strcmp(event->tool_name, "sleep") == 0 && ms && atoi(ms + 5) > 2000) {
+        const char reason[] = "the C sample allows naps of at most 2000 ms";
+        decision->verdict = PINCER_HOOK_BLOCK;
+        decision->reason = host->alloc(host, sizeof reason);
+        if (decision->reason) memcpy(decision->reason, reason, sizeof reason);
+    }
+    return PINCER_OK;
+}
+
+/* An observer [hook thread]: logs the end of every run of the sample's sessions. */
+static pincer_result log_run_ends(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
+    (void)context;
+    (void)decision;
+    if (strstr(event->payload_json, "\"kind\":\"finished\"")) say("run_event: %s %s", event->run_id, event->payload_json);
+    return PINCER_OK;
+}
+
+static void tour_hooks(void) {
+    pincer_spawn_request request = {
+        .struct_size = sizeof(pincer_spawn_request),
+        .message = "Rest a while @sleep{\"ms\":5000}",
+    };
+    pincer_spawn_result spawned;
+    if (!check("spawn (hook)", host->spawn(host, &request, &spawned))) return;
+    wait_and_report("before_tool_call hook", spawned.run_id);
+    host->delete_session(host, spawned.session_key);
+}
+
 static void *tour(void *unused) {
     (void)unused;
     tour_host_state();
     tour_sessions();
     tour_rate_limit();
     tour_tools();
+    tour_hooks();
     say("tour finished");
     return NULL;
 }
@@ -225,6 +261,14 @@ static pincer_result sample_init(const pincer_host *h, char *error, size_t error
         snprintf(error, error_capacity, "cannot register my tool: %s", h->last_error(h));
         return PINCER_ERR_PLUGIN;
     }
+    pincer_hook_definition gate = {
+        .struct_size = sizeof(pincer_hook_definition), .point = PINCER_HOOK_BEFORE_TOOL_CALL, .call = limit_naps};
+    pincer_hook_definition observer = {
+        .struct_size = sizeof(pincer_hook_definition), .point = PINCER_HOOK_RUN_EVENT, .call = log_run_ends};
+    if (h->register_hook(h, &gate) != PINCER_OK || h->register_hook(h, &observer) != PINCER_OK) {
+        snprintf(error, error_capacity, "cannot register my hooks: %s", h->last_error(h));
+        return PINCER_ERR_PLUGIN;
+    }
     return PINCER_OK;
 }
 
@@ -242,7 +286,8 @@ static void sample_shutdown(const pincer_host *h) {
 
 static const char *const capabilities[] = {PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_CONTROL,
                                            PINCER_CAP_SESSIONS_STEER, PINCER_CAP_RATE_LIMIT,
-                                           PINCER_CAP_HOST_READ, PINCER_CAP_TOOLS_REGISTER, NULL};
+                                           PINCER_CAP_HOST_READ, PINCER_CAP_TOOLS_REGISTER,
+                                           PINCER_CAP_HOOKS_REGISTER, NULL};
 
 static const pincer_plugin_descriptor descriptor = {
     .struct_size = sizeof(pincer_plugin_descriptor),

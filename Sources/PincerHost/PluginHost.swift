@@ -136,12 +136,12 @@ public final class PluginHost: @unchecked Sendable {
         loaded.removeAll()
         lock.unlock()
         for plugin in plugins.reversed() {
-            // No hook reaches a plugin once its shutdown begins; what is queued is delivered first.
-            engine.hooks.unregisterAll(plugin: plugin.context.id)
-            // Its own threads may still use its tools while it shuts down; once
-            // shutdown() returns, no call reaches it (PluginTool checks the phase).
+            // Its own threads may still use its tools and cause hook calls while it shuts
+            // down; once shutdown() returns, no new call reaches it (PluginTool and
+            // PluginHook check the phase) and its queued hook events are dropped.
             plugin.entry.pointee.shutdown(plugin.host)
             plugin.context.phase = .shutDown
+            engine.hooks.unregisterAll(plugin: plugin.context.id)
             engine.tools.unregisterAll(owner: plugin.context.id)
         }
     }

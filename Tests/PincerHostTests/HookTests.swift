@@ -210,7 +210,7 @@ import Testing
         #expect(try t.engine.transcript(sessionKey: parts[0]).first { $0.toolName == "echo" }?.content == "mine")
     }
 
-    @Test func noHookIsCalledOnceThePluginShutsDown() throws {
+    @Test func noHookIsCalledOnceThePluginHasShutDown() throws {
         let t = try twoPlugins()
         defer { t.close() }
         mode(t, "fx-hooks-a", "block")

@@ -13,7 +13,7 @@ import Testing
         defer { t.close() }
         let record = try t.load("SamplePlugins/c/sample_plugin.c", as: "libpincer_sample_c.so")
         #expect(record.state == .loaded, "\(record.reason ?? "")")
-        #expect(record.capabilities == ["sessions.spawn", "sessions.control", "sessions.steer", "rate_limit", "host.read", "tools.register"])
+        #expect(record.capabilities == ["sessions.spawn", "sessions.control", "sessions.steer", "rate_limit", "host.read", "tools.register", "hooks.register"])
         t.host.start()
         t.host.shutdown() // joins the tour
         for line in [
@@ -35,6 +35,9 @@ import Testing
             "rate_limit_reset: the next check is allowed (remaining 4)",
             "tool c_sample.greet: run run-",
             "Tool results: c_sample.greet → Hello, operator, from C.",
+            "sleep failed: tool 'sleep' blocked by plugin 'c-sample' (before_tool_call hook): the C sample allows naps of at most 2000 ms",
+            "run_event: run-",
+            "{\"kind\":\"finished\",\"status\":\"completed\"",
             "tour finished",
         ] {
             #expect(t.logs.contains(line), "the tour did not log: \(line)\n\(t.logs.all.joined(separator: "\n"))")

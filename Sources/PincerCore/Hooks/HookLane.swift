@@ -9,10 +9,10 @@ import Foundation
 final class HookLane: @unchecked Sendable {
     let plugin: String
     private let condition = NSCondition()
-    private var gates: [() -> Void] = []
+    /// Each gate job runs with `true`, or is cancelled with `false` when the lane closes.
+    private var gates: [(Bool) -> Void] = []
     private var observers: [() -> Void] = []
     private var observersHead = 0
-    private var busy = false
     private var closed = false
     /// Observer events dropped because the queue was full.
     private var dropped = 0
@@ -27,19 +27,26 @@ final class HookLane: @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs `body` on the lane and waits for it up to `deadlineMs`; nil when it
-    /// did not finish in time (it still runs; its answer is dropped) or the lane is closed.
-    func call<T>(deadlineMs: UInt32, _ body: @escaping () -> T) -> T? {
-        let answer = Answer<T>()
+    enum CallOutcome<T> {
+        case answered(T)
+        /// It did not finish within the deadline: it still runs, and its answer is dropped.
+        case late
+        /// The lane closed (its plugin shut down) before the call ran.
+        case closed
+    }
+
+    /// Runs `body` on the lane, ahead of queued observer events, and waits for it up to `deadlineMs`.
+    func call<T>(deadlineMs: UInt32, _ body: @escaping () -> T) -> CallOutcome<T> {
+        let answer = Answer<CallOutcome<T>>()
         condition.lock()
         guard !closed else {
             condition.unlock()
-            return nil
+            return .closed
         }
-        gates.append { answer.give(body()) }
+        gates.append { run in answer.give(run ? .answered(body()) : .closed) }
         condition.signal()
         condition.unlock()
-        return answer.take(within: deadlineMs)
+        return answer.take(within: deadlineMs) ?? .late
     }
 
     /// Queues `body`. Returns 0, or when the queue is full or the lane closed (the
@@ -56,14 +63,18 @@ final class HookLane: @unchecked Sendable {
         return 0
     }
 
-    /// Accepts no more work, and waits up to `seconds` for what is queued to run.
-    func close(drainingFor seconds: Double) {
+    /// Accepts no more work and drops what is queued: gates waiting for it learn at once.
+    /// A call already in the plugin finishes on its own; the thread then ends.
+    func close() {
         condition.lock()
-        defer { condition.unlock() }
         closed = true
+        let cancelled = gates
+        gates.removeAll()
+        observers.removeAll()
+        observersHead = 0
         condition.broadcast()
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        while busy || !gates.isEmpty || observers.count > observersHead, condition.wait(until: deadline) {}
+        condition.unlock()
+        for gate in cancelled { gate(false) }
     }
 
     private func serve() {
@@ -71,7 +82,8 @@ final class HookLane: @unchecked Sendable {
         while true {
             let job: () -> Void
             if !gates.isEmpty {
-                job = gates.removeFirst()
+                let gate = gates.removeFirst()
+                job = { gate(true) }
             } else if observersHead < observers.count {
                 job = observers[observersHead]
                 observersHead += 1
@@ -80,19 +92,15 @@ final class HookLane: @unchecked Sendable {
                     observersHead = 0
                 }
             } else if closed {
-                condition.broadcast()
                 condition.unlock()
                 return
             } else {
                 condition.wait()
                 continue
             }
-            busy = true
             condition.unlock()
             job()
             condition.lock()
-            busy = false
-            condition.broadcast()
         }
     }
 }

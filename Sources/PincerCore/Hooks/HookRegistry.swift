@@ -35,7 +35,7 @@ public final class HookRegistry: @unchecked Sendable {
         }
     }
 
-    /// Withdraws a plugin's hooks, then lets its lane deliver what is queued (up to a second).
+    /// Withdraws a plugin's hooks and closes its lane: queued events are dropped.
     public func unregisterAll(plugin: String) {
         let lane = state.withLock { state -> HookLane? in
             var bits: UInt32 = 0
@@ -46,7 +46,7 @@ public final class HookRegistry: @unchecked Sendable {
             activePoints.store(bits, ordering: .releasing)
             return state.lanes.removeValue(forKey: plugin)
         }
-        lane?.close(drainingFor: 1)
+        lane?.close()
     }
 
     public func has(_ point: HookPoint) -> Bool {
@@ -85,13 +85,15 @@ public final class HookRegistry: @unchecked Sendable {
             let answer = lane.call(deadlineMs: deadline) { Result { try handler(current) } }
             let reason: String
             switch answer {
-            case nil:
+            case .late:
                 reason = "blocked: \(what) did not answer within its deadline of \(deadline) ms"
-            case .failure(let error)?:
+            case .closed:
+                reason = "blocked: \(what) cannot answer: the plugin has shut down"
+            case .answered(.failure(let error)):
                 reason = "blocked: \(what) failed: \(error)"
-            case .success(.block(let why))?:
+            case .answered(.success(.block(let why))):
                 reason = "blocked by \(what): \(why)"
-            case .success(.proceed(let patch))?:
+            case .answered(.success(.proceed(let patch))):
                 guard let patch else { continue }
                 do {
                     try apply(hook.plugin, patch)
