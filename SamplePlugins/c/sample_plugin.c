@@ -185,16 +185,16 @@ static pincer_result greet(void *context, const pincer_tool_call *call, char **o
     return PINCER_OK;
 }
 
-static void tour_tools(void) {
-    pincer_spawn_request request = {
-        .struct_size = sizeof(pincer_spawn_request),
-        .message = "Say hello @c_sample.greet{\"name\":\"operator\"}",
-    };
+/* Spawns a session with one message, waits for its run, logs how it ended, deletes it. */
+static void spawn_and_report(const char *what, const char *message) {
+    pincer_spawn_request request = {.struct_size = sizeof(pincer_spawn_request), .message = message};
     pincer_spawn_result spawned;
-    if (!check("spawn (tool)", host->spawn(host, &request, &spawned))) return;
-    wait_and_report("tool c_sample.greet", spawned.run_id);
+    if (!check(what, host->spawn(host, &request, &spawned))) return;
+    wait_and_report(what, spawned.run_id);
     host->delete_session(host, spawned.session_key);
 }
+
+static void tour_tools(void) { spawn_and_report("tool c_sample.greet", "Say hello @c_sample.greet{\"name\":\"operator\"}"); }
 
 /* A gate [hook thread]: a "sleep" call over 2000 ms is blocked, with a reason the model reads. */
 static pincer_result limit_naps(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
@@ -217,16 +217,7 @@ static pincer_result log_run_ends(void *context, const pincer_hook_event *event,
     return PINCER_OK;
 }
 
-static void tour_hooks(void) {
-    pincer_spawn_request request = {
-        .struct_size = sizeof(pincer_spawn_request),
-        .message = "Rest a while @sleep{\"ms\":5000}",
-    };
-    pincer_spawn_result spawned;
-    if (!check("spawn (hook)", host->spawn(host, &request, &spawned))) return;
-    wait_and_report("before_tool_call hook", spawned.run_id);
-    host->delete_session(host, spawned.session_key);
-}
+static void tour_hooks(void) { spawn_and_report("before_tool_call hook", "Rest a while @sleep{\"ms\":5000}"); }
 
 static void *tour(void *unused) {
     (void)unused;
