@@ -52,8 +52,10 @@ typedef int32_t pincer_hook_point;
 enum pincer_hook_point_code {
     /* Gate, before a session is written. payload_json:
      *   {"message":…, "systemPrompt":…|null, "toolPolicy":{"allow":[…],"deny":[…]},
-     *    "model":…, "label":…|null, "timeoutSeconds":…, "metadata":{…}}
-     * where metadata is this plugin's own namespace. Patch (every member
+     *    "model":…, "label":…|null, "timeoutSeconds":…, "metadata":{…},
+     *    "parentSessionKey":…|null}
+     * where metadata is this plugin's own namespace, and parentSessionKey the
+     * session whose sessions_spawn tool call asked for this one. Patch (every member
      * optional): {"systemPrompt": "…" | null, "toolsAllow": [patterns]
      * (replaces the allow list), "toolsDeny": [patterns] (added to the deny
      * list: a hook can deny more, never un-deny), "metadata": {…} (replaces

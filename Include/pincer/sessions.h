@@ -37,7 +37,11 @@ typedef struct pincer_spawn_request {
     const char *system_prompt;
     /* Optional (NULL / 0). Tool names or glob patterns ("calendar*",
      * "group:fs"). With any allow entry, only matching tools may run; deny
-     * always wins. Enforced where the tool executes, not only in the prompt. */
+     * always wins. Enforced where the tool executes, not only in the prompt.
+     * The host's session tools (sessions_spawn, sessions_steer, gateway: group
+     * "sessions"), which act with the plugin's rights, are available to the
+     * session only when tools_allow names them, by name or as
+     * "group:sessions"; a glob such as "*" is not enough. */
     const char *const *tools_allow;
     size_t tools_allow_count;
     const char *const *tools_deny;

@@ -52,6 +52,9 @@ public final class Engine: @unchecked Sendable {
         hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, log: { logSink.write($0) })
         catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
                                    defaultModel: config.defaultModel)
+        if tools.tool(named: "sessions_spawn") == nil {
+            for tool in SessionTools.all(for: self) { try tools.register(tool) }
+        }
         if let store {
             try restore(from: store)
             writer = StoreWriter(store: store, log: { [weak self] line in self?.log(line) })
@@ -167,6 +170,27 @@ public final class Engine: @unchecked Sendable {
         return (key, run.id)
     }
 
+    /// A child of a session, from its model's sessions_spawn call: owned by the parent's
+    /// owner, on the parent's model, its tool policy held to the parent's.
+    func spawnChild(of parentKey: String, arguments: JSON) throws -> (sessionKey: String, runId: String) {
+        var spec = try SessionTools.childSpec(arguments)
+        let parent: (owner: Caller, policy: ToolPolicy, model: String) = try withLock {
+            let p = try session(parentKey)
+            return (p.owner, p.toolPolicy, p.model)
+        }
+        spec.parentKey = parentKey
+        spec.toolPolicy = parent.policy.narrowed(by: spec.toolPolicy)
+        spec.model = parent.model
+        return try spawn(spec, by: parent.owner)
+    }
+
+    /// Who owns a session (a session tool acts with its owner's rights).
+    func owner(of sessionKey: String) throws(EngineError) -> Caller {
+        lock.lock()
+        defer { lock.unlock() }
+        return try session(sessionKey).owner
+    }
+
     /// Queues a follow-up message as a new run behind any active one.
     public func prompt(sessionKey: String, text: String, by caller: Caller) throws(EngineError) -> String {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
@@ -227,7 +251,7 @@ public final class Engine: @unchecked Sendable {
         try checkAccess(s, by: caller)
         let members: [(String, JSON)] = [
             ("key", .string(s.key)), ("id", .string(s.id)), ("state", .string(s.state.rawValue)),
-            ("owner", .string(s.owner.label)), ("model", .string(s.model)), ("label", JSON(s.label)),
+            ("owner", .string(s.owner.label)), ("parentKey", JSON(s.parentKey)), ("model", .string(s.model)), ("label", JSON(s.label)),
             ("systemPrompt", JSON(s.systemPrompt)), ("toolPolicy", s.toolPolicy.json),
             ("timeoutSeconds", JSON(s.timeoutSeconds)), ("metadata", s.metadata[caller.namespace] ?? .object([])),
             ("createdAt", JSON(s.createdAtMs)), ("messages", JSON(s.transcript.count)),

@@ -9,6 +9,7 @@ enum HookPayloads {
             ("message", .string(spec.message)), ("systemPrompt", JSON(spec.systemPrompt)),
             ("toolPolicy", spec.toolPolicy.json), ("model", .string(model)), ("label", JSON(spec.label)),
             ("timeoutSeconds", JSON(timeoutSeconds)), ("metadata", metadata ?? .object([])),
+            ("parentSessionKey", JSON(spec.parentKey)),
         ])
     }
 

@@ -168,6 +168,13 @@ struct AgentLoop {
             engine.log("session \(session.key) run \(run.id): \(reason)")
             throw ToolRefusal(reason: reason)
         }
+        if session.isSpawned, SessionTools.names.contains(tool.name),
+           !session.toolPolicy.namesExplicitly(tool.name, group: SessionTools.group)
+        {
+            let reason = "tool '\(tool.name)' is not available to a spawned session unless its own tools_allow names it ('\(tool.name)' or 'group:\(SessionTools.group)')"
+            engine.log("session \(session.key) run \(run.id): \(reason)")
+            throw ToolRefusal(reason: reason)
+        }
         if engine.hooks.has(.beforeToolCall) {
             let gate = engine.hooks.gate(.beforeToolCall, owner: session.owner,
                                          event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) }) { _, patch in

@@ -29,6 +29,8 @@ public struct SessionSpec: Sendable {
     public var label: String?
     /// A JSON object stored under the caller's own namespace.
     public var metadata: JSON?
+    /// Set by the engine for a session spawned by another session's sessions_spawn call.
+    var parentKey: String?
 
     public init(message: String, systemPrompt: String? = nil, toolPolicy: ToolPolicy = ToolPolicy(),
                 model: String? = nil, timeoutSeconds: Int? = nil, label: String? = nil, metadata: JSON? = nil)
@@ -53,6 +55,8 @@ final class Session {
     let toolPolicy: ToolPolicy
     let timeoutSeconds: Int
     let createdAtMs: UInt64
+    /// The session whose sessions_spawn call created this one.
+    let parentKey: String?
     /// Metadata by namespace (a plugin id, or "operator").
     var metadata: [String: JSON] = [:]
     var transcript: [Message] = []
@@ -74,6 +78,7 @@ final class Session {
         self.toolPolicy = spec.toolPolicy
         self.timeoutSeconds = timeoutSeconds
         self.createdAtMs = WallClock.milliseconds()
+        parentKey = spec.parentKey
     }
 
     /// A session read back from the store.
@@ -87,6 +92,7 @@ final class Session {
         toolPolicy = s.toolPolicy
         timeoutSeconds = s.timeoutSeconds
         createdAtMs = s.createdAtMs
+        parentKey = s.parentKey
         metadata = s.metadata
         transcript = s.transcript
         persistedCount = s.transcript.count
@@ -95,8 +101,13 @@ final class Session {
 
     var stored: StoredSession {
         StoredSession(key: key, id: id, owner: owner, model: model, label: label, systemPrompt: systemPrompt,
-                      toolPolicy: toolPolicy, timeoutSeconds: timeoutSeconds, createdAtMs: createdAtMs, metadata: metadata)
+                      toolPolicy: toolPolicy, timeoutSeconds: timeoutSeconds, createdAtMs: createdAtMs, metadata: metadata,
+                      parentKey: parentKey)
     }
 
     var activeRun: Run? { queue.first }
+
+    /// Spawned by a plugin or by another session (not started by the operator): such a
+    /// session may use the session tools only when its own allow list names them.
+    var isSpawned: Bool { owner != .operator || parentKey != nil }
 }

@@ -46,7 +46,7 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
         }
     }
 
-    static let schemaVersions = ["v1", "v2"]
+    static let schemaVersions = ["v1", "v2", "v3"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -77,6 +77,10 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
                     kind TEXT NOT NULL, detail TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, seq));
                 """)
         }
+        migrator.registerMigration("v3") { db in
+            // The session that spawned this one (sessions_spawn), if any.
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN parent_key TEXT")
+        }
         return migrator
     }
 
@@ -98,7 +102,8 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
                     sessions[key] = StoredSession(
                         key: key, id: row["id"], owner: Caller(stored: row["owner"]), model: row["model"], label: row["label"],
                         systemPrompt: row["system_prompt"], toolPolicy: try SQLiteStore.policy(row["tool_policy"]),
-                        timeoutSeconds: row["timeout_seconds"], createdAtMs: UInt64(row["created_at"] as Int64), metadata: [:])
+                        timeoutSeconds: row["timeout_seconds"], createdAtMs: UInt64(row["created_at"] as Int64), metadata: [:],
+                        parentKey: row["parent_key"])
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM session_metadata") {
                     sessions[row["session_key"]]?.metadata[row["namespace"]] = try JSON.parse(row["value"] as String)
@@ -146,10 +151,10 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
     private static func write(_ batch: StoreBatch, in db: Database) throws {
         if let s = batch.newSession {
             try db.cachedStatement(sql: """
-                INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at, parent_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
-                                         s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs)])
+                                         s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs), s.parentKey])
             for (namespace, value) in s.metadata {
                 try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
                     .execute(arguments: [s.key, namespace, value.description])
@@ -198,11 +203,7 @@ public final class SQLiteStore: SessionStore, @unchecked Sendable {
         return "\(error)"
     }
 
-    private static func policy(_ text: String) throws -> ToolPolicy {
-        let json = try JSON.parse(text)
-        return ToolPolicy(allow: json["allow"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                          deny: json["deny"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-    }
+    private static func policy(_ text: String) throws -> ToolPolicy { ToolPolicy(json: try JSON.parse(text)) }
 
     private static func message(_ row: Row) throws -> Message {
         var m = Message(role: Message.Role(rawValue: row["role"]) ?? .system, content: row["content"], runId: row["run_id"])

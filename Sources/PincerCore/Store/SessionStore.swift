@@ -31,6 +31,8 @@ public struct StoredSession: Sendable {
     public var timeoutSeconds: Int
     public var createdAtMs: UInt64
     public var metadata: [String: JSON]
+    /// The session that spawned this one through sessions_spawn.
+    public var parentKey: String?
     /// Filled when loading.
     public var transcript: [Message] = []
 }

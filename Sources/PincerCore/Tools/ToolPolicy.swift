@@ -3,11 +3,14 @@
 // An empty allow list allows every tool; any allow entry restricts the session
 // to matching tools; a matching deny entry always wins. The engine checks this
 // where the tool executes, so a model that asks for a denied tool gets an
-// error result and the tool never runs.
+// error result and the tool never runs. A session spawned by another session
+// carries its ancestors' policies too, all checked: it can only narrow them.
 
 public struct ToolPolicy: Equatable, Sendable {
     public var allow: [String]
     public var deny: [String]
+    /// The policies of the sessions above this one, outermost first (each without its own chain).
+    public private(set) var inherited: [ToolPolicy] = []
 
     public init(allow: [String] = [], deny: [String] = []) {
         self.allow = allow.map { $0.lowercased() }
@@ -27,8 +30,25 @@ public struct ToolPolicy: Equatable, Sendable {
         }
     }
 
+    /// `child`, held to this policy as well (and to everything this one inherited).
+    public func narrowed(by child: ToolPolicy) -> ToolPolicy {
+        var narrowed = ToolPolicy(allow: child.allow, deny: child.deny)
+        narrowed.inherited = inherited + [ToolPolicy(allow: allow, deny: deny)]
+        return narrowed
+    }
+
+    /// Whether the session's own allow list names `tool` itself or its group, not merely a glob.
+    func namesExplicitly(_ tool: String, group: String?) -> Bool {
+        allow.contains(tool.lowercased()) || group.map { allow.contains("group:\($0)") } ?? false
+    }
+
     /// - Parameter groupMembers: the tool names in a group, or nil for an unknown group.
     public func decide(tool: String, groupMembers: (String) -> [String]?) -> Decision {
+        for ancestor in inherited {
+            if case .denied(let reason) = ancestor.decide(tool: tool, groupMembers: groupMembers) {
+                return .denied(reason.replacingOccurrences(of: "the session's", with: "a parent session's"))
+            }
+        }
         let name = tool.lowercased()
         if let pattern = deny.first(where: { ToolPolicy.matches(pattern: $0, name: name, groupMembers: groupMembers) }) {
             return .denied("tool '\(tool)' is denied by the session's tool policy (deny pattern '\(pattern)')")
@@ -65,5 +85,16 @@ public struct ToolPolicy: Equatable, Sendable {
         return p == pattern.endIndex
     }
 
-    var json: JSON { ["allow": .array(allow.map(JSON.string)), "deny": .array(deny.map(JSON.string))] }
+    var json: JSON {
+        var members: [(String, JSON)] = [("allow", .array(allow.map(JSON.string))), ("deny", .array(deny.map(JSON.string)))]
+        if !inherited.isEmpty { members.append(("inherited", .array(inherited.map(\.json)))) }
+        return .object(members)
+    }
+
+    /// Reads back what `json` wrote.
+    init(json: JSON) {
+        self.init(allow: json["allow"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                  deny: json["deny"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        inherited = json["inherited"]?.arrayValue?.map { ToolPolicy(json: $0) } ?? []
+    }
 }
