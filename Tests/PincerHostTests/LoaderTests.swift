@@ -122,6 +122,10 @@ import Testing
         ("{\"engine\": {\"maxTurns\": 0}}", "engine.maxTurns must be a whole number from 1"),
         ("{\"plugins\": {\"entries\": {\"x\": {\"allowedModels\": [\"m\"]}}}}", "plugins.entries.x.allowedModels has no effect unless plugins.entries.x.allowModelOverride is true"),
         ("{\"plugins\": {\"entries\": {\"x\": {\"sessionAccess\": \"some\"}}}}", "plugins.entries.x.sessionAccess must be \"own\" or \"all\""),
+        ("{\"providers\": [{\"name\": \"o\", \"baseURL\": \"http://h/v1\", \"models\": []}]}", "cfg.json: providers[0].models must name at least one model"),
+        ("{\"providers\": [{\"name\": \"o\", \"models\": [\"m\"], \"apiKey\": \"sk\"}]}", "cfg.json: providers[0].apiKey is not a known setting"),
+        ("{\"hooks\": {\"defaultDeadlineMs\": 0}}", "cfg.json: hooks.defaultDeadlineMs must be a whole number from 1 to 60000"),
+        ("{\"engine\": {\"workspaceDir\": \"relative\"}}", "cfg.json: engine.workspaceDir must be an absolute path"),
     ])
     func rejectsBadSettingsNamingThem(text: String, message: String) {
         #expect(throws: OperatorConfig.Invalid.self) { try OperatorConfig.parse(text, source: "cfg.json") }
@@ -139,6 +143,8 @@ import Testing
         let config = try OperatorConfig.parse(String(readme[start.upperBound..<end.lowerBound]), source: "README.md")
         #expect(config.entries["c-sample"]?.capabilities?.count == 5)
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
+        #expect(config.engine.openAIProviders.map(\.name) == ["openai", "llama"])
+        #expect(config.engine.openAIProviders.first?.apiKeyEnv == "OPENAI_API_KEY")
     }
 
     @Test func readsEverySetting() throws {

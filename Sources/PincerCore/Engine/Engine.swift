@@ -50,8 +50,9 @@ public final class Engine: @unchecked Sendable {
         let logSink = LogSink()
         self.logSink = logSink
         hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, log: { logSink.write($0) })
-        catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)],
-                                   defaultModel: config.defaultModel)
+        var configured: [any ModelProvider] = [LocalModel(tokenDelayMs: config.tokenDelayMs)]
+        for settings in config.openAIProviders { configured.append(try OpenAICompatibleProvider(settings)) }
+        catalog = try ModelCatalog(providers: providers ?? configured, defaultModel: config.defaultModel)
         if tools.tool(named: "sessions_spawn") == nil {
             for tool in SessionTools.all(for: self) { try tools.register(tool) }
         }

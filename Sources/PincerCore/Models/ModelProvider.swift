@@ -19,8 +19,16 @@ public struct ModelRequest: Sendable {
     public var model: String
     public var systemPrompt: String?
     public var transcript: [Message]
-    /// Tools the model is told about (the policy still decides at execution).
-    public var tools: [String]
+    /// Tools the session's policy allows, as the model is told about them (the policy
+    /// still decides again where each call executes).
+    public var tools: [OfferedTool]
+}
+
+public struct OfferedTool: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// JSON Schema of the arguments object.
+    public var parameters: JSON
 }
 
 public struct ModelTurn: Sendable, Equatable {

@@ -34,7 +34,7 @@ struct AgentLoop {
                 let request = try engine.withLock { () throws -> ModelRequest in
                     try engine.checkStop(run)
                     return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
-                                        transcript: session.transcript, tools: engine.tools.names)
+                                        transcript: session.transcript, tools: offeredTools)
                 }
                 let turn: ModelTurn
                 do {
@@ -159,19 +159,7 @@ struct AgentLoop {
     /// Policy, then gates, then the tool itself.
     private func invoke(_ call: ToolCall, arguments: inout JSON) throws -> String {
         guard let tool = engine.tools.tool(named: call.name) else { throw ToolRefusal(reason: "unknown tool '\(call.name)'") }
-        // The host's policy first, then the session's: a session can only narrow what the host allows.
-        let groups = engine.tools.members(ofGroup:)
-        let hostDecision = engine.config.toolPolicy.decide(tool: call.name, groupMembers: groups)
-        let decision = hostDecision == .allowed ? session.toolPolicy.decide(tool: call.name, groupMembers: groups)
-            : hostDecision.byHost
-        if case .denied(let reason) = decision {
-            engine.log("session \(session.key) run \(run.id): \(reason)")
-            throw ToolRefusal(reason: reason)
-        }
-        if session.isSpawned, SessionTools.names.contains(tool.name),
-           !session.toolPolicy.namesExplicitly(tool.name, group: SessionTools.group)
-        {
-            let reason = "tool '\(tool.name)' is not available to a spawned session unless its own tools_allow names it ('\(tool.name)' or 'group:\(SessionTools.group)')"
+        if let reason = refusal(of: tool) {
             engine.log("session \(session.key) run \(run.id): \(reason)")
             throw ToolRefusal(reason: reason)
         }
@@ -193,6 +181,30 @@ struct AgentLoop {
         let context = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
                                       pause: { ns in try engine.pause(run, nanoseconds: ns) })
         return try tool.invoke(arguments, context)
+    }
+
+    /// Why the session may not use `tool`, or nil when it may: the host's policy first, then
+    /// the session's (a session can only narrow what the host allows), then the rule that a
+    /// spawned session gets the session tools only by naming them.
+    private func refusal(of tool: ToolDefinition) -> String? {
+        let groups = engine.tools.members(ofGroup:)
+        let hostDecision = engine.config.toolPolicy.decide(tool: tool.name, groupMembers: groups)
+        let decision = hostDecision == .allowed ? session.toolPolicy.decide(tool: tool.name, groupMembers: groups)
+            : hostDecision.byHost
+        if case .denied(let reason) = decision { return reason }
+        if session.isSpawned, SessionTools.names.contains(tool.name),
+           !session.toolPolicy.namesExplicitly(tool.name, group: SessionTools.group)
+        {
+            return "tool '\(tool.name)' is not available to a spawned session unless its own tools_allow names it ('\(tool.name)' or 'group:\(SessionTools.group)')"
+        }
+        return nil
+    }
+
+    /// The tools the model is told about: those the session may use.
+    private var offeredTools: [OfferedTool] {
+        engine.tools.all.filter { refusal(of: $0) == nil }.map {
+            OfferedTool(name: $0.name, description: $0.description, parameters: $0.parameters)
+        }
     }
 
     private func recordHook(_ detail: JSON) {

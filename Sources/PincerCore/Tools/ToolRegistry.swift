@@ -70,6 +70,9 @@ public final class ToolRegistry: @unchecked Sendable {
 
     public var names: [String] { tools.withLock { $0.keys.sorted() } }
 
+    /// Every tool, by name.
+    public var all: [ToolDefinition] { tools.withLock { $0.values.sorted { $0.name < $1.name } } }
+
     public func members(ofGroup group: String) -> [String]? {
         let members = tools.withLock { $0.values.filter { $0.group == group }.map(\.name) }
         return members.isEmpty ? nil : members.sorted()

@@ -23,7 +23,11 @@
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
 //               "compactionBudgetChars": 200000,
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
-//   "rateLimit": { "maxKeysPerPlugin": 100000 }
+//   "rateLimit": { "maxKeysPerPlugin": 100000 },
+//   "providers": [ { "name": "openai", "baseURL": "https://api.openai.com/v1",
+//                    "models": ["gpt-4o-mini"], "apiKeyEnv": "OPENAI_API_KEY",
+//                    "timeoutSeconds": 60 } ]   OpenAI-compatible servers; their
+//                                  models are "<name>/<model>" in the catalog
 // }
 
 import CPincer
@@ -110,7 +114,7 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers"]) {
                 switch key {
                 case "plugins": try plugins(value, into: &config)
                 case "tools":
@@ -145,6 +149,9 @@ public struct OperatorConfig: Sendable {
                         default: config.engine.maxTurns = try count(v, "engine.maxTurns", min: 1, max: 1000)
                         }
                     }
+                case "providers":
+                    guard let list = value.arrayValue else { throw fail("providers", "must be an array of objects") }
+                    for (i, entry) in list.enumerated() { config.engine.openAIProviders.append(try provider(entry, "providers[\(i)]")) }
                 default:
                     for (_, v) in try object(value, "rateLimit", keys: ["maxKeysPerPlugin"]) {
                         config.engine.rateLimitMaxKeysPerPlugin = try count(v, "rateLimit.maxKeysPerPlugin", min: 1, max: 100_000_000)
@@ -152,6 +159,23 @@ public struct OperatorConfig: Sendable {
                 }
             }
             return config
+        }
+
+        func provider(_ value: JSON, _ path: String) throws(Invalid) -> OpenAICompatibleProvider.Settings {
+            var name: String?, baseURL: String?, models: [String] = [], apiKeyEnv: String?, timeout = 60.0
+            for (k, v) in try object(value, path, keys: ["name", "baseURL", "models", "apiKeyEnv", "timeoutSeconds"]) {
+                switch k {
+                case "models": models = try strings(v, "\(path).models")
+                case "timeoutSeconds": timeout = Double(try count(v, "\(path).timeoutSeconds", min: 1, max: 3600))
+                default:
+                    guard let s = v.stringValue, !s.isEmpty else { throw fail("\(path).\(k)", "must be a non-empty string") }
+                    if k == "name" { name = s } else if k == "baseURL" { baseURL = s } else { apiKeyEnv = s }
+                }
+            }
+            guard let name, !name.contains("/") else { throw fail("\(path).name", "is required, without '/'") }
+            guard let baseURL else { throw fail("\(path).baseURL", "is required") }
+            guard !models.isEmpty else { throw fail("\(path).models", "must name at least one model") }
+            return OpenAICompatibleProvider.Settings(name: name, baseURL: baseURL, models: models, apiKeyEnv: apiKeyEnv, timeoutSeconds: timeout)
         }
 
         func plugins(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {

@@ -1,0 +1,143 @@
+// A model provider for any server that speaks OpenAI's chat completions API
+// (OpenAI, vLLM, llama.cpp's server, Ollama, …): tools, and streamed replies
+// whose text reaches the run as it arrives. Configured by the operator
+// (providers[] in the config file): a base URL, the model names it serves,
+// an environment variable holding the API key. Every way the exchange can
+// go wrong — the server unreachable, an HTTP error, silence past the
+// timeout, a stream that is not what the protocol says — becomes a run
+// error naming the URL and what happened.
+
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+public struct OpenAICompatibleProvider: ModelProvider {
+    public struct Settings: Sendable, Equatable {
+        /// Prefixes its models' ids in the catalog: "<name>/<model>".
+        public var name: String
+        /// e.g. "https://api.openai.com/v1"; requests go to <baseURL>/chat/completions.
+        public var baseURL: String
+        public var models: [String]
+        /// The environment variable holding the API key (nil: send none, as local servers want).
+        public var apiKeyEnv: String?
+        /// Longest silence from the server, before and while it streams.
+        public var timeoutSeconds: Double = 60
+
+        public init(name: String, baseURL: String, models: [String], apiKeyEnv: String? = nil, timeoutSeconds: Double = 60) {
+            self.name = name
+            self.baseURL = baseURL
+            self.models = models
+            self.apiKeyEnv = apiKeyEnv
+            self.timeoutSeconds = timeoutSeconds
+        }
+    }
+
+    public let settings: Settings
+    private let endpoint: URL
+    private let apiKey: String?
+
+    /// Fails when the URL is not http(s) or the API key's variable is not set, naming the setting.
+    public init(_ settings: Settings, environment: [String: String] = ProcessInfo.processInfo.environment) throws(EngineError) {
+        self.settings = settings
+        let base = settings.baseURL.hasSuffix("/") ? String(settings.baseURL.dropLast()) : settings.baseURL
+        guard let url = URL(string: base + "/chat/completions"), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw EngineError(.invalidArgument, "providers '\(settings.name)': baseURL '\(settings.baseURL)' is not an http(s) URL")
+        }
+        endpoint = url
+        if let variable = settings.apiKeyEnv {
+            guard let key = environment[variable], !key.isEmpty else {
+                throw EngineError(.invalidArgument, "providers '\(settings.name)': the environment variable \(variable) (apiKeyEnv) is not set")
+            }
+            apiKey = key
+        } else {
+            apiKey = nil
+        }
+    }
+
+    public var models: [ModelDescriptor] {
+        settings.models.map {
+            ModelDescriptor(id: "\(settings.name)/\($0)", provider: settings.name,
+                            description: "\($0) at \(settings.baseURL)", supportsTools: true, streams: true)
+        }
+    }
+
+    public func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn {
+        let model = String(request.model.dropFirst(settings.name.count + 1))
+        let names = ChatCompletionsWire.ToolNames(request.tools)
+        let body = ChatCompletionsWire.requestBody(model: model, transcript: request.transcript, tools: request.tools,
+                                                   names: names, stream: true)
+        var http = URLRequest(url: endpoint)
+        http.httpMethod = "POST"
+        http.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        http.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        if let apiKey { http.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        http.httpBody = Data(body.description.utf8)
+
+        let stream = HTTPStream(request: http)
+        defer { stream.cancel() }
+        var assembler = ChatCompletionsWire.TurnAssembler()
+        var events = ServerSentEvents()
+        var streaming = true, status = 0
+        var errorBody = Data()
+        var lastHeard = Date()
+        var done = false
+        while true {
+            // A cancelled or timed-out run ends the request here.
+            try context.pause(0)
+            let event: HTTPStream.Event?
+            do { event = try stream.next(within: 0.05) } catch {
+                throw ModelFailure("cannot reach \(endpoint.absoluteString): \(error.localizedDescription)")
+            }
+            guard let event else {
+                if Date().timeIntervalSince(lastHeard) > settings.timeoutSeconds {
+                    throw ModelFailure("\(endpoint.absoluteString) sent nothing for \(Int(settings.timeoutSeconds)) s (timeoutSeconds of provider '\(settings.name)')")
+                }
+                continue
+            }
+            lastHeard = Date()
+            switch event {
+            case .head(let code, let contentType):
+                status = code
+                streaming = contentType.lowercased().hasPrefix("text/event-stream")
+            case .bytes(let data):
+                guard (200..<300).contains(status), streaming else {
+                    if errorBody.count < 1 << 20 { errorBody.append(data) }
+                    continue
+                }
+                for text in events.feed(data) {
+                    if text == "[DONE]" { done = true; continue }
+                    let chunk: JSON
+                    do { chunk = try JSON.parse(text) } catch {
+                        throw ModelFailure("malformed stream from \(endpoint.absoluteString): an event is not JSON (\(error)): \(text.prefix(200))")
+                    }
+                    let piece = try assembler.add(chunk: chunk)
+                    if !piece.isEmpty { try context.emit(piece) }
+                }
+            case .end:
+                if !(200..<300).contains(status) {
+                    throw ModelFailure("HTTP \(status) from \(endpoint.absoluteString): \(OpenAICompatibleProvider.errorMessage(errorBody))")
+                }
+                if !streaming {
+                    // A server that answered with one whole completion instead of a stream.
+                    do { _ = try assembler.add(chunk: try JSON.parse(String(decoding: errorBody, as: UTF8.self))) } catch {
+                        throw ModelFailure("malformed response from \(endpoint.absoluteString): \(error)")
+                    }
+                    if !assembler.text.isEmpty { try context.emit(assembler.text) }
+                } else if !done, assembler.finishReason == nil {
+                    throw ModelFailure("the stream from \(endpoint.absoluteString) ended before the model finished (no finish_reason, no [DONE])")
+                }
+                return try assembler.turn(names: names)
+            }
+        }
+    }
+
+    /// The message of an error body ({"error":{"message":…}}), or the body itself, cut short.
+    static func errorMessage(_ body: Data) -> String {
+        let text = String(decoding: body, as: UTF8.self)
+        if let json = try? JSON.parse(text), let message = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue {
+            return message
+        }
+        return text.isEmpty ? "(empty body)" : String(text.prefix(500))
+    }
+}
