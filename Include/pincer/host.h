@@ -24,7 +24,7 @@
  *  - Errors: the pincer_result codes of result.h; the message for the last
  *    failed call on this thread is host->last_error(host).
  *
- * This struct is frozen once ABI 1.0 is released: later versions add tables
+ * This struct is frozen (ABI 1.0 is released): later versions add tables
  * through get_extension (see extension.h), never fields here.
  */
 #ifndef PINCER_HOST_H

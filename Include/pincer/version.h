@@ -11,9 +11,13 @@
  * simply gets NULL when it asks for an extension the host does not have.
  * The patch number is informational.
  *
- * Status: 1.0 is a draft until it is released. Until then the host table
- * may still gain entries at its end (hooks are next); the release is
- * announced here, and from then on every 1.0 struct is frozen.
+ * Status: 1.0 is RELEASED (2026-11-25). Every struct, function type and
+ * enum value of the 1.0 headers is frozen: no field is added, removed,
+ * reordered or retyped, and no value changes meaning. Growth goes through
+ * extension ids only. Include/pincer/layout/ holds the record the build
+ * checks this against: abi-1.0.json (sizes and offsets, checked from C,
+ * libffi and Swift) and abi-1.0.abixml (libabigail's record, compared with
+ * each build by abidiff).
  */
 #ifndef PINCER_VERSION_H
 #define PINCER_VERSION_H

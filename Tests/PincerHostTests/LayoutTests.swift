@@ -94,6 +94,36 @@ enum LayoutDescription {
 }
 
 @Suite struct LayoutTests {
+    /// Builds the ABI probe against `include` and compares it with the released 1.0 record.
+    /// Passes when nothing changed, or when the only changes are added functions (a later
+    /// minor's probe for its new types); anything else is an ABI break.
+    private func abidiff(include: String) throws -> (compatible: Bool, report: String) {
+        let dir = NSTemporaryDirectory() + "pincer-abidiff-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try runCommand("/usr/bin/env", ["cc", "-g", "-shared", "-fPIC", "-I", include, Repo.path("Tests/Fixtures/abi/probe.c"), "-o", "\(dir)/probe.so"])
+        let (status, report, _) = try runCommandStatus("/usr/bin/env", ["abidiff", Repo.path("Include/pincer/layout/abi-1.0.abixml"), "\(dir)/probe.so"])
+        let onlyAdditions = report.contains("Functions changes summary: 0 Removed, 0 Changed") && report.contains("Variables changes summary: 0 Removed, 0 Changed")
+        return (status == 0 || (status == 4 && onlyAdditions), report)
+    }
+
+    @Test func theHeadersKeepTheReleasedABI() throws {
+        let result = try abidiff(include: Repo.path("Include"))
+        #expect(result.compatible, "abidiff against Include/pincer/layout/abi-1.0.abixml:\n\(result.report)")
+    }
+
+    @Test func abidiffCatchesAFieldAddedToAFrozenStruct() throws {
+        let copy = NSTemporaryDirectory() + "pincer-include-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: Repo.path("Include"), toPath: copy)
+        let header = "\(copy)/pincer/sessions.h"
+        let text = try String(contentsOfFile: header, encoding: .utf8)
+        try text.replacingOccurrences(of: "    uint64_t duration_ms;\n} pincer_run_info;", with: "    uint64_t duration_ms;\n    int32_t exit_code;\n} pincer_run_info;")
+            .write(toFile: header, atomically: true, encoding: .utf8)
+        let result = try abidiff(include: copy)
+        #expect(!result.compatible && result.report.contains("pincer_run_info"), "\(result.report)")
+    }
+
     @Test func theCCompilerAndLibffiAgreeWithTheDescription() throws {
         let structs = try LayoutDescription.load()
         let dir = NSTemporaryDirectory() + "pincer-layout-\(UUID().uuidString)"

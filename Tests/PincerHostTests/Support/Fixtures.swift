@@ -52,6 +52,15 @@ func startProcess(_ executable: String, _ arguments: [String], environment: [Str
 /// Runs a command to its end, returning its standard output; throws with its output when it fails.
 @discardableResult
 func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    let result = try runCommandStatus(executable, arguments, environment: environment)
+    guard result.status == 0 else {
+        throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) \(result.status > 0 ? "exited \(result.status)" : "was killed by signal \(-result.status)"): \(result.output)\(result.errors)")
+    }
+    return result.output
+}
+
+/// Runs a command to its end: its exit status (minus the signal when killed), standard output and standard error.
+func runCommandStatus(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, errors: String) {
     let output = NSTemporaryDirectory() + "pincer-cmd-\(UUID().uuidString)"
     defer { unlink(output + ".out"); unlink(output + ".err") }
     let pid = try startProcess(executable, arguments, environment: environment, output: output)
@@ -60,11 +69,7 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     let out = (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? ""
     let errors = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
     let exited = status & 0x7f == 0
-    let code = (status >> 8) & 0xff
-    guard exited, code == 0 else {
-        throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) \(exited ? "exited \(code)" : "was killed by signal \(status & 0x7f)"): \(out)\(errors)")
-    }
-    return out
+    return (exited ? (status >> 8) & 0xff : -(status & 0x7f), out, errors)
 }
 
 enum Fixtures {
