@@ -8,6 +8,7 @@
 //                     vs N bare dlopen + dlsym
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
 //   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
+//   hook gate         time a C before_tool_call hook adds to each tool call, vs none
 //
 // Run it built for release: scripts/bench (or swift run -c release pincer-bench [N]).
 
@@ -276,6 +277,42 @@ if latencies.count >= 10, !turnLengths.isEmpty {
                     baseline: String(format: "%d steers; median turn %.2f ms (%d ms/token)", latencies.count, turnLengths[turnLengths.count / 2], tokenDelayMs),
                     goal: "p99 <= 1 ms + token delay", met: p99 <= 1 + Double(tokenDelayMs)))
 }
+
+// MARK: - Hook gate round trip
+
+/// Microseconds per tool call over `runs` runs of 10 echo calls each on local/instant (short
+/// transcripts, so the model's own work stays small), with or without a C gate.
+func microsecondsPerToolCall(gate: Bool, runs: Int) throws -> Double {
+    var config = EngineConfig()
+    config.tokenDelayMs = 0
+    config.defaultModel = "local/instant"
+    config.maxSpawnsPerMinute = 65535
+    let engine = try Engine(config: config)
+    let host = PluginHost(engine: engine, log: { _, _, _ in }, hostLog: { _ in })
+    defer { host.shutdown(); engine.shutdown() }
+    if gate {
+        let path = "\(work)/gate.so"
+        try compile("Benchmarks/plugins/tiny_plugin.c", to: path, defines: ["-DTINY_ID=\"tiny-gate\"", "-DTINY_GATE"])
+        guard host.load(file: path).state == .loaded, engine.hooks.has(.beforeToolCall) else { fatalError("the gate plugin did not load") }
+    }
+    let started = nanoseconds()
+    for _ in 0..<runs {
+        // The plugin's own sessions: those its hooks see.
+        let run = try engine.spawn(SessionSpec(message: String(repeating: "@echo ", count: 10)), by: .plugin("tiny-gate"))
+        guard try engine.wait(runId: run.runId, timeoutMs: 60_000).status == .completed else { fatalError("a gate run did not complete") }
+    }
+    return Double(nanoseconds() - started) / 1e3 / Double(runs * 10)
+}
+let gateRuns = quick ? 20 : 300
+progress("hook gate: \(gateRuns * 10) tool calls without hooks, then with a C before_tool_call gate, best of 3")
+var plainCall = Double.infinity, gatedCall = Double.infinity
+for _ in 0..<3 {
+    plainCall = min(plainCall, try microsecondsPerToolCall(gate: false, runs: gateRuns))
+    gatedCall = min(gatedCall, try microsecondsPerToolCall(gate: true, runs: gateRuns))
+}
+rows.append(Row(name: "tool call with a C before_tool_call gate (us)", value: String(format: "%.1f", gatedCall),
+                baseline: String(format: "without hooks %.1f us; the gate adds %.1f us", plainCall, gatedCall - plainCall),
+                goal: "-", met: nil))
 
 // MARK: - Report
 
