@@ -14,7 +14,7 @@
  *   rate limit    a key checked until refused, then reset
  *   cancel/delete a long run cancelled, the session deleted
  *   tools         c_sample.greet, registered in init, called by a session
- *   hooks         a before_tool_call gate that refuses naps over 2 s, and a
+ *   hooks         a before_tool_call gate that refuses naps over 3 s, and a
  *                 run_event observer that logs how each of its runs ended
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, pthreads */
@@ -136,7 +136,7 @@ static void tour_sessions(void) {
 
     /* A long run, cancelled; then the session is deleted. */
     pincer_run_ref long_run;
-    if (check("prompt", host->prompt(host, spawned.session_key, "Wait a long time @sleep{\"ms\":10000}", &long_run))) {
+    if (check("prompt", host->prompt(host, spawned.session_key, "Wait a long time @sleep{\"ms\":3000}", &long_run))) {
         sleep_ms(20);
         if (check("cancel_run", host->cancel_run(host, long_run.run_id))) wait_and_report("cancel_run/wait", long_run.run_id);
     }
@@ -196,12 +196,12 @@ static void spawn_and_report(const char *what, const char *message) {
 
 static void tour_tools(void) { spawn_and_report("tool c_sample.greet", "Say hello @c_sample.greet{\"name\":\"operator\"}"); }
 
-/* A gate [hook thread]: a "sleep" call over 2000 ms is blocked, with a reason the model reads. */
+/* A gate [hook thread]: a "sleep" call over 3000 ms is blocked, with a reason the model reads. */
 static pincer_result limit_naps(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
     (void)context;
     const char *ms = strstr(event->payload_json, "\"ms\":");
-    if (strcmp(event->tool_name, "sleep") == 0 && ms && atoi(ms + 5) > 2000) {
-        const char reason[] = "the C sample allows naps of at most 2000 ms";
+    if (strcmp(event->tool_name, "sleep") == 0 && ms && atoi(ms + 5) > 3000) {
+        const char reason[] = "the C sample allows naps of at most 3000 ms";
         decision->verdict = PINCER_HOOK_BLOCK;
         decision->reason = host->alloc(host, sizeof reason);
         if (decision->reason) memcpy(decision->reason, reason, sizeof reason);

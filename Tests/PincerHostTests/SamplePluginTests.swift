@@ -35,7 +35,7 @@ import Testing
             "rate_limit_reset: the next check is allowed (remaining 4)",
             "tool c_sample.greet: run run-",
             "Tool results: c_sample.greet → Hello, operator, from C.",
-            "sleep failed: tool 'sleep' blocked by plugin 'c-sample' (before_tool_call hook): the C sample allows naps of at most 2000 ms",
+            "sleep failed: tool 'sleep' blocked by plugin 'c-sample' (before_tool_call hook): the C sample allows naps of at most 3000 ms",
             "run_event: run-",
             "{\"kind\":\"finished\",\"status\":\"completed\"",
             "tour finished",
