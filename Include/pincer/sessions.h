@@ -41,7 +41,10 @@ typedef struct pincer_spawn_request {
      * The host's session tools (sessions_spawn, sessions_steer, gateway: group
      * "sessions"), which act with the plugin's rights, are available to the
      * session only when tools_allow names them, by name or as
-     * "group:sessions"; a glob such as "*" is not enough. */
+     * "group:sessions"; a glob such as "*" is not enough. Tools other plugins
+     * registered are never available to the plugin's sessions (naming one here
+     * is PINCER_ERR_DENIED) unless the operator set
+     * plugins.entries.<id>.useOtherPluginsTools. */
     const char *const *tools_allow;
     size_t tools_allow_count;
     const char *const *tools_deny;

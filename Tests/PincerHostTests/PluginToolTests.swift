@@ -63,6 +63,28 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: file))
     }
 
+    @Test func aPluginsSessionsUseOnlyItsOwnPluginTools() throws {
+        let config = try OperatorConfig.parse(#"{"plugins": {"entries": {"trusted": {"useOtherPluginsTools": true}}}}"#, source: "t.json")
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/tools.c", as: "tools.so")
+        #expect(t.run("fx-tools", "register").passed)
+        let refusal = "tool 'fx_note' belongs to plugin 'fx-tools'; sessions of plugin 'other' may use only the host's tools and its own (set plugins.entries.other.useOtherPluginsTools = true to allow)"
+        #expect(throws: EngineError(.denied, "tools_allow names " + refusal)) {
+            try t.engine.spawn(SessionSpec(message: "hi", toolPolicy: ToolPolicy(allow: ["fx_note", "echo"])), by: .plugin("other"))
+        }
+        let file = "\(t.directory)/note.txt"
+        let message = "@fx_note{\"path\":\"\(file)\",\"text\":\"x\"}"
+        for (caller, allowed) in [(Caller.plugin("other"), false), (.plugin("fx-tools"), true), (.plugin("trusted"), true)] {
+            let started = try t.engine.spawn(SessionSpec(message: message), by: caller)
+            #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+            let result = try #require(try t.engine.transcript(sessionKey: started.sessionKey).first { $0.toolName == "fx_note" })
+            #expect(result.isError == !allowed && (allowed ? result.content == "noted" : result.content == refusal), "\(caller): \(result.content)")
+            #expect(FileManager.default.fileExists(atPath: file) == allowed, "\(caller)")
+            try? FileManager.default.removeItem(atPath: file)
+        }
+    }
+
     @Test func failuresReachTheModelAsErrors() throws {
         let t = try host()
         defer { t.close() }

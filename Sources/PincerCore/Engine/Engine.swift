@@ -110,6 +110,21 @@ public final class Engine: @unchecked Sendable {
         throw EngineError(.denied, "plugin '\(id)' may only use sessions it created; session '\(session.key)' belongs to \(session.owner.label) (set plugins.entries.\(id).sessionAccess = \"all\" to allow)")
     }
 
+    /// Why a session of `owner` may not use `tool` because another plugin registered it, or nil.
+    func otherPluginsToolRefusal(_ tool: ToolDefinition, for owner: Caller) -> String? {
+        guard case .plugin(let id) = owner, let toolOwner = tool.owner, toolOwner != id, !config.otherPluginsTools.contains(id) else { return nil }
+        return "tool '\(tool.name)' belongs to plugin '\(toolOwner)'; sessions of plugin '\(id)' may use only the host's tools and its own (set plugins.entries.\(id).useOtherPluginsTools = true to allow)"
+    }
+
+    /// Refuses a spawn whose allow list names, exactly, a tool the caller may not add to its sessions.
+    private func checkNamedTools(_ policy: ToolPolicy, by caller: Caller) throws(EngineError) {
+        for name in policy.allow {
+            if let tool = tools.tool(named: name), let reason = otherPluginsToolRefusal(tool, for: caller) {
+                throw EngineError(.denied, "tools_allow names \(reason)")
+            }
+        }
+    }
+
     /// Refuses a model a plugin did not get the operator's leave to choose.
     private func checkModelOverride(_ model: String?, by caller: Caller) throws(EngineError) {
         guard case .plugin(let id) = caller, let model, model != catalog.defaultModel else { return }
@@ -129,6 +144,7 @@ public final class Engine: @unchecked Sendable {
     public func spawn(_ spec: SessionSpec, by caller: Caller) throws(EngineError) -> (sessionKey: String, runId: String) {
         try checkModelOverride(spec.model, by: caller)
         try validate(spec)
+        try checkNamedTools(spec.toolPolicy, by: caller)
         var spec = spec
         let model = spec.model ?? catalog.defaultModel
         let timeout = spec.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultRunTimeoutSeconds

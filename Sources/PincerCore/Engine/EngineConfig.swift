@@ -26,6 +26,9 @@ public struct EngineConfig: Sendable {
     public var toolPolicy = ToolPolicy()
     /// Plugins the operator lets reach every session, not only those they created.
     public var fullSessionAccess: Set<String> = []
+    /// Plugins whose sessions may use tools other plugins registered (by default a plugin's
+    /// sessions get the host's tools and the plugin's own only).
+    public var otherPluginsTools: Set<String> = []
     /// Plugins the operator lets choose a model: nil allows any catalog model, a list only those.
     public var modelOverrides: [String: [String]?] = [:]
     /// OpenAI-compatible servers whose models join the catalog beside the local model.

@@ -184,14 +184,16 @@ struct AgentLoop {
     }
 
     /// Why the session may not use `tool`, or nil when it may: the host's policy first, then
-    /// the session's (a session can only narrow what the host allows), then the rule that a
-    /// spawned session gets the session tools only by naming them.
+    /// the session's (a session can only narrow what the host allows), then the rules that a
+    /// plugin's sessions get only its own plugin tools, and a spawned session the session
+    /// tools only by naming them.
     private func refusal(of tool: ToolDefinition) -> String? {
         let groups = engine.tools.members(ofGroup:)
         let hostDecision = engine.config.toolPolicy.decide(tool: tool.name, groupMembers: groups)
         let decision = hostDecision == .allowed ? session.toolPolicy.decide(tool: tool.name, groupMembers: groups)
             : hostDecision.byHost
         if case .denied(let reason) = decision { return reason }
+        if let reason = engine.otherPluginsToolRefusal(tool, for: session.owner) { return reason }
         if session.isSpawned, SessionTools.names.contains(tool.name),
            !session.toolPolicy.namesExplicitly(tool.name, group: SessionTools.group)
         {

@@ -13,6 +13,7 @@
 //         "sessionAccess": "own",    "all": reach sessions other callers created
 //         "allowModelOverride": false,  true: spawn may name a model
 //         "allowedModels": ["…"],    …but only these
+//         "useOtherPluginsTools": false,  true: its sessions may use other plugins' tools
 //         "config": { … } } }        handed to the plugin by host->get_config
 //   },
 //   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
@@ -43,6 +44,7 @@ public struct OperatorConfig: Sendable {
         public var sessionAccessAll = false
         public var allowModelOverride = false
         public var allowedModels: [String]?
+        public var useOtherPluginsTools = false
     }
 
     public var allow: [String]?
@@ -188,7 +190,7 @@ public struct OperatorConfig: Sendable {
                     for (id, entryValue) in entries {
                         let path = "plugins.entries.\(id)"
                         var entry = PluginEntry()
-                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "config"]) {
+                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "config"]) {
                             switch k {
                             case "enabled":
                                 guard let b = v.boolValue else { throw fail("\(path).enabled", "must be true or false, not a \(v.typeName)") }
@@ -209,6 +211,9 @@ public struct OperatorConfig: Sendable {
                                 entry.allowModelOverride = b
                             case "allowedModels":
                                 entry.allowedModels = try strings(v, "\(path).allowedModels")
+                            case "useOtherPluginsTools":
+                                guard let b = v.boolValue else { throw fail("\(path).useOtherPluginsTools", "must be true or false, not a \(v.typeName)") }
+                                entry.useOtherPluginsTools = b
                             default:
                                 guard case .object = v else { throw fail("\(path).config", "must be an object, not a \(v.typeName)") }
                                 entry.config = v
@@ -219,6 +224,7 @@ public struct OperatorConfig: Sendable {
                         }
                         config.entries[id] = entry
                         if entry.sessionAccessAll { config.engine.fullSessionAccess.insert(id) }
+                        if entry.useOtherPluginsTools { config.engine.otherPluginsTools.insert(id) }
                         if entry.allowModelOverride { config.engine.modelOverrides[id] = .some(entry.allowedModels) }
                     }
                 }
