@@ -29,7 +29,9 @@
  * its hooks are called there, one at a time, never concurrently with each
  * other. Gates go ahead of queued observer events. A hook may call host
  * functions, but never wait() (the run it would wait for may be waiting for
- * this very hook). A hook stuck in the plugin holds up only that plugin's
+ * this very hook). A gate a hook's own call triggers (a spawn from a hook
+ * meets the plugin's before_session_create) runs at once, nested, on the
+ * same thread. A hook stuck in the plugin holds up only that plugin's
  * hooks, which meanwhile time out to their safe defaults.
  *
  * Scope. A plugin's hooks see the sessions it may use: those it created, or

@@ -210,6 +210,25 @@ import Testing
         #expect(try t.engine.transcript(sessionKey: parts[0]).first { $0.toolName == "echo" }?.content == "mine")
     }
 
+    @Test func aHookMaySpawnAndItsOwnGatesRunAtOnce() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/hooks.c", as: "hooks.so")
+        #expect(t.run("fx-hooks", "register").passed)
+        mode(t, "fx-hooks", "spawn-in-hook")
+        let started = Date()
+        let own = t.run("fx-hooks", #"spawn @echo{"text":"after the nested spawn"}"#)
+        #expect(own.passed, "\(own.report)")
+        let parts = own.report.split(separator: " ").map(String.init)
+        #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000).status == .completed)
+        let echo = try #require(try t.engine.transcript(sessionKey: parts[0]).first { $0.toolName == "echo" })
+        #expect(!echo.isError && echo.content == "after the nested spawn", "\(echo.content)")
+        #expect(Date().timeIntervalSince(started) < 0.9, "the nested gate waited for its deadline")
+        // The nested spawn went through the plugin's before_session_create hook too.
+        #expect(try events(t, "fx-hooks").filter { $0.point == "before_session_create" }.count == 2)
+        #expect(t.engine.sessionKeys.count == 2)
+    }
+
     @Test func noHookIsCalledOnceThePluginHasShutDown() throws {
         let t = try twoPlugins()
         defer { t.close() }

@@ -20,6 +20,10 @@ final class HookLane: @unchecked Sendable {
     /// Observer events a lane holds before it drops new ones.
     static let observerCapacity = 8192
 
+    /// The lane's own thread, once it runs: a gate asked from there (a hook that spawns,
+    /// say) runs at once instead of waiting behind the hook that asked for it.
+    private var laneThread: pthread_t?
+
     init(plugin: String) {
         self.plugin = plugin
         let thread = Thread { [self] in serve() }
@@ -42,6 +46,10 @@ final class HookLane: @unchecked Sendable {
         guard !closed else {
             condition.unlock()
             return .closed
+        }
+        if let laneThread, pthread_equal(laneThread, pthread_self()) != 0 {
+            condition.unlock()
+            return .answered(body())
         }
         gates.append { run in answer.give(run ? .answered(body()) : .closed) }
         condition.signal()
@@ -79,6 +87,7 @@ final class HookLane: @unchecked Sendable {
 
     private func serve() {
         condition.lock()
+        laneThread = pthread_self()
         while true {
             let job: () -> Void
             if !gates.isEmpty {

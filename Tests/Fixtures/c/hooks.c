@@ -15,6 +15,8 @@
  *   bad-patch      a patch that is not JSON
  *   bad-member     a patch with a member the point does not allow
  *   call-host      call host->log and host->get_metadata from the hook
+ *   spawn-in-hook  tool calls: spawn a session from the hook (its own gates
+ *                  run re-entrantly on the same hook thread)
  * Case "spawn <message>" spawns a session of the plugin's own and reports
  * "<session key> <run id>". */
 #ifndef FIXTURE_ID
@@ -120,6 +122,16 @@ static pincer_result hook(void *context, const pincer_hook_event *event, pincer_
         decision->patch_json = host_string("{not json");
     } else if (strcmp(current, "bad-member") == 0) {
         decision->patch_json = host_string("{\"model\":\"other\"}");
+    } else if (strcmp(current, "spawn-in-hook") == 0 && !sessions) {
+        pincer_spawn_request request;
+        memset(&request, 0, sizeof request);
+        request.struct_size = sizeof request;
+        request.message = "spawned from a hook";
+        pincer_spawn_result result;
+        if (host->spawn(host, &request, &result) != PINCER_OK) {
+            decision->reason = host_string(host->last_error(host));
+            return PINCER_ERR_PLUGIN;
+        }
     } else if (strcmp(current, "call-host") == 0) {
         if (host->log(host, PINCER_LOG_INFO, "hook called the host") != PINCER_OK) return PINCER_ERR_PLUGIN;
         if (!sessions) {
