@@ -191,37 +191,44 @@ import Testing
         #expect(t.run("fx-hooks-b", "threads").report == "0", "hooks of one plugin ran on more than one thread")
     }
 
-    @Test func hooksSeeOnlyTheSessionsThePluginMayUse() throws {
+    /// One hook plugin, fx-hooks, with the default scope (its own sessions), in `mode`.
+    private func onePlugin(mode: String) throws -> TestHost {
         let t = try TestHost()
-        defer { t.close() }
         _ = try t.load("Tests/Fixtures/c/hooks.c", as: "hooks.so")
         #expect(t.run("fx-hooks", "register").passed)
-        mode(t, "fx-hooks", "call-host")
-        _ = try spawnAndWait(t, #"@echo{"text":"operator's"}"#)
-        let own = t.run("fx-hooks", #"spawn @echo{"text":"mine"}"#)
+        self.mode(t, "fx-hooks", mode)
+        return t
+    }
+
+    /// Has fx-hooks spawn a session of its own with `message` and waits for the run; answers the key.
+    private func spawnOwn(_ t: TestHost, _ message: String) throws -> String {
+        let own = t.run("fx-hooks", "spawn " + message)
         #expect(own.passed, "\(own.report)")
         let parts = own.report.split(separator: " ").map(String.init)
+        try #require(parts.count == 2)
         #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000).status == .completed)
+        return parts[0]
+    }
+
+    @Test func hooksSeeOnlyTheSessionsThePluginMayUse() throws {
+        let t = try onePlugin(mode: "call-host")
+        defer { t.close() }
+        _ = try spawnAndWait(t, #"@echo{"text":"operator's"}"#)
+        let key = try spawnOwn(t, #"@echo{"text":"mine"}"#)
         try waitForEvents(t, "fx-hooks", "after_tool_call", count: 1)
         let seen = Set(try events(t, "fx-hooks").filter { $0.point == "before_session_create" || $0.point == "session_created" }.map(\.subject))
-        #expect(seen == [parts[0]], "the hooks saw \(seen)")
+        #expect(seen == [key], "the hooks saw \(seen)")
         // The gate called the host from its hook thread, and the call went on.
         #expect(t.logs.contains("[fx-hooks] info: hook called the host"))
-        #expect(try t.engine.transcript(sessionKey: parts[0]).first { $0.toolName == "echo" }?.content == "mine")
+        #expect(try t.engine.transcript(sessionKey: key).first { $0.toolName == "echo" }?.content == "mine")
     }
 
     @Test func aHookMaySpawnAndItsOwnGatesRunAtOnce() throws {
-        let t = try TestHost()
+        let t = try onePlugin(mode: "spawn-in-hook")
         defer { t.close() }
-        _ = try t.load("Tests/Fixtures/c/hooks.c", as: "hooks.so")
-        #expect(t.run("fx-hooks", "register").passed)
-        mode(t, "fx-hooks", "spawn-in-hook")
         let started = Date()
-        let own = t.run("fx-hooks", #"spawn @echo{"text":"after the nested spawn"}"#)
-        #expect(own.passed, "\(own.report)")
-        let parts = own.report.split(separator: " ").map(String.init)
-        #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000).status == .completed)
-        let echo = try #require(try t.engine.transcript(sessionKey: parts[0]).first { $0.toolName == "echo" })
+        let key = try spawnOwn(t, #"@echo{"text":"after the nested spawn"}"#)
+        let echo = try #require(try t.engine.transcript(sessionKey: key).first { $0.toolName == "echo" })
         #expect(!echo.isError && echo.content == "after the nested spawn", "\(echo.content)")
         #expect(Date().timeIntervalSince(started) < 0.9, "the nested gate waited for its deadline")
         // The nested spawn went through the plugin's before_session_create hook too.
