@@ -77,7 +77,7 @@ struct Plugins: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load every plugin in a directory and print each one's id, version, ABI version and state (loaded, or refused with the reason).")
+            abstract: "Load every plugin in a directory and print each one's id, version, ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.")
 
         @OptionGroup var options: HostOptions
 
@@ -94,9 +94,10 @@ struct Plugins: ParsableCommand {
             }
             let rows = host.records.map { r in
                 [r.id ?? "-", r.version ?? "-", r.abiVersion ?? "-", r.state.rawValue,
-                 r.state == .loaded ? r.fileName : "\(r.fileName): \(r.reason ?? "")"]
+                 r.state == .loaded ? r.fileName : "\(r.fileName): \(r.reason ?? "")",
+                 (r.tools.map { "tool \($0)" } + r.hooks.map { "hook \($0)" }).joined(separator: ", ")]
             }
-            print(Table.render(header: ["ID", "VERSION", "ABI", "STATE", "FILE / REASON"], rows: rows))
+            print(Table.render(header: ["ID", "VERSION", "ABI", "STATE", "FILE / REASON", "REGISTERED"], rows: rows))
         }
     }
 }

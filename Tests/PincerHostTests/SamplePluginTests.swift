@@ -56,11 +56,13 @@ import Testing
         let table = try runCommand(pincer, ["plugins", "list", "--plugins", t.directory])
         let lines = table.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("ID") == true)
-        #expect(lines.contains { $0.hasPrefix("c-sample") && $0.contains("0.1.0") && $0.contains("1.0.0") && $0.contains("loaded") })
+        #expect(lines.contains { $0.hasPrefix("c-sample") && $0.contains("0.1.0") && $0.contains("1.0.0") && $0.contains("loaded")
+                && $0.contains("tool c_sample.greet, hook before_tool_call (priority 0), hook run_event (priority 0)") })
         #expect(lines.contains { $0.contains("3.0.0") && $0.contains("refused") && $0.contains("wrong-major.so: built for Pincer ABI 3.0.0") })
         let json = try JSON.parse(try runCommand(pincer, ["plugins", "list", "--plugins", t.directory, "--json"]))
         let states = json.arrayValue?.compactMap { $0["state"]?.stringValue }
         #expect(states == ["loaded", "refused"])
+        #expect(json.arrayValue?.first?["tools"] == ["c_sample.greet"])
     }
 
     @Test func runPrintsTheTranscript() throws {

@@ -49,6 +49,13 @@ public final class HookRegistry: @unchecked Sendable {
         lane?.close()
     }
 
+    /// A plugin's hooks, in registration order.
+    public func hooks(of plugin: String) -> [Hook] {
+        state.withLock { state in
+            state.hooks.values.joined().filter { $0.hook.plugin == plugin }.sorted { $0.sequence < $1.sequence }.map(\.hook)
+        }
+    }
+
     public func has(_ point: HookPoint) -> Bool {
         activePoints.load(ordering: .acquiring) & (1 << UInt32(point.rawValue)) != 0
     }

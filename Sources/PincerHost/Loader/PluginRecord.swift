@@ -22,6 +22,9 @@ public struct PluginRecord: Sendable, Equatable {
     public var capabilities: [String] = []
     /// Requested capability ids this host does not know (ignored).
     public var unknownCapabilities: [String] = []
+    /// What it registered in init: tool names, and hooks as "point (priority N)".
+    public var tools: [String] = []
+    public var hooks: [String] = []
 
     var summary: PluginSummary {
         PluginSummary(id: id ?? fileName, version: version ?? "?", state: state.rawValue, reason: reason)
@@ -35,6 +38,8 @@ public struct PluginRecord: Sendable, Equatable {
         if let reason { members.append(("reason", .string(reason))) }
         members.append(("capabilities", .array(capabilities.map(JSON.string))))
         if !unknownCapabilities.isEmpty { members.append(("ignoredCapabilities", .array(unknownCapabilities.map(JSON.string)))) }
+        members.append(("tools", .array(tools.map(JSON.string))))
+        members.append(("hooks", .array(hooks.map(JSON.string))))
         return .object(members)
     }
 }
