@@ -32,7 +32,9 @@
  * this very hook). A gate a hook's own call triggers (a spawn from a hook
  * meets the plugin's before_session_create) runs at once, nested, on the
  * same thread. A hook stuck in the plugin holds up only that plugin's
- * hooks, which meanwhile time out to their safe defaults.
+ * hooks, which meanwhile time out to their safe defaults. A plugin's queue
+ * holds at most 8192 undelivered observer events; past that, new ones are
+ * dropped and the host logs how many.
  *
  * Scope. A plugin's hooks see the sessions it may use: those it created, or
  * every session when the operator set plugins.entries.<id>.sessionAccess =
@@ -56,8 +58,10 @@ enum pincer_hook_point_code {
      *   {"message":…, "systemPrompt":…|null, "toolPolicy":{"allow":[…],"deny":[…]},
      *    "model":…, "label":…|null, "timeoutSeconds":…, "metadata":{…},
      *    "parentSessionKey":…|null}
-     * where metadata is this plugin's own namespace, and parentSessionKey the
-     * session whose sessions_spawn tool call asked for this one. Patch (every member
+     * where metadata is this plugin's own namespace, parentSessionKey the
+     * session whose sessions_spawn tool call asked for this one, and
+     * toolPolicy has "inherited":[{"allow","deny"}…] when the parent's
+     * policies also apply. Patch (every member
      * optional): {"systemPrompt": "…" | null, "toolsAllow": [patterns]
      * (replaces the allow list), "toolsDeny": [patterns] (added to the deny
      * list: a hook can deny more, never un-deny), "metadata": {…} (replaces
