@@ -50,6 +50,21 @@ import Testing
         #expect(description["toolPolicy"]?["inherited"] == [["allow": ["echo", "sessions_spawn"], "deny": []]])
     }
 
+    @Test func aHookPatchingAChildsAllowListCannotLiftItsParentsPolicy() throws {
+        let e = try engine()
+        defer { e.shutdown() }
+        e.hooks.register(Hook(plugin: "policy", point: .beforeSessionCreate, priority: 0, deadlineMs: 1000, seesAllSessions: true) { event in
+            event.payload["parentSessionKey"] == .null ? .proceed(patch: nil) : .proceed(patch: ["toolsAllow": ["*"]])
+        })
+        let parent = try run(e, #"@sessions_spawn{"message":"@clock"}"#, policy: ToolPolicy(allow: ["echo", "sessions_spawn"]))
+        let child = try child(e, of: parent.results["sessions_spawn"])
+        #expect(try e.wait(runId: child.runId, timeoutMs: 10_000).status == .completed)
+        let policy = try JSON.parse(try e.sessionJSON(sessionKey: child.key, for: .operator))["toolPolicy"]
+        #expect(policy?["allow"] == ["*"] && policy?["inherited"]?.arrayValue?.count == 1)
+        let clock = try e.transcript(sessionKey: child.key).first { $0.toolName == "clock" }
+        #expect(clock?.content == "tool 'clock' is not in a parent session's allow list (echo, sessions_spawn)")
+    }
+
     @Test func aSpawnedSessionUsesSessionToolsOnlyWhenItsAllowListNamesThem() throws {
         let e = try engine()
         defer { e.shutdown() }

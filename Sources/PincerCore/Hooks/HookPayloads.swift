@@ -28,11 +28,8 @@ enum HookPayloads {
                 patched.systemPrompt = prompt
             case "toolsAllow", "toolsDeny":
                 let patterns = try strings(value, key)
-                if key == "toolsAllow" {
-                    patched.toolPolicy = ToolPolicy(allow: patterns, deny: patched.toolPolicy.deny)
-                } else {
-                    patched.toolPolicy = ToolPolicy(allow: patched.toolPolicy.allow, deny: patched.toolPolicy.deny + patterns)
-                }
+                // The session's own lists change; policies it inherited never do.
+                patched.toolPolicy = key == "toolsAllow" ? patched.toolPolicy.replacingAllow(patterns) : patched.toolPolicy.addingDeny(patterns)
             default:
                 guard case .object = value else { throw wrongType(key, "an object", value) }
                 if value.description.utf8.count > InputLimits.metadataBytes {

@@ -37,6 +37,20 @@ public struct ToolPolicy: Equatable, Sendable {
         return narrowed
     }
 
+    /// The same policy (and chain) with `patterns` as its own allow list.
+    func replacingAllow(_ patterns: [String]) -> ToolPolicy {
+        var copy = self
+        copy.allow = patterns.map { $0.lowercased() }
+        return copy
+    }
+
+    /// The same policy (and chain) with `patterns` added to its own deny list.
+    func addingDeny(_ patterns: [String]) -> ToolPolicy {
+        var copy = self
+        copy.deny += patterns.map { $0.lowercased() }
+        return copy
+    }
+
     /// Whether the session's own allow list names `tool` itself or its group, not merely a glob.
     func namesExplicitly(_ tool: String, group: String?) -> Bool {
         allow.contains(tool.lowercased()) || group.map { allow.contains("group:\($0)") } ?? false
