@@ -492,6 +492,7 @@ public final class Engine: @unchecked Sendable {
         lock.broadcast()
         let deadline = Date(timeIntervalSinceNow: timeout)
         while workers > 0, lock.wait(until: deadline) {}
+        hooks.removeAll()
         if let writer {
             lock.unlock()
             writer.close()

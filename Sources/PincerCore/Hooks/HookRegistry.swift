@@ -49,6 +49,16 @@ public final class HookRegistry: @unchecked Sendable {
         lane?.close()
     }
 
+    /// Withdraws every hook and closes every lane (the engine is shutting down).
+    func removeAll() {
+        let lanes = state.withLock { state -> [HookLane] in
+            defer { state.lanes.removeAll(); state.hooks.removeAll() }
+            return Array(state.lanes.values)
+        }
+        activePoints.store(0, ordering: .releasing)
+        lanes.forEach { $0.close() }
+    }
+
     /// A plugin's hooks, in registration order.
     public func hooks(of plugin: String) -> [Hook] {
         state.withLock { state in
