@@ -31,10 +31,11 @@ struct AgentLoop {
         do {
             for _ in 0..<engine.config.maxTurns {
                 try compactIfNeeded(provider, context)
+                let tools = offeredTools // outside the lock: the policy is the session's own, fixed at creation
                 let request = try engine.withLock { () throws -> ModelRequest in
                     try engine.checkStop(run)
                     return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
-                                        transcript: session.transcript, tools: offeredTools)
+                                        transcript: session.transcript, tools: tools)
                 }
                 let turn: ModelTurn
                 do {
