@@ -16,11 +16,11 @@ import Testing
     }
 
     /// An engine whose catalog has "loop/test-model" served by `server`, and the tool calc.add.
-    private func engine(_ server: LoopbackHTTPServer, timeoutSeconds: Double = 10, apiKeyEnv: String? = nil) throws -> Engine {
+    private func engine(_ server: LoopbackHTTPServer, timeoutSeconds: Double = 10, apiKeyEnv: String? = nil, maxRetries: Int = 0) throws -> Engine {
         var config = EngineConfig()
         config.tokenDelayMs = 0
         config.openAIProviders = [OpenAICompatibleProvider.Settings(name: "loop", baseURL: server.baseURL, models: ["test-model"],
-                                                                    apiKeyEnv: apiKeyEnv, timeoutSeconds: timeoutSeconds)]
+                                                                    apiKeyEnv: apiKeyEnv, timeoutSeconds: timeoutSeconds, maxRetries: maxRetries)]
         let tools = ToolRegistry()
         try tools.register(ToolDefinition(name: "calc.add", description: "Adds a and b.",
                                           parameters: ["type": "object", "properties": ["a": ["type": "number"], "b": ["type": "number"]]]) { args, _ in
@@ -107,6 +107,34 @@ import Testing
         #expect(run.status == .failed)
         let wanted = "model 'loop/test-model' failed: " + expected.replacingOccurrences(of: "PORT", with: "\(server.port)")
         #expect(run.error?.hasPrefix(wanted) == true, "\(run.error ?? "")")
+    }
+
+    @Test func transientFailuresAreRetriedAsTheServerAsks() throws {
+        let busy = LoopbackHTTPServer.Reply(status: 429, contentType: "application/json", body: #"{"error":{"message":"Rate limit reached"}}"#,
+                                            headers: ["Retry-After": "0"])
+        let down = LoopbackHTTPServer.Reply(status: 503, contentType: "text/plain", body: "overloaded", headers: ["Retry-After": "0"])
+        let server = try LoopbackHTTPServer(replies: [busy, down, .init(body: try Self.recorded("final_answer.sse"))])
+        defer { server.stop() }
+        let e = try engine(server, maxRetries: 2)
+        defer { e.shutdown() }
+        let (run, _) = try runToEnd(e)
+        #expect(run.status == .completed && run.finalText == "2 + 2 = 4.", "\(run.error ?? "")")
+        #expect(server.requests.count == 3)
+
+        // Retries run out; a client error is never retried.
+        let always = try LoopbackHTTPServer(replies: [down])
+        defer { always.stop() }
+        let e2 = try engine(always, maxRetries: 1)
+        defer { e2.shutdown() }
+        let (failed, _) = try runToEnd(e2)
+        #expect(failed.error == "model 'loop/test-model' failed: HTTP 503 from \(always.baseURL)/chat/completions: overloaded (gave up after 2 attempts; maxRetries of provider 'loop' is 1)")
+        #expect(always.requests.count == 2)
+        let refused = try LoopbackHTTPServer(replies: [.init(status: 400, contentType: "application/json", body: #"{"error":{"message":"bad"}}"#)])
+        defer { refused.stop() }
+        let e3 = try engine(refused, maxRetries: 2)
+        defer { e3.shutdown() }
+        _ = try runToEnd(e3)
+        #expect(refused.requests.count == 1)
     }
 
     @Test func silenceIsATimeoutAndAnUnreachableServerIsNamed() throws {

@@ -27,7 +27,7 @@
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
 //   "providers": [ { "name": "openai", "baseURL": "https://api.openai.com/v1",
 //                    "models": ["gpt-4o-mini"], "apiKeyEnv": "OPENAI_API_KEY",
-//                    "timeoutSeconds": 60 } ]   OpenAI-compatible servers; their
+//                    "timeoutSeconds": 60, "maxRetries": 2 } ]   OpenAI-compatible servers; their
 //                                  models are "<name>/<model>" in the catalog
 // }
 
@@ -164,11 +164,12 @@ public struct OperatorConfig: Sendable {
         }
 
         func provider(_ value: JSON, _ path: String) throws(Invalid) -> OpenAICompatibleProvider.Settings {
-            var name: String?, baseURL: String?, models: [String] = [], apiKeyEnv: String?, timeout = 60.0
-            for (k, v) in try object(value, path, keys: ["name", "baseURL", "models", "apiKeyEnv", "timeoutSeconds"]) {
+            var name: String?, baseURL: String?, models: [String] = [], apiKeyEnv: String?, timeout = 60.0, retries = 2
+            for (k, v) in try object(value, path, keys: ["name", "baseURL", "models", "apiKeyEnv", "timeoutSeconds", "maxRetries"]) {
                 switch k {
                 case "models": models = try strings(v, "\(path).models")
                 case "timeoutSeconds": timeout = Double(try count(v, "\(path).timeoutSeconds", min: 1, max: 3600))
+                case "maxRetries": retries = try count(v, "\(path).maxRetries", max: 10)
                 default:
                     guard let s = v.stringValue, !s.isEmpty else { throw fail("\(path).\(k)", "must be a non-empty string") }
                     if k == "name" { name = s } else if k == "baseURL" { baseURL = s } else { apiKeyEnv = s }
@@ -177,7 +178,8 @@ public struct OperatorConfig: Sendable {
             guard let name, !name.contains("/") else { throw fail("\(path).name", "is required, without '/'") }
             guard let baseURL else { throw fail("\(path).baseURL", "is required") }
             guard !models.isEmpty else { throw fail("\(path).models", "must name at least one model") }
-            return OpenAICompatibleProvider.Settings(name: name, baseURL: baseURL, models: models, apiKeyEnv: apiKeyEnv, timeoutSeconds: timeout)
+            return OpenAICompatibleProvider.Settings(name: name, baseURL: baseURL, models: models, apiKeyEnv: apiKeyEnv,
+                                                     timeoutSeconds: timeout, maxRetries: retries)
         }
 
         func plugins(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {

@@ -14,6 +14,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var status = 200
         var contentType = "text/event-stream"
         var body = ""
+        var headers: [String: String] = [:]
         /// Silence before the first byte of the head.
         var delayMs = 0
         var pieceBytes = 37
@@ -76,7 +77,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             return state.replies.count > 1 ? state.replies.removeFirst() : state.replies.first ?? Reply(status: 500)
         }
         if reply.delayMs > 0 { usleep(useconds_t(reply.delayMs) * 1000) }
-        let head = "HTTP/1.1 \(reply.status) Scripted\r\nContent-Type: \(reply.contentType)\r\nConnection: close\r\n\r\n"
+        let extra = reply.headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+        let head = "HTTP/1.1 \(reply.status) Scripted\r\nContent-Type: \(reply.contentType)\r\n\(extra)Connection: close\r\n\r\n"
         guard write(connection, Array(head.utf8)) else { return }
         let bytes = Array(reply.body.utf8)
         var offset = 0

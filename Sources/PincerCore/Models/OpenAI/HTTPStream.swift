@@ -11,7 +11,8 @@ import FoundationNetworking
 
 final class HTTPStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     enum Event {
-        case head(status: Int, contentType: String)
+        /// retryAfter: the Retry-After header, when the server sent one.
+        case head(status: Int, contentType: String, retryAfter: String?)
         case bytes(Data)
         case end
     }
@@ -61,7 +62,8 @@ final class HTTPStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void)
     {
         let http = response as? HTTPURLResponse
-        push(.head(status: http?.statusCode ?? 0, contentType: http?.value(forHTTPHeaderField: "Content-Type") ?? ""))
+        push(.head(status: http?.statusCode ?? 0, contentType: http?.value(forHTTPHeaderField: "Content-Type") ?? "",
+                   retryAfter: http?.value(forHTTPHeaderField: "Retry-After")))
         completionHandler(.allow)
     }
 

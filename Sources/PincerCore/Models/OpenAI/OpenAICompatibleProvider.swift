@@ -2,10 +2,12 @@
 // (OpenAI, vLLM, llama.cpp's server, Ollama, …): tools, and streamed replies
 // whose text reaches the run as it arrives. Configured by the operator
 // (providers[] in the config file): a base URL, the model names it serves,
-// an environment variable holding the API key. Every way the exchange can
-// go wrong — the server unreachable, an HTTP error, silence past the
-// timeout, a stream that is not what the protocol says — becomes a run
-// error naming the URL and what happened.
+// an environment variable holding the API key. A transient failure before
+// anything streamed (the server unreachable, HTTP 429 or 5xx) is retried a
+// few times, after the server's Retry-After or a doubling pause. Every way
+// the exchange can go wrong — those, once retries run out, an HTTP error,
+// silence past the timeout, a stream that is not what the protocol says —
+// becomes a run error naming the URL and what happened.
 
 import Foundation
 #if canImport(FoundationNetworking)
@@ -23,13 +25,18 @@ public struct OpenAICompatibleProvider: ModelProvider {
         public var apiKeyEnv: String?
         /// Longest silence from the server, before and while it streams.
         public var timeoutSeconds: Double = 60
+        /// Further attempts after a transient failure (unreachable, HTTP 429 or 5xx) before anything streamed.
+        public var maxRetries = 2
 
-        public init(name: String, baseURL: String, models: [String], apiKeyEnv: String? = nil, timeoutSeconds: Double = 60) {
+        public init(name: String, baseURL: String, models: [String], apiKeyEnv: String? = nil, timeoutSeconds: Double = 60,
+                    maxRetries: Int = 2)
+        {
             self.name = name
             self.baseURL = baseURL
             self.models = models
             self.apiKeyEnv = apiKeyEnv
             self.timeoutSeconds = timeoutSeconds
+            self.maxRetries = maxRetries
         }
     }
 
@@ -73,7 +80,31 @@ public struct OpenAICompatibleProvider: ModelProvider {
         http.setValue("text/event-stream", forHTTPHeaderField: "Accept")
         if let apiKey { http.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
         http.httpBody = Data(body.description.utf8)
+        var attempt = 1
+        while true {
+            do {
+                return try exchange(http, names: names, context: context)
+            } catch let failure as TransientFailure {
+                guard attempt <= settings.maxRetries else {
+                    throw ModelFailure("\(failure.message) (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s"); maxRetries of provider '\(settings.name)' is \(settings.maxRetries))")
+                }
+                // The server's word, else 0.5 s, 1 s, 2 s, … (at most 8 s); a cancelled run stops waiting.
+                let seconds = failure.retryAfterSeconds ?? 0.5 * Double(1 << min(attempt - 1, 4))
+                try context.pause(UInt64(seconds * 1e9))
+                attempt += 1
+            }
+        }
+    }
 
+    /// A failure worth another attempt: nothing reached the run yet, and the server may recover.
+    private struct TransientFailure: Error {
+        let message: String
+        /// From the server's Retry-After (capped at 30 s); nil means the doubling pause.
+        let retryAfterSeconds: Double?
+    }
+
+    /// One request and its streamed answer.
+    private func exchange(_ http: URLRequest, names: ChatCompletionsWire.ToolNames, context: TurnContext) throws -> ModelTurn {
         let stream = HTTPStream(request: http)
         defer { stream.cancel() }
         var assembler = ChatCompletionsWire.TurnAssembler()
@@ -82,12 +113,15 @@ public struct OpenAICompatibleProvider: ModelProvider {
         var errorBody = Data()
         var lastHeard = Date()
         var done = false
+        var retryAfter: Double?
         while true {
             // A cancelled or timed-out run ends the request here.
             try context.pause(0)
             let event: HTTPStream.Event?
             do { event = try stream.next(within: 0.05) } catch {
-                throw ModelFailure("cannot reach \(endpoint.absoluteString): \(error.localizedDescription)")
+                let message = "cannot reach \(endpoint.absoluteString): \(error.localizedDescription)"
+                if status == 0 { throw TransientFailure(message: message, retryAfterSeconds: nil) }
+                throw ModelFailure(message)
             }
             guard let event else {
                 if Date().timeIntervalSince(lastHeard) > settings.timeoutSeconds {
@@ -97,9 +131,10 @@ public struct OpenAICompatibleProvider: ModelProvider {
             }
             lastHeard = Date()
             switch event {
-            case .head(let code, let contentType):
+            case .head(let code, let contentType, let header):
                 status = code
                 streaming = contentType.lowercased().hasPrefix("text/event-stream")
+                retryAfter = header.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { min(max($0, 0), 30) }
             case .bytes(let data):
                 guard (200..<300).contains(status), streaming else {
                     if errorBody.count < 1 << 20 { errorBody.append(data) }
@@ -116,7 +151,9 @@ public struct OpenAICompatibleProvider: ModelProvider {
                 }
             case .end:
                 if !(200..<300).contains(status) {
-                    throw ModelFailure("HTTP \(status) from \(endpoint.absoluteString): \(OpenAICompatibleProvider.errorMessage(errorBody))")
+                    let message = "HTTP \(status) from \(endpoint.absoluteString): \(OpenAICompatibleProvider.errorMessage(errorBody))"
+                    if status == 429 || (500...504).contains(status) { throw TransientFailure(message: message, retryAfterSeconds: retryAfter) }
+                    throw ModelFailure(message)
                 }
                 if !streaming {
                     // A server that answered with one whole completion instead of a stream.
