@@ -1,0 +1,36 @@
+// The hook lane on its own terms: an observer that falls behind loses the
+// newest events past the lane's bound (and the host says so) instead of
+// growing without limit, while the run it observes goes on unhindered.
+
+import Foundation
+@testable import PincerCore
+import Synchronization
+import Testing
+
+@Suite struct HookLaneTests {
+    @Test func aStuckObserverLosesEventsPastTheBoundAndTheRunGoesOn() throws {
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        let lines = Mutex<[String]>([])
+        let e = try Engine(config: config)
+        e.setLog { line in lines.withLock { $0.append(line) } }
+        defer { e.shutdown() }
+        let release = DispatchSemaphore(value: 0)
+        let delivered = Atomic<Int>(0)
+        e.hooks.register(Hook(plugin: "slow", point: .runEvent, priority: 0, deadlineMs: 0, seesAllSessions: true) { _ in
+            if delivered.add(1, ordering: .relaxed).newValue == 1 { release.wait() }
+            return .proceed(patch: nil)
+        })
+        // One word is one streamed token: far more text deltas than the lane holds.
+        let words = HookLane.observerCapacity + 2000
+        let started = try e.spawn(SessionSpec(message: Array(repeating: "w", count: words).joined(separator: " ")), by: .operator)
+        #expect(try e.wait(runId: started.runId, timeoutMs: 30_000).status == .completed)
+        let drops = lines.withLock { $0.filter { $0.contains("hook events dropped so far") } }
+        #expect(drops.first == "plugin 'slow': 1 hook events dropped so far: its hook lane already holds \(HookLane.observerCapacity) undelivered events")
+        release.signal()
+        // What was queued is still delivered, in full, once the observer moves again.
+        let deadline = Date().addingTimeInterval(10)
+        while delivered.load(ordering: .relaxed) < HookLane.observerCapacity + 1, Date() < deadline { usleep(1000) }
+        #expect(delivered.load(ordering: .relaxed) == HookLane.observerCapacity + 1)
+    }
+}
