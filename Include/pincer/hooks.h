@@ -79,12 +79,19 @@ enum pincer_hook_point_code {
     /* Observer, after a tool ran (or was refused). payload_json:
      *   {"arguments":{…}, "result":"…", "isError":true|false, "durationMs":…} */
     PINCER_HOOK_AFTER_TOOL_CALL = 3,
-    /* Observer, as a run goes. payload_json has "kind":
-     *   {"kind":"text_delta", "text":"…"}           streamed model text
+    /* Observer, as a run goes, in order. payload_json has "kind":
+     *   {"kind":"text_delta", "text":"…"}      streamed model text, piece by piece
+     *   {"kind":"turn", "text":"…"}            a model turn's whole text
      *   {"kind":"tool_call", "id":…, "name":…, "arguments":{…}}
      *   {"kind":"tool_result", "id":…, "name":…, "isError":…, "content":"…"}
-     *   {"kind":"finished", "status":"completed"|"failed"|…, "error":…}
-     * Later versions may add kinds: ignore the ones you do not know. */
+     *                                          (content cut at 500 characters)
+     *   {"kind":"steer", "text":"…"}           steering delivered to the model
+     *   {"kind":"compacted", "messages":N}     N messages became a summary
+     *   {"kind":"hook", "point":…, "plugin":…, "decision":"patched"|"blocked",
+     *    "tool":…, "reason":…}                 a gate changed a tool call
+     *   {"kind":"finished", "status":"completed"|"failed"|"timed_out"|
+     *    "cancelled"|"interrupted", "durationMs":…, "error":…}
+     * Later versions may add kinds and members: ignore what you do not know. */
     PINCER_HOOK_RUN_EVENT = 4
 };
 
