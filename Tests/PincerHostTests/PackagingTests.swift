@@ -2,6 +2,7 @@
 // ABI alone, with CMake's find_package or with pkg-config, and it loads.
 
 import Foundation
+import PincerCore
 @testable import PincerHost
 import Testing
 
@@ -30,6 +31,11 @@ import Testing
         #expect(t.host.load(file: plugin).state == .loaded)
         t.host.start()
         #expect(t.logs.contains("[hello] info: hello"))
+        // Its gate guards its own sessions.
+        let started = try t.engine.spawn(SessionSpec(message: #"@clock @echo{"text":"hi"}"#), by: .plugin("hello"))
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
     }
 
     /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
