@@ -63,9 +63,8 @@ public final class PluginHost: @unchecked Sendable {
         }
         lock.lock()
         records.append(record)
-        let summaries = records.map(\.summary)
         lock.unlock()
-        engine.setPlugins(summaries)
+        engine.addPlugin(record.summary)
         if record.state == .refused {
             hostLog("refused \(record.file): \(record.reason ?? "")")
         } else {
@@ -116,8 +115,8 @@ public final class PluginHost: @unchecked Sendable {
             return refuse("init failed with \(ResultCode.name(code)): \(reason.isEmpty ? "no reason given" : reason)")
         }
         record.state = .loaded
-        record.tools = engine.tools.all.filter { $0.owner == id }.map(\.name)
-        record.hooks = engine.hooks.hooks(of: id).map { "\($0.point.name) (priority \($0.priority))" }
+        if granted.contains(.registerTools) { record.tools = engine.tools.all.filter { $0.owner == id }.map(\.name) }
+        if granted.contains(.registerHooks) { record.hooks = engine.hooks.hooks(of: id).map { "\($0.point.name) (priority \($0.priority))" } }
         lock.lock()
         loaded.append(LoadedPlugin(record: record, entry: opened.entry, host: host, context: context))
         lock.unlock()

@@ -434,9 +434,10 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    public func setPlugins(_ summaries: [PluginSummary]) {
+    /// Adds a loaded or refused plugin to what the status summary lists.
+    public func addPlugin(_ summary: PluginSummary) {
         lock.lock()
-        plugins = summaries
+        plugins.append(summary)
         lock.unlock()
     }
 
