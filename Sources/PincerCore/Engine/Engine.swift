@@ -161,30 +161,24 @@ public final class Engine: @unchecked Sendable {
             }
             if let block = gate.block { throw EngineError(.denied, "spawn refused: \(block.reason)") }
         }
-        lock.lock()
-        guard !stopping else {
-            lock.unlock()
-            throw EngineError(.denied, "the host is shutting down; no new sessions")
+        do {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new sessions") }
+            if case .plugin = caller { try admitSpawn() }
+            let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
+            session.metadata = metadata
+            if let prompt = spec.systemPrompt { session.transcript.append(Message(role: .system, content: prompt)) }
+            sessions[key] = session
+            stateIndex.set(key, .idle, owner: number(of: caller))
+            let run = enqueueRun(in: session, message: spec.message, by: caller, id: runId)
+            // Nothing can come before the first run's message: record it now, in the session's own write.
+            session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
+            run.messageRecorded = true
+            persist(session, runs: [run], isNew: true)
         }
-        if case .plugin = caller {
-            do { try admitSpawn() } catch {
-                lock.unlock()
-                throw error
-            }
-        }
-        let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
-        session.metadata = metadata
-        if let prompt = spec.systemPrompt { session.transcript.append(Message(role: .system, content: prompt)) }
-        sessions[key] = session
-        stateIndex.set(key, .idle, owner: number(of: caller))
-        let run = enqueueRun(in: session, message: spec.message, by: caller, id: runId)
-        // Nothing can come before the first run's message: record it now, in the session's own write.
-        session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
-        run.messageRecorded = true
-        persist(session, runs: [run], isNew: true)
-        lock.unlock()
         if hooks.has(.sessionCreated) { hooks.notify(.sessionCreated, owner: caller) { event(.sessionCreated, for: $0) } }
-        return (key, run.id)
+        return (key, runId)
     }
 
     /// A child of a session, from its model's sessions_spawn call: owned by the parent's
