@@ -190,10 +190,9 @@ struct AgentLoop {
     /// tools only by naming them.
     private func refusal(of tool: ToolDefinition) -> String? {
         let groups = engine.tools.members(ofGroup:)
-        let hostDecision = engine.config.toolPolicy.decide(tool: tool.name, groupMembers: groups)
-        let decision = hostDecision == .allowed ? session.toolPolicy.decide(tool: tool.name, groupMembers: groups)
-            : hostDecision.byHost
-        if case .denied(let reason) = decision { return reason }
+        for (policy, holder) in [(engine.config.toolPolicy, ToolPolicy.Holder.host), (session.toolPolicy, .session)] {
+            if case .denied(let reason) = policy.decide(tool: tool.name, groupMembers: groups, holder: holder) { return reason }
+        }
         if let reason = engine.otherPluginsToolRefusal(tool, for: session.owner) { return reason }
         if session.isSpawned, SessionTools.names.contains(tool.name),
            !session.toolPolicy.namesExplicitly(tool.name, group: SessionTools.group)

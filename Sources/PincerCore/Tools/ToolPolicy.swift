@@ -21,12 +21,26 @@ public struct ToolPolicy: Equatable, Sendable {
         case allowed
         /// Denied, with the reason naming the pattern (or its absence) that decided it.
         case denied(String)
+    }
 
-        /// The same decision, worded for the host's policy (operator config "tools").
-        var byHost: Decision {
-            guard case .denied(let reason) = self else { return self }
-            return .denied(reason.replacingOccurrences(of: "the session's tool policy", with: "the host's tool policy (operator config tools.deny)")
-                .replacingOccurrences(of: "the session's allow list", with: "the host's allow list (operator config tools.allow)"))
+    /// Whose policy is deciding, as a refusal names it.
+    public enum Holder: Sendable {
+        case session, parent, host
+
+        var policy: String {
+            switch self {
+            case .session: return "the session's tool policy"
+            case .parent: return "a parent session's tool policy"
+            case .host: return "the host's tool policy (operator config tools.deny)"
+            }
+        }
+
+        var allowList: String {
+            switch self {
+            case .session: return "the session's allow list"
+            case .parent: return "a parent session's allow list"
+            case .host: return "the host's allow list (operator config tools.allow)"
+            }
         }
     }
 
@@ -57,20 +71,20 @@ public struct ToolPolicy: Equatable, Sendable {
     }
 
     /// - Parameter groupMembers: the tool names in a group, or nil for an unknown group.
-    public func decide(tool: String, groupMembers: (String) -> [String]?) -> Decision {
+    /// Ancestors' policies first, then this one's own lists.
+    /// - Parameter holder: whose policy this is, for the refusal's wording.
+    public func decide(tool: String, groupMembers: (String) -> [String]?, holder: Holder = .session) -> Decision {
         for ancestor in inherited {
-            if case .denied(let reason) = ancestor.decide(tool: tool, groupMembers: groupMembers) {
-                return .denied(reason.replacingOccurrences(of: "the session's", with: "a parent session's"))
-            }
+            if case .denied(let reason) = ancestor.decide(tool: tool, groupMembers: groupMembers, holder: .parent) { return .denied(reason) }
         }
         let name = tool.lowercased()
         if let pattern = deny.first(where: { ToolPolicy.matches(pattern: $0, name: name, groupMembers: groupMembers) }) {
-            return .denied("tool '\(tool)' is denied by the session's tool policy (deny pattern '\(pattern)')")
+            return .denied("tool '\(tool)' is denied by \(holder.policy) (deny pattern '\(pattern)')")
         }
         if allow.isEmpty || allow.contains(where: { ToolPolicy.matches(pattern: $0, name: name, groupMembers: groupMembers) }) {
             return .allowed
         }
-        return .denied("tool '\(tool)' is not in the session's allow list (\(allow.joined(separator: ", ")))")
+        return .denied("tool '\(tool)' is not in \(holder.allowList) (\(allow.joined(separator: ", ")))")
     }
 
     static func matches(pattern: String, name: String, groupMembers: (String) -> [String]?) -> Bool {
