@@ -67,6 +67,16 @@ enum HostThunks {
         do { return try body() } catch { throw CallError(error) }
     }
 
+    /// A struct the plugin passes in, read once it is known to be there and to have the size
+    /// this ABI defines (its struct_size field, named by `size`).
+    static func input<T>(_ pointer: UnsafePointer<T>?, _ field: String, _ cType: String, size: KeyPath<T, UInt32>) throws(CallError) -> T {
+        guard let value = pointer?.pointee else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
+        guard value[keyPath: size] == UInt32(MemoryLayout<T>.size) else {
+            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(value[keyPath: size]); ABI 1.0 expects sizeof(\(cType)) = \(MemoryLayout<T>.size)")
+        }
+        return value
+    }
+
     static func output<T>(_ pointer: UnsafeMutablePointer<T>?, _ field: String) throws(CallError) -> UnsafeMutablePointer<T> {
         guard let pointer else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
         return pointer
@@ -133,11 +143,8 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
                      _ out: UnsafeMutablePointer<pincer_spawn_result>?) -> pincer_result
 {
     HostThunks.call(host, needs: .spawn) { (context) throws(CallError) in
-        guard let request = request?.pointee else { throw CallError(ResultCode.invalidArgument, "request is NULL") }
+        let request = try HostThunks.input(request, "request", "pincer_spawn_request", size: \.struct_size)
         let out = try HostThunks.output(out, "out")
-        guard request.struct_size == UInt32(MemoryLayout<pincer_spawn_request>.size) else {
-            throw CallError(ResultCode.invalidArgument, "request->struct_size is \(request.struct_size); ABI 1.0 expects sizeof(pincer_spawn_request) = \(MemoryLayout<pincer_spawn_request>.size)")
-        }
         var metadata: JSON?
         if let text = try CText.string(request.metadata_json, "request->metadata_json", max: 64 << 10, required: false) {
             do { metadata = try JSON.parse(text) } catch {
@@ -355,10 +362,7 @@ func pincerHostAlloc(_ host: HostHandle, _ size: Int) -> UnsafeMutableRawPointer
 @_cdecl("pincer_host_register_tool")
 func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pincer_tool_definition>?) -> pincer_result {
     HostThunks.call(host, needs: .registerTools) { (context) throws(CallError) in
-        guard let definition = definition?.pointee else { throw CallError(ResultCode.invalidArgument, "tool is NULL") }
-        guard definition.struct_size == UInt32(MemoryLayout<pincer_tool_definition>.size) else {
-            throw CallError(ResultCode.invalidArgument, "tool->struct_size is \(definition.struct_size); ABI 1.0 expects sizeof(pincer_tool_definition) = \(MemoryLayout<pincer_tool_definition>.size)")
-        }
+        let definition = try HostThunks.input(definition, "tool", "pincer_tool_definition", size: \.struct_size)
         let name = try CText.requiredString(definition.name, "tool->name", max: 64)
         guard PluginTool.isValidName(name) else {
             throw CallError(ResultCode.invalidArgument, "tool->name '\(name)' is not 1 to 64 characters of [a-z0-9_.-] starting with a letter")
@@ -406,10 +410,7 @@ func pincerHostSetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ j
 @_cdecl("pincer_host_register_hook")
 func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pincer_hook_definition>?) -> pincer_result {
     HostThunks.call(host, needs: .registerHooks) { (context) throws(CallError) in
-        guard let definition = definition?.pointee else { throw CallError(ResultCode.invalidArgument, "hook is NULL") }
-        guard definition.struct_size == UInt32(MemoryLayout<pincer_hook_definition>.size) else {
-            throw CallError(ResultCode.invalidArgument, "hook->struct_size is \(definition.struct_size); ABI 1.0 expects sizeof(pincer_hook_definition) = \(MemoryLayout<pincer_hook_definition>.size)")
-        }
+        let definition = try HostThunks.input(definition, "hook", "pincer_hook_definition", size: \.struct_size)
         guard let point = HookPoint(rawValue: definition.point) else {
             throw CallError(ResultCode.invalidArgument, "hook->point \(definition.point) is not a pincer_hook_point (0 to \(HookPoint.allCases.count - 1))")
         }
