@@ -36,26 +36,23 @@ public final class HookRegistry: @unchecked Sendable {
     }
 
     /// Withdraws a plugin's hooks and closes its lane: queued events are dropped.
-    public func unregisterAll(plugin: String) {
-        let lane = state.withLock { state -> HookLane? in
+    public func unregisterAll(plugin: String) { withdraw { $0 == plugin } }
+
+    /// Withdraws every hook and closes every lane (the engine is shutting down).
+    func removeAll() { withdraw { _ in true } }
+
+    private func withdraw(plugins leaving: (String) -> Bool) {
+        let lanes = state.withLock { state -> [HookLane] in
             var bits: UInt32 = 0
             for (point, list) in state.hooks {
-                state.hooks[point] = list.filter { $0.hook.plugin != plugin }
+                state.hooks[point] = list.filter { !leaving($0.hook.plugin) }
                 if !state.hooks[point]!.isEmpty { bits |= 1 << UInt32(point.rawValue) }
             }
             activePoints.store(bits, ordering: .releasing)
-            return state.lanes.removeValue(forKey: plugin)
+            let closing = state.lanes.filter { leaving($0.key) }
+            for plugin in closing.keys { state.lanes[plugin] = nil }
+            return Array(closing.values)
         }
-        lane?.close()
-    }
-
-    /// Withdraws every hook and closes every lane (the engine is shutting down).
-    func removeAll() {
-        let lanes = state.withLock { state -> [HookLane] in
-            defer { state.lanes.removeAll(); state.hooks.removeAll() }
-            return Array(state.lanes.values)
-        }
-        activePoints.store(0, ordering: .releasing)
         lanes.forEach { $0.close() }
     }
 

@@ -110,7 +110,8 @@ public struct OpenAICompatibleProvider: ModelProvider {
         var assembler = ChatCompletionsWire.TurnAssembler()
         var events = ServerSentEvents()
         var streaming = true, status = 0
-        var errorBody = Data()
+        // The body when it is not a stream: an error's, or one whole completion.
+        var unstreamed = Data()
         var lastHeard = Date()
         var done = false
         var retryAfter: Double?
@@ -137,7 +138,7 @@ public struct OpenAICompatibleProvider: ModelProvider {
                 retryAfter = header.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { min(max($0, 0), 30) }
             case .bytes(let data):
                 guard (200..<300).contains(status), streaming else {
-                    if errorBody.count < 1 << 20 { errorBody.append(data) }
+                    if unstreamed.count < 1 << 20 { unstreamed.append(data) }
                     continue
                 }
                 for text in events.feed(data) {
@@ -151,13 +152,13 @@ public struct OpenAICompatibleProvider: ModelProvider {
                 }
             case .end:
                 if !(200..<300).contains(status) {
-                    let message = "HTTP \(status) from \(endpoint.absoluteString): \(OpenAICompatibleProvider.errorMessage(errorBody))"
+                    let message = "HTTP \(status) from \(endpoint.absoluteString): \(OpenAICompatibleProvider.errorMessage(unstreamed))"
                     if status == 429 || (500...504).contains(status) { throw TransientFailure(message: message, retryAfterSeconds: retryAfter) }
                     throw ModelFailure(message)
                 }
                 if !streaming {
                     // A server that answered with one whole completion instead of a stream.
-                    do { _ = try assembler.add(chunk: try JSON.parse(String(decoding: errorBody, as: UTF8.self))) } catch {
+                    do { _ = try assembler.add(chunk: try JSON.parse(String(decoding: unstreamed, as: UTF8.self))) } catch {
                         throw ModelFailure("malformed response from \(endpoint.absoluteString): \(error)")
                     }
                     if !assembler.text.isEmpty { try context.emit(assembler.text) }
