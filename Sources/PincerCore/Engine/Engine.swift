@@ -319,10 +319,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Replaces the caller's own metadata namespace on a session; the store keeps it.
     public func setMetadata(sessionKey: String, _ value: JSON, by caller: Caller) throws(EngineError) {
-        guard case .object = value else { throw EngineError(.invalidArgument, "metadata must be a JSON object, not a \(value.typeName)") }
-        if value.description.utf8.count > InputLimits.metadataBytes {
-            throw EngineError(.invalidArgument, "metadata is over \(InputLimits.metadataBytes) bytes")
-        }
+        try InputLimits.checkMetadata(value, "metadata")
         lock.lock()
         defer { lock.unlock() }
         let s = try session(sessionKey)
@@ -611,12 +608,7 @@ public final class Engine: @unchecked Sendable {
         if let t = spec.timeoutSeconds, t < 0 || t > InputLimits.timeoutSeconds {
             throw EngineError(.invalidArgument, "timeout_seconds is \(t); it must be 0 (the default) to \(InputLimits.timeoutSeconds)")
         }
-        if let metadata = spec.metadata {
-            guard case .object = metadata else { throw EngineError(.invalidArgument, "metadata_json must be a JSON object, not a \(metadata.typeName)") }
-            if metadata.description.utf8.count > InputLimits.metadataBytes {
-                throw EngineError(.invalidArgument, "metadata_json is over \(InputLimits.metadataBytes) bytes")
-            }
-        }
+        if let metadata = spec.metadata { try InputLimits.checkMetadata(metadata, "metadata_json") }
     }
 
     /// Queues what changed in the session since its last write (new messages, these runs,
@@ -738,6 +730,12 @@ enum InputLimits {
     static let patternBytes = 256
     static let metadataBytes = 64 << 10
     static let timeoutSeconds = 7 * 24 * 3600
+
+    /// A metadata namespace's value: a JSON object of at most `metadataBytes`.
+    static func checkMetadata(_ value: JSON, _ field: String) throws(EngineError) {
+        guard case .object = value else { throw EngineError(.invalidArgument, "\(field) must be a JSON object, not a \(value.typeName)") }
+        if value.description.utf8.count > metadataBytes { throw EngineError(.invalidArgument, "\(field) is over \(metadataBytes) bytes") }
+    }
 
     static func check(_ value: String?, _ field: String, max: Int, required: Bool = false) throws(EngineError) {
         guard let value else {

@@ -31,10 +31,7 @@ enum HookPayloads {
                 // The session's own lists change; policies it inherited never do.
                 patched.toolPolicy = key == "toolsAllow" ? patched.toolPolicy.replacingAllow(patterns) : patched.toolPolicy.addingDeny(patterns)
             default:
-                guard case .object = value else { throw wrongType(key, "an object", value) }
-                if value.description.utf8.count > InputLimits.metadataBytes {
-                    throw EngineError(.invalidArgument, "metadata is over \(InputLimits.metadataBytes) bytes")
-                }
+                try InputLimits.checkMetadata(value, "the patch's 'metadata'")
                 ownMetadata = value
             }
         }
