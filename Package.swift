@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // The module list reads like the architecture (see ../shared/design/ARCHITECTURE.md):
 //   CPincer      the C ABI in Include/pincer, imported into Swift (no code of its own)
+//   CLibCrypto   the system's libcrypto, for SHA-256 of plugin files an operator binds
 //   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards, SQLite store; no C
 //   PincerHost   the native boundary: loader, operator config, @_cdecl host-table thunks
 //   pincer       the command line
@@ -21,8 +22,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
         .target(name: "PincerCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "PincerCore"]),
+        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore"]),
         .executableTarget(
             name: "pincer",
             dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,7 +1,7 @@
 # pincer_add_plugin(<target> <source>...)
 #
 # Builds a Pincer plugin: a MODULE library that sees the ABI headers, hides
-# every symbol but `pincer_entry` (pincer-plugin.map), and lands in
+# every symbol but the entry, `pincer_plugin` or `pincer_plugin_get` (pincer-plugin.map), and lands in
 # PINCER_PLUGIN_OUTPUT_DIR (default: <build>/plugins) as <target>.so.
 # Used by this project's samples and installed for plugin authors.
 

@@ -186,7 +186,7 @@ for round in 0..<3 {
     let hostFiles = try tinyCopies("host-\(round)", pluginCount)
     var start = nanoseconds()
     for path in bareFiles {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), dlsym(handle, "pincer_entry") != nil else { fatalError("dlopen \(path)") }
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), dlsym(handle, "pincer_plugin") != nil else { fatalError("dlopen \(path)") }
     }
     bareMs = min(bareMs, Double(nanoseconds() - start) / 1e6)
     let loader = PluginHost(engine: engine, log: { _, _, _ in }, hostLog: { _ in })

@@ -58,7 +58,7 @@ static double time_rate_limit(uint32_t key_count, uint64_t iterations, uint32_t 
                               uint64_t *allowed) {
     char (*keys)[24] = malloc(sizeof *keys * key_count);
     for (uint32_t k = 0; k < key_count; k++) snprintf(keys[k], sizeof keys[k], "198.51.%u.%u", k / 256, k % 256);
-    pincer_rate_limit_result r;
+    pincer_rate_limit_result r = {.struct_size = sizeof(pincer_rate_limit_result)};
     uint64_t ok = 0, failures = 0;
     uint32_t k = 0;
     uint64_t start = now_ns();
@@ -93,11 +93,13 @@ typedef struct bench_v1 {
 
 static const bench_v1 bench = {time_is_streaming, time_rate_limit, heap_in_use, time_empty_call};
 
-static const void *get_extension(const char *id) {
+static const void *get_extension(const pincer_host *h, const char *id) {
+    (void)h;
     return id[0] == 'p' && __builtin_strcmp(id, "pincer.bench/1") == 0 ? &bench : NULL;
 }
 
-static pincer_result init(const pincer_host *h, char *error, size_t capacity) {
+static pincer_result init(const pincer_host *h, const char *path, char *error, size_t capacity) {
+    (void)path;
     (void)error;
     (void)capacity;
     host = h;
@@ -113,5 +115,5 @@ static const char *const capabilities[] = {PINCER_CAP_SESSIONS_STEER, PINCER_CAP
 static const pincer_plugin_descriptor descriptor = {sizeof(pincer_plugin_descriptor), BENCH_ID, "Benchmark", "1.0.0",
                                                     "Times host calls.", capabilities};
 
-PINCER_EXPORT const pincer_plugin_entry pincer_entry = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
+PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
                                                         init, NULL, shutdown, get_extension};

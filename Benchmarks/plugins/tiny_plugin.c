@@ -12,12 +12,13 @@ static pincer_result let_through(void *context, const pincer_hook_event *event, 
 }
 #endif
 
-static pincer_result init(const pincer_host *h, char *error, size_t capacity) {
+static pincer_result init(const pincer_host *h, const char *path, char *error, size_t capacity) {
+    (void)path;
     (void)error;
     (void)capacity;
 #ifdef TINY_GATE
-    pincer_hook_definition gate = {sizeof(pincer_hook_definition), PINCER_HOOK_BEFORE_TOOL_CALL, 0, 0, let_through, NULL};
-    return h->register_hook(h, &gate);
+    pincer_hook_definition gate = {sizeof(pincer_hook_definition), PINCER_HOOK_BEFORE_TOOL_CALL, 0, 0, let_through, NULL, NULL};
+    return h->register_hook(h, &gate, NULL);
 #else
     (void)h;
     return PINCER_OK;
@@ -25,10 +26,10 @@ static pincer_result init(const pincer_host *h, char *error, size_t capacity) {
 }
 static void shutdown(const pincer_host *h) { (void)h; }
 #ifdef TINY_GATE
-static const char *const capabilities[] = {PINCER_CAP_HOOKS_REGISTER, NULL};
+static const char *const capabilities[] = {PINCER_CAP_HOOKS_GATE, NULL};
 #else
 static const char *const *const capabilities = NULL;
 #endif
 static const pincer_plugin_descriptor descriptor = {sizeof(pincer_plugin_descriptor), TINY_ID, "Tiny", "1.0.0", NULL, capabilities};
-PINCER_EXPORT const pincer_plugin_entry pincer_entry = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
+PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
                                                         init, NULL, shutdown, NULL};

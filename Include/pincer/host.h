@@ -1,31 +1,66 @@
 /*
- * pincer/host.h — the host table: everything a plugin can ask of the host.
+ * pincer/host.h — the host table: everything a plugin can ask of the host,
+ * and the lifecycle that bounds it.
  *
  * The host hands each plugin its own `const pincer_host *` in init(). That
- * pointer is the plugin's identity: every function below takes it first, the
- * host checks it on every call (a pointer the host did not hand out, or one
- * whose host_data was changed, gets PINCER_ERR_BAD_HANDLE), and rate limits,
- * spawn guards, session ownership and logs are attributed to that plugin —
- * never to an id the plugin claims. After shutdown() returns, the handle
- * answers PINCER_ERR_SHUT_DOWN.
+ * pointer is the plugin's identity: every function below takes it first and
+ * checks it (a pointer the host did not hand out, or a table that was
+ * changed, gets PINCER_ERR_BAD_HANDLE), and rate limits, spawn guards,
+ * session ownership, error messages and logs are attributed to that plugin.
+ * In-process this guards against mistakes, not against a hostile plugin:
+ * see "The trust model" in pincer.h.
  *
- * Conventions for every function in the table:
- *  - Threads: [thread-safe] — callable from any thread, concurrently, unless
- *    the comment says otherwise.
- *  - Strings are NUL-terminated UTF-8. NULL where a string is required,
- *    invalid UTF-8, or a string over its size limit gives
- *    PINCER_ERR_INVALID_ARGUMENT and changes nothing.
+ * Conventions for every function in the table (the rest of pincer.h holds too):
+ *  - Threads: [any-thread] unless the comment says otherwise; the blocking
+ *    ones are tagged [blocking].
+ *  - Strings: NULL where a string is required, invalid UTF-8, or a string
+ *    over its size limit gives PINCER_ERR_INVALID_ARGUMENT and changes
+ *    nothing. Limits are listed beside the values they bound (sessions.h,
+ *    tools.h, hooks.h, rate_limit.h, log.h).
  *  - Inputs are borrowed for the duration of the call; the host copies what
  *    it keeps.
- *  - Outputs go into caller-provided structs, or, for text of any length
- *    (JSON documents, final texts), into a `char **out` that the host fills
- *    with memory it allocated: release it with host->free(host, ptr). On an
- *    error, `*out` is set to NULL and nothing needs freeing.
- *  - Errors: the pincer_result codes of result.h; the message for the last
- *    failed call on this thread is host->last_error(host).
+ *  - Outputs go into caller-provided structs (result structs: set
+ *    struct_size first, extension.h), or, for text of any length (JSON
+ *    documents, final texts), into a `char **out` that the host fills with
+ *    memory it allocated: release it with host->free(host, ptr).
+ *  - Errors: the codes of result.h; host->last_error(host) explains the last
+ *    failure of this plugin on this thread.
+ *  - Sessions: a plugin reaches only the sessions it created, and their runs,
+ *    unless the operator set plugins.entries.<id>.sessionAccess = "all". A
+ *    session it may not use answers exactly as one that does not exist
+ *    (PINCER_ERR_NOT_FOUND, PINCER_STEER_NO_SESSION).
  *
- * This struct is frozen (ABI 1.0 is released): later versions add tables
- * through get_extension (see extension.h), never fields here.
+ * ---- The plugin's lifecycle ------------------------------------------------
+ *
+ *   loaded ─ init() ─► live ─ start() ─► live ──► stopping ─► draining ─► shutdown() ─► dead
+ *
+ *  live      Every function works; the host calls the plugin's tools and hooks.
+ *  stopping  No new callback into the plugin starts (its gates block, its
+ *            queued observer events are dropped, its tools answer the model
+ *            with an error). Its threads blocked in wait() return
+ *            PINCER_ERR_SHUT_DOWN at once, and so does every later wait().
+ *            Non-blocking calls still work.
+ *  draining  The host waits for the plugin's callbacks already running to
+ *            return, at most plugins.drainTimeoutMs (default 5000 ms, at
+ *            most 60000). When that passes, the host logs the overrun
+ *            against the plugin and goes on.
+ *  shutdown  shutdown() is called [loader-thread]: join your threads. The
+ *            handle still answers non-blocking calls until it returns.
+ *  dead      No code of the plugin ever runs again (the .so stays mapped);
+ *            every call answers PINCER_ERR_SHUT_DOWN. Release callbacks of
+ *            its registrations ran before shutdown(); a registration whose
+ *            call overran the drain is never released (the host logs it).
+ *
+ * At host shutdown the order is: stop taking work; end every run (the
+ * operator's and the plugins' alike: INTERRUPTED); then stop the plugins in
+ * reverse load order, each through the phases above; then flush the store.
+ * So no run ever proceeds after a policy plugin's gates are gone. Sessions
+ * stay in the store. A run a plugin cancels itself ends CANCELLED.
+ *
+ * The table itself never grows (extension.h): struct_size is sizeof(pincer_host)
+ * for every 1.x host, and new functions come through get_extension.
+ *
+ * @since 1.0
  */
 #ifndef PINCER_HOST_H
 #define PINCER_HOST_H
@@ -36,19 +71,25 @@
 
 #include "hooks.h"
 #include "log.h"
+#include "platform.h"
 #include "rate_limit.h"
 #include "result.h"
 #include "sessions.h"
 #include "tools.h"
 #include "version.h"
 
+PINCER_EXTERN_C_BEGIN
+
+/* The largest JSON params gateway_request accepts, and the largest method name. */
+#define PINCER_GATEWAY_PARAMS_MAX_BYTES (1u << 20)
+#define PINCER_GATEWAY_METHOD_MAX_BYTES 256u
+
 struct pincer_host {
     /* The ABI version the host was compiled against. */
     pincer_version abi_version;
-    /* sizeof(pincer_host) as the host was compiled. */
+    /* sizeof(pincer_host) as the host was compiled (see above). */
     uint32_t struct_size;
-    /* Owned by the host: identifies the calling plugin. Never read or write
-     * it; a changed value makes every call fail with PINCER_ERR_BAD_HANDLE. */
+    /* Owned by the host. Never read or write it. */
     void *host_data;
     /* Static strings owned by the host, valid for the process lifetime. */
     const char *host_name;
@@ -57,159 +98,192 @@ struct pincer_host {
     /* ---- Host services: need no capability ------------------------------ */
 
     /* The host's table for an extension id ("pincer.acp/1"), or NULL when it
-     * has none. The table is owned by the host and valid until shutdown()
-     * returns. Never fails otherwise; a bad handle also gives NULL. */
-    const void *(*get_extension)(const pincer_host *host, const char *id);
+     * has none. The table is owned by the host and valid until the plugin is
+     * dead. A bad handle also gives NULL. */
+    const void *(PINCER_ABI *get_extension)(const pincer_host *host, const char *id);
 
-    /* The message of the last call on this thread that did not return
-     * PINCER_OK. Owned by the host; valid until the next host call on this
-     * thread. Never NULL (an empty string when there is none). */
-    const char *(*last_error)(const pincer_host *host);
+    /* The message of this plugin's last call on this thread that did not
+     * return PINCER_OK. Owned by the host; valid until this plugin's next
+     * host call on this thread. Never NULL ("" when there is none). For a
+     * bad handle, the message of the last bad-handle call on this thread. */
+    const char *(PINCER_ABI *last_error)(const pincer_host *host);
 
-    /* Releases memory the host allocated for an output of this table.
-     * NULL is allowed and ignored. */
-    void (*free)(const pincer_host *host, void *ptr);
+    /* Allocates `size` bytes the host may later take over and free: what a
+     * callback hands back to the host (a tool's *out_text, a gate's reason
+     * and patch) must come from here. The host remembers the size and never
+     * reads past it. NULL when size is 0, over 1 GiB, the handle is bad, or
+     * the memory is not available. */
+    void *(PINCER_ABI *alloc)(const pincer_host *host, size_t size);
 
-    /* Writes one line to the host's log, attributed to the plugin:
-     * "[<plugin-id>] <message>". Lines over 64 KiB are cut. */
-    pincer_result (*log)(const pincer_host *host, pincer_log_level level, const char *message);
+    /* Releases memory from host->alloc or from an output of this table.
+     * NULL is allowed and ignored; a pointer from anywhere else is undefined
+     * behaviour (the host cannot always tell). */
+    void (PINCER_ABI *free)(const pincer_host *host, void *ptr);
+
+    /* Writes one line to the host's log, attributed to the plugin (log.h
+     * says what the host does to the text). */
+    pincer_result (PINCER_ABI *log)(const pincer_host *host, pincer_log_level level, const char *message);
 
     /* The plugin's own config object from the operator's config file
      * (plugins.entries.<id>.config), as JSON; "{}" when there is none. */
-    pincer_result (*get_config)(const pincer_host *host, char **out_json);
+    pincer_result (PINCER_ABI *get_config)(const pincer_host *host, char **out_json);
 
-    /* ---- Sessions: capability "sessions.spawn" ------------------------- */
+    /* ---- Sessions: "sessions.spawn" -------------------------------------- */
 
     /* Creates an isolated session, owned by the calling plugin, and queues its
      * first run; returns at once (it does not wait for the model, nor for the
      * store to commit the new session: wait() on the run is the point where
-     * its outcome is durable). Guards: at most maxConcurrentSpawns
-     * plugin-spawned sessions with an active run, and at most
-     * maxSpawnsPerMinute plugin spawns in any sliding minute, across all
-     * plugins (operator config "guards"); past either, PINCER_ERR_LIMIT with
-     * a message naming the setting. A request->model other than the default
-     * needs plugins.entries.<id>.allowModelOverride (PINCER_ERR_DENIED). */
-    pincer_result (*spawn)(const pincer_host *host, const pincer_spawn_request *request,
-                           pincer_spawn_result *out);
+     * its outcome is durable). The before_session_create gates run first.
+     * Guards: at most guards.maxConcurrentSpawns plugin sessions with an
+     * active run and at most guards.maxSpawnsPerMinute plugin spawns in any
+     * sliding minute, across all plugins; past either, PINCER_ERR_LIMIT
+     * naming the setting. [blocking] while gates decide (their deadlines). */
+    pincer_result (PINCER_ABI *spawn)(const pincer_host *host, const pincer_spawn_request *request,
+                                      pincer_spawn_result *out);
 
-    /* ---- Sessions: capability "sessions.control" ----------------------- */
-
-    /* Ownership, for every function taking a session key or run id below
-     * (and steer, is_streaming, get_metadata, set_metadata): a plugin reaches
-     * only the sessions it created, and their runs, unless the operator set
-     * plugins.entries.<id>.sessionAccess = "all". Otherwise the call returns
-     * PINCER_ERR_DENIED, naming that setting. */
+    /* ---- Runs: "sessions.prompt" ----------------------------------------- */
 
     /* Queues a follow-up user message in an existing session as a new run,
-     * behind any active run; returns at once with the run id. */
-    pincer_result (*prompt)(const pincer_host *host, const char *session_key, const char *text,
-                            pincer_run_ref *out);
+     * behind any active run; returns at once with the run id. A prompt that
+     * wakes an idle plugin session counts against guards.maxConcurrentSpawns;
+     * PINCER_MAX_QUEUED_RUNS and PINCER_MAX_QUEUED_MESSAGE_BYTES bound the
+     * queue (PINCER_ERR_LIMIT). */
+    pincer_result (PINCER_ABI *prompt)(const pincer_host *host, const char *session_key, const char *text,
+                                       pincer_run_ref *out);
 
-    /* Blocks the calling thread until the run ends or timeout_ms passes
-     * (0 = do not block: report the current state). PINCER_OK when the run
-     * has ended: out holds its terminal status and texts, and the host's
-     * store has committed them. PINCER_ERR_TIMEOUT
-     * when it has not: out->status is QUEUED or RUNNING and the run goes on.
-     * [thread-safe, blocking] Never call it from a callback the host makes
-     * into the plugin (hooks, tools): that thread may be the one the run
-     * needs. */
-    pincer_result (*wait)(const pincer_host *host, const char *run_id, uint32_t timeout_ms,
-                          pincer_run_info *out);
+    /* Cancels a queued or running run; it ends CANCELLED once the tool or
+     * model turn at work returns (a tool can learn it through
+     * run_stop_requested). PINCER_OK also when it had already ended (nothing
+     * changes). */
+    pincer_result (PINCER_ABI *cancel_run)(const pincer_host *host, const char *run_id);
+
+    /* ---- Reading: "sessions.read" ---------------------------------------- */
+
+    /* [blocking] Blocks the calling thread until the run ends or timeout_ms
+     * passes (0 = do not block: report the current state). PINCER_OK when the
+     * run has ended: out holds its terminal status and texts, and the host's
+     * store has committed them. PINCER_ERR_TIMEOUT when it has not: out holds
+     * QUEUED or RUNNING, texts NULL, and the run goes on.
+     * PINCER_ERR_WOULD_BLOCK from a tool or gate serving a run of the same
+     * session; PINCER_ERR_SHUT_DOWN at once when the plugin starts stopping.
+     * A final text containing U+0000 gives PINCER_ERR_UNSUPPORTED (read it
+     * through messages(), where JSON escapes it). */
+    pincer_result (PINCER_ABI *wait)(const pincer_host *host, const char *run_id, uint32_t timeout_ms,
+                                     pincer_run_info *out);
 
     /* The session's transcript as JSON:
      * {"sessionKey":…, "messages":[{"role":"user"|"assistant"|"tool"|"steer"|"system",
      *   "content":…, …}]}. limit > 0 keeps only the last `limit` messages. */
-    pincer_result (*messages)(const pincer_host *host, const char *session_key, uint32_t limit,
-                              char **out_json);
+    pincer_result (PINCER_ABI *messages)(const pincer_host *host, const char *session_key, uint32_t limit,
+                                         char **out_json);
 
     /* The session's description as JSON: key, id, state, model, label,
-     * system prompt, tool policy, the calling plugin's metadata, run counts. */
-    pincer_result (*get_session)(const pincer_host *host, const char *session_key, char **out_json);
+     * system prompt, tool policy, the calling plugin's own metadata, run
+     * counts. */
+    pincer_result (PINCER_ABI *get_session)(const pincer_host *host, const char *session_key, char **out_json);
 
-    /* Deletes the session and its transcript; an active run is cancelled
-     * first. Returns once the deletion is committed to the host's store.
-     * PINCER_ERR_NOT_FOUND when no such session exists. */
-    pincer_result (*delete_session)(const pincer_host *host, const char *session_key);
+    /* Whether the session is streaming (a run is at work in it), without
+     * side effects. PINCER_ERR_NOT_FOUND for an unknown key. Cheap: meant to
+     * be polled. */
+    pincer_result (PINCER_ABI *is_streaming)(const pincer_host *host, const char *session_key, bool *out);
 
-    /* Cancels a queued or running run; it ends CANCELLED. PINCER_OK also when
-     * it had already ended (nothing changes). */
-    pincer_result (*cancel_run)(const pincer_host *host, const char *run_id);
+    /* The calling plugin's own metadata namespace on a session, as a JSON
+     * object ("{}" when it has none). Other namespaces are never visible. */
+    pincer_result (PINCER_ABI *get_metadata)(const pincer_host *host, const char *session_key, char **out_json);
 
-    /* ---- Steering: capability "sessions.steer" ------------------------- */
+    /* ---- Steering: "sessions.steer" -------------------------------------- */
 
     /* Queues `text` for the session's running run, delivered at the next
      * tool-call or turn boundary. PINCER_OK with *out telling what happened
      * (see pincer_steer_outcome); an unknown key is PINCER_STEER_NO_SESSION,
      * not an error. */
-    pincer_result (*steer)(const pincer_host *host, const char *session_key, const char *text,
-                           pincer_steer_outcome *out);
+    pincer_result (PINCER_ABI *steer)(const pincer_host *host, const char *session_key, const char *text,
+                                      pincer_steer_outcome *out);
 
-    /* Whether the session is streaming (a run is at work in it), without
-     * side effects. PINCER_ERR_NOT_FOUND for an unknown key. Cheap: meant to
-     * be polled. */
-    pincer_result (*is_streaming)(const pincer_host *host, const char *session_key, bool *out);
+    /* ---- Deleting: "sessions.delete" ------------------------------------- */
 
-    /* ---- Rate limiting: capability "rate_limit" ------------------------- */
+    /* [blocking] Deletes the session and its transcript; an active run is
+     * cancelled first. Returns once the deletion is committed to the host's
+     * store. */
+    pincer_result (PINCER_ABI *delete_session)(const pincer_host *host, const char *session_key);
 
-    /* Checks, and when allowed counts, one request for `key` against at most
-     * max_requests (1..PINCER_RATE_LIMIT_MAX_REQUESTS) per sliding window of
-     * window_ms (1..PINCER_RATE_LIMIT_MAX_WINDOW_MS). See rate_limit.h. */
-    pincer_result (*rate_limit_check)(const pincer_host *host, const char *key, uint32_t max_requests,
-                                      uint64_t window_ms, pincer_rate_limit_result *out);
+    /* ---- Metadata: "sessions.metadata" ----------------------------------- */
+
+    /* Replaces the calling plugin's own metadata namespace on a session with
+     * `json_object` (a JSON object, at most PINCER_MAX_METADATA_BYTES); kept
+     * in the store with the session. Only the namespace's plugin may change
+     * it once the session exists. */
+    pincer_result (PINCER_ABI *set_metadata)(const pincer_host *host, const char *session_key,
+                                             const char *json_object);
+
+    /* ---- Rate limiting: "rate_limit" ------------------------------------- */
+
+    /* Checks, and when allowed counts, one request for `key` (at most
+     * PINCER_RATE_LIMIT_MAX_KEY_BYTES) against at most max_requests
+     * (1..PINCER_RATE_LIMIT_MAX_REQUESTS) per sliding window of window_ms
+     * (1..PINCER_RATE_LIMIT_MAX_WINDOW_MS). See rate_limit.h. */
+    pincer_result (PINCER_ABI *rate_limit_check)(const pincer_host *host, const char *key, uint32_t max_requests,
+                                                 uint64_t window_ms, pincer_rate_limit_result *out);
 
     /* Forgets every request counted for `key`. PINCER_OK also for a key
      * that was never seen. */
-    pincer_result (*rate_limit_reset)(const pincer_host *host, const char *key);
+    pincer_result (PINCER_ABI *rate_limit_reset)(const pincer_host *host, const char *key);
 
-    /* ---- Host state, read-only: capability "host.read" ------------------ */
+    /* ---- Host state, read-only: "host.read" ------------------------------ */
 
     /* The host's status summary as JSON: version, ABI, uptime, plugins,
      * sessions, runs, guards, default model. */
-    pincer_result (*status)(const pincer_host *host, char **out_json);
+    pincer_result (PINCER_ABI *status)(const pincer_host *host, char **out_json);
 
     /* The model catalog as JSON: {"default":…, "models":[{"id":…, …}]}. */
-    pincer_result (*models)(const pincer_host *host, char **out_json);
+    pincer_result (PINCER_ABI *models)(const pincer_host *host, char **out_json);
 
     /* A gateway method by name with JSON params (NULL = none), answering
-     * JSON. Only read-only methods are served: "status" and "models.list".
-     * Any other method is refused with PINCER_ERR_DENIED, naming the
-     * allowlist. */
-    pincer_result (*gateway_request)(const pincer_host *host, const char *method,
-                                     const char *params_json, char **out_json);
+     * JSON. Only read-only methods are served to plugins: "status" and
+     * "models.list". A method the gateway has but plugins may not call is
+     * PINCER_ERR_DENIED, naming the allowlist; an unknown method is
+     * PINCER_ERR_UNSUPPORTED. */
+    pincer_result (PINCER_ABI *gateway_request)(const pincer_host *host, const char *method,
+                                                const char *params_json, char **out_json);
 
-    /* ---- Memory the host will own --------------------------------------- */
+    /* ---- Registrations: "tools.register", "hooks.gate" / "hooks.observe" - */
 
-    /* Allocates `size` bytes the host may later take over and free: what a
-     * callback hands back to the host (a tool's *out_text) must come from
-     * here. NULL when size is 0 or the memory is not available. */
-    void *(*alloc)(const pincer_host *host, size_t size);
+    /* Registers a tool (tools.h); the definition is copied. *out (may be NULL)
+     * receives the registration's handle. A name that is not
+     * "<this plugin's id>.<name>", or already registered, is
+     * PINCER_ERR_INVALID_ARGUMENT; past PINCER_MAX_TOOLS_PER_PLUGIN,
+     * PINCER_ERR_LIMIT. Registrations made during init() take effect when
+     * init succeeds. */
+    pincer_result (PINCER_ABI *register_tool)(const pincer_host *host, const pincer_tool_definition *tool,
+                                              pincer_registration *out);
 
-    /* ---- Tools: capability "tools.register" ----------------------------- */
+    /* Registers a hook (hooks.h); the definition is copied. *out (may be NULL)
+     * receives the registration's handle. A point outside
+     * pincer_hook_point_code, a NULL call or a deadline over
+     * PINCER_HOOK_MAX_DEADLINE_MS is PINCER_ERR_INVALID_ARGUMENT; past
+     * PINCER_MAX_HOOKS_PER_PLUGIN, PINCER_ERR_LIMIT. A gate point needs
+     * "hooks.gate", an observer point "hooks.observe". */
+    pincer_result (PINCER_ABI *register_hook)(const pincer_host *host, const pincer_hook_definition *hook,
+                                              pincer_registration *out);
 
-    /* Registers a tool (see tools.h); the definition is copied. A name
-     * already taken, by this plugin, another or the host, is refused with
-     * PINCER_ERR_INVALID_ARGUMENT naming who has it. [loader thread or any] */
-    pincer_result (*register_tool)(const pincer_host *host, const pincer_tool_definition *tool);
+    /* Withdraws one of the plugin's own registrations: no new call of it
+     * starts, and its release callback runs once its last call has returned
+     * (at once when none is running). Returns without waiting for calls in
+     * flight, so it is safe from inside the callback itself.
+     * PINCER_ERR_NOT_FOUND for a handle that is not a live registration of
+     * this plugin. */
+    pincer_result (PINCER_ABI *unregister)(const pincer_host *host, pincer_registration registration);
 
-    /* ---- Session metadata: capability "sessions.control" ---------------- */
+    /* ---- Runs, from a tool: no capability -------------------------------- */
 
-    /* The calling plugin's own metadata namespace on a session, as a JSON
-     * object ("{}" when it has set none). Other plugins' namespaces are never
-     * visible. The session must be one the plugin may use. */
-    pincer_result (*get_metadata)(const pincer_host *host, const char *session_key, char **out_json);
-
-    /* Replaces the calling plugin's own metadata namespace on a session with
-     * `json_object` (a JSON object, at most 64 KiB); kept in the store with
-     * the session. */
-    pincer_result (*set_metadata)(const pincer_host *host, const char *session_key, const char *json_object);
-
-    /* ---- Hooks: capability "hooks.register" ----------------------------- */
-
-    /* Registers a hook (see hooks.h); the definition is copied. A point
-     * outside pincer_hook_point_code, a NULL call or a deadline over
-     * PINCER_HOOK_MAX_DEADLINE_MS is refused with PINCER_ERR_INVALID_ARGUMENT.
-     * A plugin may register several hooks, also for one point. [loader thread or any] */
-    pincer_result (*register_hook)(const pincer_host *host, const pincer_hook_definition *hook);
+    /* Whether the run has been asked to stop: cancelled, its session deleted,
+     * its timeout passed, or the host stopping. A tool polls it for the run
+     * it serves (call->run_id) and returns early: what it returns then is
+     * discarded. Answers for runs the plugin's tools are serving and runs of
+     * sessions the plugin may use; PINCER_ERR_NOT_FOUND otherwise. Cheap. */
+    pincer_result (PINCER_ABI *run_stop_requested)(const pincer_host *host, const char *run_id, bool *out);
 };
+
+PINCER_EXTERN_C_END
 
 #endif /* PINCER_HOST_H */

@@ -1,31 +1,85 @@
 /*
- * pincer/pincer.h — the Pincer plugin ABI, version 1.0. Include this one.
+ * pincer/pincer.h — the Pincer plugin ABI, version 1.0-rc2. Include this one.
  *
- *   version.h    the ABI version and the compatibility rule
+ *   version.h    the ABI version, the compatibility rule, the release state
  *   result.h     the result codes every call returns
- *   entry.h      what a plugin exports (pincer_entry) and its descriptor
- *   host.h       the host table a plugin calls
- *   sessions.h   spawn / prompt / wait / steer values
- *   rate_limit.h the rate limiter's answer
+ *   entry.h      what a plugin exports, its descriptor, capabilities, ids
+ *   host.h       the host table a plugin calls, and the plugin's lifecycle
+ *   sessions.h   spawn / prompt / wait / steer values and their limits
+ *   rate_limit.h the rate limiter's answer and its memory bound
  *   tools.h      tools a plugin offers to sessions
  *   hooks.h      hooks: gates and observers on sessions, tool calls, runs
- *   log.h        log severities
- *   extension.h  how the ABI grows: versioned extension ids
+ *   log.h        log severities and what the host does to a line
+ *   extension.h  how the ABI grows: the struct-size rule, extension ids
+ *   CHANGES      what changed between releases, and why
  *
- * A minimal plugin, built as a shared object and linked with the version
- * script pincer-plugin.map:
+ * A minimal plugin (C; C++ is the same, the headers are extern "C"), built as
+ * a shared object and linked with the version script pincer-plugin.map:
  *
  *   #include <pincer/pincer.h>
- *   static pincer_result init(const pincer_host *h, char *err, size_t cap) {
- *       (void)err; (void)cap;
+ *   static pincer_result init(const pincer_host *h, const char *path, char *err, size_t cap) {
+ *       (void)path; (void)err; (void)cap;
  *       return h->log(h, PINCER_LOG_INFO, "hello");
  *   }
  *   static void shutdown(const pincer_host *h) { (void)h; }
  *   static const pincer_plugin_descriptor descriptor = {
  *       sizeof(pincer_plugin_descriptor), "hello", "Hello", "1.0.0", NULL, NULL };
- *   PINCER_EXPORT const pincer_plugin_entry pincer_entry = {
+ *   PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {
  *       PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
  *       init, NULL, shutdown, NULL };
+ *
+ * ---- Threads: the one vocabulary every header uses -------------------------
+ *
+ *   [any-thread]     The plugin may call it from any thread, concurrently.
+ *   [loader-thread]  The host calls it on the thread that loads plugins, never
+ *                    concurrently with another lifecycle call of any plugin.
+ *   [gate-lane]      The host calls it on the plugin's gate lane: one call at
+ *                    a time, in order, never overlapping another gate call of
+ *                    the same plugin (except the nesting hooks.h allows). A
+ *                    lane is a promise of order and non-concurrency, not of an
+ *                    OS thread: consecutive calls may come on different threads.
+ *   [observer-lane]  The same, on the plugin's observer lane. The two lanes
+ *                    are independent: a gate call may overlap an observer call.
+ *   [run-lane]       The host calls it for one session's run: calls for one
+ *                    session never overlap; calls for different sessions may.
+ *   [blocking]       May block the calling thread. From a callback the host
+ *                    made into the plugin it returns PINCER_ERR_WOULD_BLOCK at
+ *                    once when what it would wait for cannot progress until
+ *                    that callback returns.
+ *
+ * ---- Strings ---------------------------------------------------------------
+ *
+ * Every string is NUL-terminated UTF-8, both ways. U+0000 therefore cannot
+ * travel in a string: text the host holds that contains it (a model's output,
+ * say) is refused with PINCER_ERR_UNSUPPORTED rather than cut at the NUL;
+ * JSON outputs escape it as \u0000 and carry it intact.
+ *
+ * ---- Outputs after an error ------------------------------------------------
+ *
+ * A call that does not return PINCER_OK writes no output, with two rules that
+ * hold everywhere: a `char **out` is set to NULL on entry (so it is always
+ * safe to pass to host->free), and wait() on PINCER_ERR_TIMEOUT fills its
+ * result with the run's current status. Result structs report how much the
+ * host wrote in their struct_size (extension.h).
+ *
+ * ---- The trust model (read this) -------------------------------------------
+ *
+ * A plugin is native code in the host's process. It shares the host's memory
+ * and can read or write anything there, call any function, or end the
+ * process. Nothing in this ABI can prevent a hostile plugin from doing so.
+ * What the host does enforce is against mistakes and accidents:
+ *  - each plugin gets its own handle; every call checks it, so a stale,
+ *    copied or damaged handle gets PINCER_ERR_BAD_HANDLE, and each table
+ *    lives in an allocation of its own (no fixed offset leads from one
+ *    plugin's table to another's);
+ *  - capabilities, session ownership, tool policies, rate-limit namespaces
+ *    and every size limit are checked on every call, and bad input (NULL,
+ *    invalid UTF-8, absurd sizes, wrapped counts) gets a code, never a crash;
+ *  - the operator may bind a config entry to a file (path and/or SHA-256),
+ *    so another .so claiming the same id does not inherit its grants.
+ * Load only plugins you would link into the host yourself. Running untrusted
+ * plugins needs real isolation (a separate process behind this same ABI): a
+ * later, separate mode, not this one.
  */
 #ifndef PINCER_H
 #define PINCER_H

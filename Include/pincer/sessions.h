@@ -2,17 +2,20 @@
  * pincer/sessions.h — the values that spawn, prompt, wait and steer exchange.
  *
  * A session is a conversation with a model: a canonical key (stable, used to
- * address it), an id, a transcript, a tool policy, a system prompt, a model
- * and a state (idle, streaming, compacting). A run is one turn of work in a
- * session: queued, then running, then one of the terminal statuses. A
- * session runs one run at a time; a prompt sent while a run is active is
- * queued behind it.
+ * address it), an id, a transcript, a tool policy, a system prompt, a model,
+ * metadata namespaced per plugin, and a state (idle, streaming, compacting).
+ * A run is one turn of work in a session: queued, then running, then one of
+ * the terminal statuses. A session runs one run at a time; a prompt sent
+ * while a run is active is queued behind it.
  *
  * Ownership, for every struct here: pointers the plugin puts in a request
  * are borrowed for the duration of the call (the host copies what it keeps);
  * fixed-size arrays in results are written by the host into the plugin's
  * struct; a `char *` in a result is allocated by the host and released by the
- * plugin with host->free(host, ptr).
+ * plugin with host->free(host, ptr). Growth: the struct-size rule of
+ * extension.h — set struct_size in requests AND results before the call.
+ *
+ * @since 1.0
  */
 #ifndef PINCER_SESSIONS_H
 #define PINCER_SESSIONS_H
@@ -21,15 +24,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform.h"
+
+PINCER_EXTERN_C_BEGIN
+
 /* Capacity, including the NUL, of a session key or run id the host writes.
  * Keys and ids the plugin passes in must fit too (PINCER_ERR_INVALID_ARGUMENT
  * otherwise). */
 #define PINCER_SESSION_KEY_CAPACITY 128
 #define PINCER_RUN_ID_CAPACITY 64
 
-/* What spawn starts: a new session and its first run. */
+/* Size limits of what a plugin hands the session functions, in bytes of
+ * UTF-8 unless said otherwise; past one, PINCER_ERR_INVALID_ARGUMENT. */
+#define PINCER_MAX_MESSAGE_BYTES (1u << 20)         /* spawn message, prompt and steer text */
+#define PINCER_MAX_SYSTEM_PROMPT_BYTES (256u << 10)
+#define PINCER_MAX_LABEL_BYTES 256u
+#define PINCER_MAX_MODEL_BYTES 256u
+#define PINCER_MAX_POLICY_PATTERNS 128u             /* per list: tools_allow, tools_deny */
+#define PINCER_MAX_PATTERN_BYTES 256u
+#define PINCER_MAX_METADATA_BYTES (64u << 10)       /* per namespace, as JSON text */
+#define PINCER_MAX_METADATA_NAMESPACES 16u          /* in one spawn's metadata_json */
+#define PINCER_MAX_TIMEOUT_SECONDS (7u * 24 * 3600)
+/* Runs one session holds queued or running; past it prompt() gives
+ * PINCER_ERR_LIMIT. A plugin's runs also count against the spawn guards
+ * (host.h) and the plugin's queued-message budget. */
+#define PINCER_MAX_QUEUED_RUNS 16u
+/* Bytes of user messages one plugin may have queued across its sessions'
+ * runs that have not started; past it prompt() gives PINCER_ERR_LIMIT. */
+#define PINCER_MAX_QUEUED_MESSAGE_BYTES (16u << 20)
+
+/* What spawn starts: a new session and its first run. A request struct;
+ * required fields: message. */
 typedef struct pincer_spawn_request {
-    /* sizeof(pincer_spawn_request). */
+    /* sizeof(pincer_spawn_request) as the plugin was compiled. */
     uint32_t struct_size;
     /* Required. The first user message. */
     const char *message;
@@ -38,6 +65,8 @@ typedef struct pincer_spawn_request {
     /* Optional (NULL / 0). Tool names or glob patterns ("calendar*",
      * "group:fs"). With any allow entry, only matching tools may run; deny
      * always wins. Enforced where the tool executes, not only in the prompt.
+     * At most PINCER_MAX_POLICY_PATTERNS each; a larger count (a wrapped
+     * negative, say) is refused, never read as "no policy".
      * The host's session tools (sessions_spawn, sessions_steer, gateway: group
      * "sessions"), which act with the plugin's rights, are available to the
      * session only when tools_allow names them, by name or as
@@ -50,19 +79,28 @@ typedef struct pincer_spawn_request {
     const char *const *tools_deny;
     size_t tools_deny_count;
     /* Optional (NULL = the host's default model). A model id from the catalog
-     * (host->models); an unknown id gives PINCER_ERR_UNSUPPORTED. */
+     * (host->models); an unknown id gives PINCER_ERR_UNSUPPORTED. Another
+     * model than the default needs plugins.entries.<id>.allowModelOverride. */
     const char *model;
-    /* 0 = the host's default run timeout. The run ends TIMED_OUT after this. */
+    /* 0 = the host's default run timeout; at most PINCER_MAX_TIMEOUT_SECONDS.
+     * The run ends TIMED_OUT after this. */
     uint32_t timeout_seconds;
     /* Optional (NULL). A short human-readable label shown in listings. */
     const char *label;
-    /* Optional (NULL). A JSON object stored in the session under the calling
-     * plugin's own namespace; other plugins never see it. */
+    /* Optional (NULL). Initial metadata, a JSON object keyed by namespace:
+     * {"<plugin-id>": {…}, …}. The creator may hand any loaded plugin's
+     * namespace its initial value — a policy for a policy plugin, say — and
+     * its own. Each value is a JSON object. Each namespace's plugin sees its
+     * own value (and only it) in before_session_create, may validate it and
+     * block the spawn, and is the only one that may change it afterwards. A
+     * namespace that names no loaded plugin is PINCER_ERR_INVALID_ARGUMENT. */
     const char *metadata_json;
 } pincer_spawn_request;
 
-/* What spawn answers. Written only when spawn returns PINCER_OK. */
+/* What spawn answers. A result struct. */
 typedef struct pincer_spawn_result {
+    /* Set by the plugin before the call (sizeof); the host writes back what it filled. */
+    uint32_t struct_size;
     /* True: the session exists and its first run is queued. */
     bool accepted;
     /* The new session's canonical key, NUL-terminated. */
@@ -71,8 +109,10 @@ typedef struct pincer_spawn_result {
     char run_id[PINCER_RUN_ID_CAPACITY];
 } pincer_spawn_result;
 
-/* A run id, as prompt() answers it. */
+/* A run id, as prompt() answers it. A result struct. */
 typedef struct pincer_run_ref {
+    /* Set by the plugin before the call (sizeof); the host writes back what it filled. */
+    uint32_t struct_size;
     char run_id[PINCER_RUN_ID_CAPACITY];
 } pincer_run_ref;
 
@@ -83,12 +123,14 @@ enum pincer_run_status_code {
     PINCER_RUN_COMPLETED = 2,   /* final text available */
     PINCER_RUN_FAILED = 3,      /* error available */
     PINCER_RUN_TIMED_OUT = 4,   /* its timeout passed; error says which */
-    PINCER_RUN_CANCELLED = 5,   /* cancelled, or its session was deleted */
-    PINCER_RUN_INTERRUPTED = 6  /* the host stopped while it ran */
+    PINCER_RUN_CANCELLED = 5,   /* cancel_run, or its session was deleted */
+    PINCER_RUN_INTERRUPTED = 6  /* the host stopped while it was queued or ran */
 };
 
-/* What wait answers. */
+/* What wait answers. A result struct. */
 typedef struct pincer_run_info {
+    /* Set by the plugin before the call (sizeof); the host writes back what it filled. */
+    uint32_t struct_size;
     pincer_run_status status;
     /* Host-allocated, release with host->free. The final assistant text when
      * status is COMPLETED, else NULL. */
@@ -106,7 +148,7 @@ enum pincer_steer_outcome_code {
     /* Queued: delivered to the model at the run's next tool-call or turn
      * boundary, visible in the transcript as a "steer" message. */
     PINCER_STEER_QUEUED = 0,
-    /* No session has that key. */
+    /* No session has that key (or none the caller may use). */
     PINCER_STEER_NO_SESSION = 1,
     /* The session exists but has no queued or running run. */
     PINCER_STEER_NO_ACTIVE_RUN = 2,
@@ -121,5 +163,7 @@ enum pincer_steer_outcome_code {
 
 /* Undelivered steering texts a run holds at most. */
 #define PINCER_STEER_MAX_PENDING 32
+
+PINCER_EXTERN_C_END
 
 #endif /* PINCER_SESSIONS_H */

@@ -13,7 +13,7 @@
  *   prompt+steer  a follow-up that sleeps in a tool; steered while it streams
  *   rate limit    a key checked until refused, then reset
  *   cancel/delete a long run cancelled, the session deleted
- *   tools         c_sample.greet, registered in init, called by a session
+ *   tools         c-sample.greet, registered in init, called by a session
  *   hooks         a before_tool_call gate that refuses naps over 3 s, and a
  *                 run_event observer that logs how each of its runs ended
  */
@@ -64,7 +64,7 @@ static const char *run_status_name(pincer_run_status s) {
 
 /* Waits for a run and logs how it ended. */
 static void wait_and_report(const char *what, const char *run_id) {
-    pincer_run_info info;
+    pincer_run_info info = {.struct_size = sizeof(pincer_run_info)};
     if (!check(what, host->wait(host, run_id, 30000, &info))) return;
     say("%s: run %s %s in %llu ms: %s", what, run_id, run_status_name(info.status),
         (unsigned long long)info.duration_ms, info.final_text ? info.final_text : (info.error ? info.error : ""));
@@ -97,9 +97,9 @@ static void tour_sessions(void) {
         .model = NULL,
         .timeout_seconds = 60,
         .label = "release-helper",
-        .metadata_json = "{\"ticket\":\"REL-42\"}",
+        .metadata_json = "{\"c-sample\":{\"ticket\":\"REL-42\"}}",
     };
-    pincer_spawn_result spawned;
+    pincer_spawn_result spawned = {.struct_size = sizeof(pincer_spawn_result)};
     if (!check("spawn", host->spawn(host, &request, &spawned))) return;
     say("spawn: accepted=%d session=%s run=%s (allow echo,sleep,clock; deny clock)", spawned.accepted,
         spawned.session_key, spawned.run_id);
@@ -116,7 +116,7 @@ static void tour_sessions(void) {
     host->free(host, json);
 
     /* A follow-up whose tool sleeps, so the run streams long enough to steer. */
-    pincer_run_ref follow_up;
+    pincer_run_ref follow_up = {.struct_size = sizeof(pincer_run_ref)};
     if (!check("prompt", host->prompt(host, spawned.session_key, "Now double-check it @sleep{\"ms\":300}", &follow_up))) return;
     say("prompt: queued run %s", follow_up.run_id);
     bool streaming = false;
@@ -135,7 +135,7 @@ static void tour_sessions(void) {
         say("steer on an unknown session: %s", outcome == PINCER_STEER_NO_SESSION ? "no_session" : "unexpected");
 
     /* A long run, cancelled; then the session is deleted. */
-    pincer_run_ref long_run;
+    pincer_run_ref long_run = {.struct_size = sizeof(pincer_run_ref)};
     if (check("prompt", host->prompt(host, spawned.session_key, "Wait a long time @sleep{\"ms\":3000}", &long_run))) {
         sleep_ms(20);
         if (check("cancel_run", host->cancel_run(host, long_run.run_id))) wait_and_report("cancel_run/wait", long_run.run_id);
@@ -148,7 +148,7 @@ static void tour_sessions(void) {
 
 static void tour_rate_limit(void) {
     const char *key = "203.0.113.7";
-    pincer_rate_limit_result r;
+    pincer_rate_limit_result r = {.struct_size = sizeof(pincer_rate_limit_result)};
     int allowed = 0;
     for (int i = 0; i < 10; i++) {
         if (!check("rate_limit_check", host->rate_limit_check(host, key, 5, 1000, &r))) return;
@@ -188,13 +188,13 @@ static pincer_result greet(void *context, const pincer_tool_call *call, char **o
 /* Spawns a session with one message, waits for its run, logs how it ended, deletes it. */
 static void spawn_and_report(const char *what, const char *message) {
     pincer_spawn_request request = {.struct_size = sizeof(pincer_spawn_request), .message = message};
-    pincer_spawn_result spawned;
+    pincer_spawn_result spawned = {.struct_size = sizeof(pincer_spawn_result)};
     if (!check(what, host->spawn(host, &request, &spawned))) return;
     wait_and_report(what, spawned.run_id);
     host->delete_session(host, spawned.session_key);
 }
 
-static void tour_tools(void) { spawn_and_report("tool c_sample.greet", "Say hello @c_sample.greet{\"name\":\"operator\"}"); }
+static void tour_tools(void) { spawn_and_report("tool c-sample.greet", "Say hello @c-sample.greet{\"name\":\"operator\"}"); }
 
 /* A gate [hook thread]: a "sleep" call over 3000 ms is blocked, with a reason the model reads. */
 static pincer_result limit_naps(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
@@ -230,7 +230,8 @@ static void *tour(void *unused) {
     return NULL;
 }
 
-static pincer_result sample_init(const pincer_host *h, char *error, size_t error_capacity) {
+static pincer_result sample_init(const pincer_host *h, const char *path, char *error, size_t error_capacity) {
+    (void)path;
     char *config = NULL;
     if (h->get_config(h, &config) != PINCER_OK) {
         snprintf(error, error_capacity, "cannot read my config: %s", h->last_error(h));
@@ -242,13 +243,13 @@ static pincer_result sample_init(const pincer_host *h, char *error, size_t error
     h->free(h, config);
     pincer_tool_definition tool = {
         .struct_size = sizeof(pincer_tool_definition),
-        .name = "c_sample.greet",
+        .name = "c-sample.greet",
         .description = "Greets the person named in 'name'.",
         .parameters_json = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}",
         .group = "samples",
         .invoke = greet,
     };
-    if (h->register_tool(h, &tool) != PINCER_OK) {
+    if (h->register_tool(h, &tool, NULL) != PINCER_OK) {
         snprintf(error, error_capacity, "cannot register my tool: %s", h->last_error(h));
         return PINCER_ERR_PLUGIN;
     }
@@ -256,7 +257,7 @@ static pincer_result sample_init(const pincer_host *h, char *error, size_t error
         .struct_size = sizeof(pincer_hook_definition), .point = PINCER_HOOK_BEFORE_TOOL_CALL, .call = limit_naps};
     pincer_hook_definition observer = {
         .struct_size = sizeof(pincer_hook_definition), .point = PINCER_HOOK_RUN_EVENT, .call = log_run_ends};
-    if (h->register_hook(h, &gate) != PINCER_OK || h->register_hook(h, &observer) != PINCER_OK) {
+    if (h->register_hook(h, &gate, NULL) != PINCER_OK || h->register_hook(h, &observer, NULL) != PINCER_OK) {
         snprintf(error, error_capacity, "cannot register my hooks: %s", h->last_error(h));
         return PINCER_ERR_PLUGIN;
     }
@@ -275,10 +276,10 @@ static void sample_shutdown(const pincer_host *h) {
     worker_started = 0;
 }
 
-static const char *const capabilities[] = {PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_CONTROL,
+static const char *const capabilities[] = {PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT, PINCER_CAP_SESSIONS_DELETE, PINCER_CAP_SESSIONS_METADATA,
                                            PINCER_CAP_SESSIONS_STEER, PINCER_CAP_RATE_LIMIT,
                                            PINCER_CAP_HOST_READ, PINCER_CAP_TOOLS_REGISTER,
-                                           PINCER_CAP_HOOKS_REGISTER, NULL};
+                                           PINCER_CAP_HOOKS_GATE, PINCER_CAP_HOOKS_OBSERVE, NULL};
 
 static const pincer_plugin_descriptor descriptor = {
     .struct_size = sizeof(pincer_plugin_descriptor),
@@ -289,7 +290,7 @@ static const pincer_plugin_descriptor descriptor = {
     .capabilities = capabilities,
 };
 
-PINCER_EXPORT const pincer_plugin_entry pincer_entry = {
+PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {
     .abi_version = PINCER_ABI_VERSION_INIT,
     .struct_size = sizeof(pincer_plugin_entry),
     .descriptor = &descriptor,

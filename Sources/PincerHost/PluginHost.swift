@@ -1,6 +1,6 @@
 // The host side of the plugin lifecycle: load every .so in a directory (in
 // sorted order), apply the operator's config, init each plugin with its own
-// host table, start them, and shut them down in reverse order. A plugin that
+// host table, start them, and stop them through host.h's phases. A plugin that
 // is refused gets one log line naming its file and the reason; the host and
 // every other plugin go on.
 
@@ -11,7 +11,7 @@ import PincerCore
 /// A plugin whose init succeeded: its entry, its own host table, its context.
 struct LoadedPlugin {
     let record: PluginRecord
-    let entry: UnsafePointer<pincer_plugin_entry>
+    let entry: pincer_plugin_entry
     let host: UnsafePointer<pincer_host>
     let context: PluginContext
 }
@@ -25,11 +25,13 @@ public final class PluginHost: @unchecked Sendable {
     private let hostLog: @Sendable (String) -> Void
     private let lock = NSLock()
     private var loaded: [LoadedPlugin] = []
+    /// Images whose init has been called: init runs at most once per image (entry.h's re-init rule).
+    private var initializedImages: [UnsafeMutableRawPointer: String] = [:]
     public private(set) var records: [PluginRecord] = []
 
     /// - Parameters:
     ///   - log: receives each plugin's host->log lines.
-    ///   - hostLog: receives the host's own lines (refusals, loads).
+    ///   - hostLog: receives the host's own lines (refusals, loads, warnings).
     public init(engine: Engine, config: OperatorConfig = OperatorConfig(),
                 log: @escaping LogSink = PluginHost.standardErrorLog,
                 hostLog: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pincer: " + $0 + "\n").utf8)) })
@@ -46,11 +48,23 @@ public final class PluginHost: @unchecked Sendable {
         FileHandle.standardError.write(Data("[\(id)] \(prefix)\(message)\n".utf8))
     }
 
-    /// Loads and inits every `.so` directly in `directory`, sorted by name.
+    public struct StrictRefusal: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Loads and inits every `.so` directly in `directory`, sorted by name, then checks that
+    /// every config entry names a plugin that loaded (a warning; with plugins.strict, an error).
     @discardableResult
     public func loadDirectory(_ directory: String) throws -> [PluginRecord] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".so") }.sorted()
-        return names.map { load(file: (directory as NSString).appendingPathComponent($0)) }
+        let loadedRecords = names.map { load(file: (directory as NSString).appendingPathComponent($0)) }
+        let known = Set(records.compactMap(\.id))
+        for id in config.entries.keys.sorted() where !known.contains(id) {
+            let line = "config entry plugins.entries.\(id) names no plugin found in \(directory): is the id misspelt? Its settings apply to nothing"
+            if config.strict { throw StrictRefusal(description: line + " (plugins.strict is true)") }
+            hostLog("warning: " + line)
+        }
+        return loadedRecords
     }
 
     /// Loads and inits one plugin file; a refusal is recorded and logged, never thrown.
@@ -65,6 +79,7 @@ public final class PluginHost: @unchecked Sendable {
         records.append(record)
         lock.unlock()
         engine.addPlugin(record.summary)
+        for warning in record.warnings { hostLog("warning: \(record.file): \(warning)") }
         if record.state == .refused {
             hostLog("refused \(record.file): \(record.reason ?? "")")
         } else {
@@ -82,11 +97,14 @@ public final class PluginHost: @unchecked Sendable {
         }
         lock.lock()
         let duplicate = loaded.first { $0.record.id == id }?.record.file
+        let sameImage = initializedImages[opened.image]
         lock.unlock()
+        if let sameImage { return refuse("this image was already initialised in this process (from \(sameImage)); a plugin's init runs at most once per image") }
         if let duplicate { return refuse("duplicate plugin id '\(id)': already loaded from \(duplicate)") }
         if let why = config.refusal(for: id) { return refuse(why) }
-
         let entryConfig = config.entries[id]
+        if let entryConfig, let why = bindingRefusal(entryConfig, id: id, file: record.file) { return refuse(why) }
+
         var granted = Capabilities()
         for cap in opened.requested {
             guard let flag = Capabilities.byId.first(where: { $0.0 == cap })?.1 else {
@@ -98,61 +116,102 @@ public final class PluginHost: @unchecked Sendable {
                 record.capabilities.append(cap)
             }
         }
+        if !record.unknownCapabilities.isEmpty {
+            let line = "descriptor asks for capabilities this host does not know: \(record.unknownCapabilities.joined(separator: ", ")) (a newer ABI's, or a typo); they are ignored"
+            if config.strict { return refuse(line + " — refused because plugins.strict is true") }
+            record.warnings.append(line)
+        }
         let context = PluginContext(id: id, file: record.file, engine: engine, capabilities: granted,
                                     configJSON: (entryConfig?.config ?? .object([])).description, log: log)
         let host: UnsafePointer<pincer_host>
         do { host = try HostTables.register(context) } catch { return refuse(error.message) }
 
+        lock.lock()
+        initializedImages[opened.image] = record.file
+        lock.unlock()
         var message = [CChar](repeating: 0, count: 1024)
-        context.phase = .live
-        let code = opened.entry.pointee.`init`!(host, &message, message.count)
+        let code = record.file.withCString { path in opened.entry.`init`!(host, path, &message, message.count) }
         guard code == ResultCode.ok else {
-            context.phase = .shutDown
+            // Nothing it registered takes effect; its handle answers SHUT_DOWN from now on.
+            context.withdrawAll()
+            context.phase = .dead
             message[message.count - 1] = 0
             let reason = message.withUnsafeBufferPointer { buffer in
                 String(validatingCString: buffer.baseAddress!) ?? "(the reason given is not valid UTF-8)"
             }
             return refuse("init failed with \(ResultCode.name(code)): \(reason.isEmpty ? "no reason given" : reason)")
         }
+        context.phase = .live
+        context.commitStaged()
         record.state = .loaded
         if granted.contains(.registerTools) { record.tools = engine.tools.all.filter { $0.owner == id }.map(\.name) }
-        if granted.contains(.registerHooks) { record.hooks = engine.hooks.hooks(of: id).map { "\($0.point.name) (priority \($0.priority))" } }
+        if !granted.isDisjoint(with: [.gate, .observe]) {
+            record.hooks = engine.hooks.hooks(of: id).map { "\($0.point.name) (priority \($0.priority))" }
+        }
         lock.lock()
         loaded.append(LoadedPlugin(record: record, entry: opened.entry, host: host, context: context))
         lock.unlock()
         return record
     }
 
+    /// Why a config entry bound to a file (path, sha256) does not apply to this one, or nil.
+    private func bindingRefusal(_ entry: OperatorConfig.PluginEntry, id: String, file: String) -> String? {
+        if let path = entry.path {
+            var real = file
+            if let resolved = realpath(file, nil) {
+                real = String(cString: resolved)
+                free(resolved)
+            }
+            if real != path { return "plugins.entries.\(id).path is \(path), but this plugin claiming id '\(id)' is \(real)" }
+        }
+        if let expected = entry.sha256 {
+            guard let actual = FileDigest.sha256(ofFile: file) else { return "cannot read \(file) to check plugins.entries.\(id).sha256" }
+            if actual != expected { return "plugins.entries.\(id).sha256 is \(expected), but this file's SHA-256 is \(actual)" }
+        }
+        return nil
+    }
+
     /// Calls start() on every loaded plugin, in load order.
     public func start() {
         for plugin in snapshot() {
-            plugin.entry.pointee.start?(plugin.host)
+            plugin.entry.start?(plugin.host)
         }
     }
 
-    /// Calls shutdown() on every loaded plugin in reverse load order; their handles answer SHUT_DOWN afterwards.
+    /// host.h's shutdown order: stop taking work and end every run, then stop each plugin in
+    /// reverse load order (stopping, draining, shutdown(), dead), then flush the store.
     public func shutdown() {
+        engine.stopRuns()
         lock.lock()
         let plugins = loaded
         loaded.removeAll()
         lock.unlock()
-        for plugin in plugins.reversed() {
-            // Its own threads may still use its tools and cause hook calls while it shuts
-            // down; once shutdown() returns, no new call reaches it (PluginTool and
-            // PluginHook check the phase) and its queued hook events are dropped.
-            plugin.entry.pointee.shutdown(plugin.host)
-            plugin.context.phase = .shutDown
-            engine.hooks.unregisterAll(plugin: plugin.context.id)
-            engine.tools.unregisterAll(owner: plugin.context.id)
+        for plugin in plugins.reversed() { stop(plugin) }
+        engine.close()
+    }
+
+    private func stop(_ plugin: LoadedPlugin) {
+        let context = plugin.context
+        context.phase = .stopping
+        engine.hooks.stop(plugin: context.id)
+        engine.wakeWaiters()
+        let deadline = MonotonicClock.nanoseconds() &+ UInt64(config.drainTimeoutMs) * 1_000_000
+        while context.callbacksRunning > 0, MonotonicClock.nanoseconds() < deadline { usleep(1000) }
+        let overrun = context.callbacksRunning
+        if overrun > 0 {
+            hostLog("plugin '\(context.id)': \(overrun) callbacks still running after plugins.drainTimeoutMs = \(config.drainTimeoutMs) ms; calling its shutdown() anyway")
         }
+        context.withdrawAll(keepHooksListed: true)
+        plugin.entry.shutdown(plugin.host)
+        context.phase = .dead
     }
 
     /// A table the plugin offers through its get_extension, or nil.
     public func pluginExtension(pluginId: String, _ extensionId: String) -> UnsafeRawPointer? {
         guard let plugin = snapshot().first(where: { $0.record.id == pluginId }),
-              let getExtension = plugin.entry.pointee.get_extension
+              let getExtension = plugin.entry.get_extension
         else { return nil }
-        return getExtension(extensionId)
+        return extensionId.withCString { getExtension(plugin.host, $0) }
     }
 
     /// The host table handed to a loaded plugin (for tests and benchmarks that call it as the plugin would).

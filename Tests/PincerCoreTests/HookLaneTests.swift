@@ -22,15 +22,15 @@ import Testing
             return .proceed(patch: nil)
         })
         // One word is one streamed token: far more text deltas than the lane holds.
-        let words = HookLane.observerCapacity + 2000
+        let words = HookLane.maxQueuedEvents + 2000
         let started = try e.spawn(SessionSpec(message: Array(repeating: "w", count: words).joined(separator: " ")), by: .operator)
-        #expect(try e.wait(runId: started.runId, timeoutMs: 30_000).status == .completed)
+        #expect(try e.wait(runId: started.runId, timeoutMs: 30_000, by: .operator).status == .completed)
         let drops = lines.withLock { $0.filter { $0.contains("hook events dropped so far") } }
-        #expect(drops.first == "plugin 'slow': 1 hook events dropped so far: its hook lane already holds \(HookLane.observerCapacity) undelivered events")
+        #expect(drops.first == "plugin 'slow': 1 hook events dropped so far: its observer lane is full (at most \(HookLane.maxQueuedEvents) events and \(HookLane.maxQueuedBytes) bytes) or closed")
         release.signal()
         // What was queued is still delivered, in full, once the observer moves again.
         let deadline = Date().addingTimeInterval(10)
-        while delivered.load(ordering: .relaxed) < HookLane.observerCapacity + 1, Date() < deadline { usleep(1000) }
-        #expect(delivered.load(ordering: .relaxed) == HookLane.observerCapacity + 1)
+        while delivered.load(ordering: .relaxed) < HookLane.maxQueuedEvents + 1, Date() < deadline { usleep(1000) }
+        #expect(delivered.load(ordering: .relaxed) == HookLane.maxQueuedEvents + 1)
     }
 }

@@ -21,8 +21,8 @@ enum LayoutDescription {
     struct Field { var name: String; var type: String; var offset: Int }
     struct Struct { var name: String; var size: Int; var align: Int; var fields: [Field] }
 
-    static func load() throws -> [Struct] {
-        let text = try String(contentsOfFile: Repo.path("Include/pincer/layout/abi-1.0.json"), encoding: .utf8)
+    static func load(_ path: String = Repo.path("Include/pincer/layout/abi-1.0.json")) throws -> [Struct] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
         let json = try JSON.parse(text)
         return try #require(json["structs"]?.arrayValue).map { s in
             Struct(name: s["name"]!.stringValue!, size: s["size"]!.wholeNumber!, align: s["align"]!.wholeNumber!,
@@ -30,6 +30,33 @@ enum LayoutDescription {
                        Field(name: $0["name"]!.stringValue!, type: $0["type"]!.stringValue!, offset: $0["offset"]!.wholeNumber!)
                    })
         }
+    }
+
+    /// How `current` breaks extension.h's growth rule against `frozen`: every frozen struct
+    /// stays, its fields keep name, type and offset, and only a struct that starts with
+    /// struct_size (never the host table) may gain fields, at its tail.
+    static func growthViolations(frozen: [Struct], current: [Struct]) -> [String] {
+        var violations: [String] = []
+        for old in frozen {
+            guard let new = current.first(where: { $0.name == old.name }) else {
+                violations.append("\(old.name) was removed")
+                continue
+            }
+            for (i, field) in old.fields.enumerated() {
+                let same = i < new.fields.count && new.fields[i].name == field.name && new.fields[i].type == field.type
+                    && new.fields[i].offset == field.offset
+                if !same { violations.append("\(old.name).\(field.name) moved, retyped or renamed") }
+            }
+            if new.fields.count > old.fields.count || new.size != old.size {
+                let sized = old.fields.first?.name == "struct_size" || old.fields.dropFirst().first?.name == "struct_size"
+                if !sized || old.name == "pincer_host" {
+                    violations.append("\(old.name) grew, but only a struct starting with struct_size may (the host table never does)")
+                } else if new.size < old.size || new.align != old.align {
+                    violations.append("\(old.name) shrank or changed its alignment")
+                }
+            }
+        }
+        return violations
     }
 
     static func expected(_ s: Struct) -> StructLayout {
@@ -94,17 +121,16 @@ enum LayoutDescription {
 }
 
 @Suite struct LayoutTests {
-    /// Builds the ABI probe against `include` and compares it with the released 1.0 record.
-    /// Passes when nothing changed, or when the only changes are added functions (a later
-    /// minor's probe for its new types); anything else is an ABI break.
+    /// Builds the ABI probe against `include` and compares it with the recorded baseline,
+    /// strictly: any change, an appended tail included, fails until the baseline is
+    /// re-recorded on purpose (scripts/abi-baseline) with the layout description.
     private func abidiff(include: String) throws -> (compatible: Bool, report: String) {
         let dir = NSTemporaryDirectory() + "pincer-abidiff-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try runCommand("/usr/bin/env", ["cc", "-g", "-shared", "-fPIC", "-I", include, Repo.path("Tests/Fixtures/abi/probe.c"), "-o", "\(dir)/probe.so"])
         let (status, report, _) = try runCommandStatus("/usr/bin/env", ["abidiff", Repo.path("Include/pincer/layout/abi-1.0.abixml"), "\(dir)/probe.so"])
-        let onlyAdditions = report.contains("Functions changes summary: 0 Removed, 0 Changed") && report.contains("Variables changes summary: 0 Removed, 0 Changed")
-        return (status == 0 || (status == 4 && onlyAdditions), report)
+        return (status == 0, report)
     }
 
     @Test func theHeadersKeepTheReleasedABI() throws {
@@ -112,7 +138,7 @@ enum LayoutDescription {
         #expect(result.compatible, "abidiff against Include/pincer/layout/abi-1.0.abixml:\n\(result.report)")
     }
 
-    @Test func abidiffCatchesAFieldAddedToAFrozenStruct() throws {
+    @Test func abidiffFlagsEvenAFieldAppendedToASizedStruct() throws {
         let copy = NSTemporaryDirectory() + "pincer-include-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.copyItem(atPath: Repo.path("Include"), toPath: copy)
@@ -147,7 +173,7 @@ enum LayoutDescription {
                          offsets: Dictionary(uniqueKeysWithValues: fields.map { ($0.0, MemoryLayout<T>.offset(of: $0.1)!) }))
         }
         let swift: [String: StructLayout] = [
-            "pincer_version": cLayout(pincer_version.self, [("major", \.major), ("minor", \.minor), ("patch", \.patch)]),
+            "pincer_version": cLayout(pincer_version.self, [("major", \.major), ("minor", \.minor), ("patch", \.patch), ("prerelease", \.prerelease)]),
             "pincer_plugin_descriptor": cLayout(pincer_plugin_descriptor.self, [
                 ("struct_size", \.struct_size), ("id", \.id), ("name", \.name), ("version", \.version),
                 ("description", \.description), ("capabilities", \.capabilities)]),
@@ -159,25 +185,25 @@ enum LayoutDescription {
                 ("tools_allow", \.tools_allow), ("tools_allow_count", \.tools_allow_count), ("tools_deny", \.tools_deny),
                 ("tools_deny_count", \.tools_deny_count), ("model", \.model), ("timeout_seconds", \.timeout_seconds),
                 ("label", \.label), ("metadata_json", \.metadata_json)]),
-            "pincer_spawn_result": cLayout(pincer_spawn_result.self, [("accepted", \.accepted), ("session_key", \.session_key), ("run_id", \.run_id)]),
-            "pincer_run_ref": cLayout(pincer_run_ref.self, [("run_id", \.run_id)]),
-            "pincer_run_info": cLayout(pincer_run_info.self, [("status", \.status), ("final_text", \.final_text), ("error", \.error), ("duration_ms", \.duration_ms)]),
-            "pincer_rate_limit_result": cLayout(pincer_rate_limit_result.self, [("allowed", \.allowed), ("remaining", \.remaining), ("retry_after_ms", \.retry_after_ms)]),
+            "pincer_spawn_result": cLayout(pincer_spawn_result.self, [("struct_size", \.struct_size), ("accepted", \.accepted), ("session_key", \.session_key), ("run_id", \.run_id)]),
+            "pincer_run_ref": cLayout(pincer_run_ref.self, [("struct_size", \.struct_size), ("run_id", \.run_id)]),
+            "pincer_run_info": cLayout(pincer_run_info.self, [("struct_size", \.struct_size), ("status", \.status), ("final_text", \.final_text), ("error", \.error), ("duration_ms", \.duration_ms)]),
+            "pincer_rate_limit_result": cLayout(pincer_rate_limit_result.self, [("struct_size", \.struct_size), ("allowed", \.allowed), ("remaining", \.remaining), ("retry_after_ms", \.retry_after_ms)]),
             "pincer_host": cLayout(pincer_host.self, [
                 ("abi_version", \.abi_version), ("struct_size", \.struct_size), ("host_data", \.host_data), ("host_name", \.host_name),
-                ("host_version", \.host_version), ("get_extension", \.get_extension), ("last_error", \.last_error), ("free", \.free),
-                ("log", \.log), ("get_config", \.get_config), ("spawn", \.spawn), ("prompt", \.prompt), ("wait", \.wait),
-                ("messages", \.messages), ("get_session", \.get_session), ("delete_session", \.delete_session), ("cancel_run", \.cancel_run),
-                ("steer", \.steer), ("is_streaming", \.is_streaming), ("rate_limit_check", \.rate_limit_check),
-                ("rate_limit_reset", \.rate_limit_reset), ("status", \.status), ("models", \.models), ("gateway_request", \.gateway_request),
-                ("alloc", \.alloc), ("register_tool", \.register_tool), ("get_metadata", \.get_metadata),
-                ("set_metadata", \.set_metadata), ("register_hook", \.register_hook)]),
+                ("host_version", \.host_version), ("get_extension", \.get_extension), ("last_error", \.last_error), ("alloc", \.alloc),
+                ("free", \.free), ("log", \.log), ("get_config", \.get_config), ("spawn", \.spawn), ("prompt", \.prompt),
+                ("cancel_run", \.cancel_run), ("wait", \.wait), ("messages", \.messages), ("get_session", \.get_session),
+                ("is_streaming", \.is_streaming), ("get_metadata", \.get_metadata), ("steer", \.steer), ("delete_session", \.delete_session),
+                ("set_metadata", \.set_metadata), ("rate_limit_check", \.rate_limit_check), ("rate_limit_reset", \.rate_limit_reset),
+                ("status", \.status), ("models", \.models), ("gateway_request", \.gateway_request), ("register_tool", \.register_tool),
+                ("register_hook", \.register_hook), ("unregister", \.unregister), ("run_stop_requested", \.run_stop_requested)]),
             "pincer_tool_call": cLayout(pincer_tool_call.self, [
                 ("struct_size", \.struct_size), ("session_key", \.session_key), ("session_id", \.session_id), ("run_id", \.run_id),
                 ("tool_call_id", \.tool_call_id), ("tool_name", \.tool_name), ("arguments_json", \.arguments_json)]),
             "pincer_tool_definition": cLayout(pincer_tool_definition.self, [
                 ("struct_size", \.struct_size), ("name", \.name), ("description", \.description), ("parameters_json", \.parameters_json),
-                ("group", \.group), ("invoke", \.invoke), ("context", \.context)]),
+                ("group", \.group), ("invoke", \.invoke), ("context", \.context), ("release", \.release)]),
             "pincer_hook_event": cLayout(pincer_hook_event.self, [
                 ("struct_size", \.struct_size), ("point", \.point), ("session_key", \.session_key), ("session_id", \.session_id),
                 ("run_id", \.run_id), ("owner", \.owner), ("workspace_dir", \.workspace_dir), ("tool_name", \.tool_name),
@@ -186,12 +212,43 @@ enum LayoutDescription {
                 ("struct_size", \.struct_size), ("verdict", \.verdict), ("reason", \.reason), ("patch_json", \.patch_json)]),
             "pincer_hook_definition": cLayout(pincer_hook_definition.self, [
                 ("struct_size", \.struct_size), ("point", \.point), ("priority", \.priority), ("deadline_ms", \.deadline_ms),
-                ("call", \.call), ("context", \.context)]),
+                ("call", \.call), ("context", \.context), ("release", \.release)]),
         ]
         let structs = try LayoutDescription.load()
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")
         for s in structs {
             #expect(swift[s.name] == LayoutDescription.expected(s), "Swift: \(s.name) is \(swift[s.name].map(\.description) ?? "missing")")
         }
+    }
+
+    // extension.h's growth rule, checked against the frozen copy of the description.
+
+    @Test func theDescriptionGrowsOnlyAtTheTailOfSizedStructs() throws {
+        let frozen = try LayoutDescription.load(Repo.path("Tests/Fixtures/abi/1.0/layout/abi-1.0.json"))
+        let current = try LayoutDescription.load()
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: current) == [])
+    }
+
+    @Test func theGrowthCheckAcceptsATailAndNothingElse() throws {
+        let frozen = try LayoutDescription.load()
+        func changed(_ name: String, _ change: (inout LayoutDescription.Struct) -> Void) -> [LayoutDescription.Struct] {
+            frozen.map { s in
+                var s = s
+                if s.name == name { change(&s) }
+                return s
+            }
+        }
+        let tail = changed("pincer_run_info") { $0.fields.append(.init(name: "tokens", type: "u64", offset: 32)); $0.size = 40 }
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: tail) == [])
+        let moved = changed("pincer_run_info") { $0.fields[2].offset += 8 }
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: moved) == ["pincer_run_info.final_text moved, retyped or renamed"])
+        let retyped = changed("pincer_spawn_request") { $0.fields[8].type = "u64" }
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: retyped) == ["pincer_spawn_request.timeout_seconds moved, retyped or renamed"])
+        let unsized = changed("pincer_version") { $0.fields.append(.init(name: "build", type: "u32", offset: 16)); $0.size = 20 }
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: unsized) == ["pincer_version grew, but only a struct starting with struct_size may (the host table never does)"])
+        let host = changed("pincer_host") { $0.fields.append(.init(name: "later", type: "ptr", offset: $0.size)); $0.size += 8 }
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: host) == ["pincer_host grew, but only a struct starting with struct_size may (the host table never does)"])
+        let removed = frozen.filter { $0.name != "pincer_tool_call" }
+        #expect(LayoutDescription.growthViolations(frozen: frozen, current: removed) == ["pincer_tool_call was removed"])
     }
 }

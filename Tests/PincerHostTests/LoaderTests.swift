@@ -43,12 +43,12 @@ import Testing
         let expected: [String: String?] = [
             "a-good.so": nil,
             "b-duplicate.so": "duplicate plugin id 'fx-services': already loaded from \(t.directory)/a-good.so",
-            "c-wrong-major.so": "built for Pincer ABI 2.0.0; this host speaks 1.0.0 (major versions must match)",
-            "d-no-entry.so": "no entry symbol 'pincer_entry'",
+            "c-wrong-major.so": "built for Pincer ABI 2.0.0-rc2; this host speaks 1.0.0-rc2 (major versions must match)",
+            "d-no-entry.so": "no entry symbol: export 'pincer_plugin' or 'pincer_plugin_get'",
             "e-null-init.so": "required function entry->init is NULL",
             "f-init-fails.so": "init failed with PINCER_ERR_PLUGIN: fixture refuses to start: no database",
             "g-null-descriptor.so": "entry->descriptor is NULL",
-            "h-bad-id.so": "descriptor->id 'Bad Id!' is not 1 to 64 characters",
+            "h-bad-id.so": "descriptor->id 'Bad Id!' is not 1 to 32 characters",
             "i-newer-minor.so": nil,
             "j-not-elf.so": "not an ELF shared object",
             "k-object.so": "an ELF file but not a shared object",
@@ -66,8 +66,8 @@ import Testing
                 #expect(record.state == .loaded, "\(file): \(record.reason ?? "")")
             }
         }
-        #expect(byFile["i-newer-minor.so"]?.abiVersion == "1.7.0")
-        #expect(byFile["c-wrong-major.so"]?.abiVersion == "2.0.0")
+        #expect(byFile["i-newer-minor.so"]?.abiVersion == "1.7.0-rc2")
+        #expect(byFile["c-wrong-major.so"]?.abiVersion == "2.0.0-rc2")
         // The good plugins work after all those refusals.
         #expect(t.run("fx-hostread", "read").passed)
         #expect(t.run("fx-services", "services").passed)
@@ -107,7 +107,7 @@ import Testing
             let path = try t.add(source, as: "hygiene.so")
             let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", path])
                 .split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" }
-            #expect(symbols == ["pincer_entry"], "\(source) exports \(symbols)")
+            #expect(symbols == ["pincer_plugin"], "\(source) exports \(symbols)")
         }
     }
 }
@@ -141,7 +141,7 @@ import Testing
         let start = try #require(readme.range(of: "```json\n"))
         let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
         let config = try OperatorConfig.parse(String(readme[start.upperBound..<end.lowerBound]), source: "README.md")
-        #expect(config.entries["c-sample"]?.capabilities?.count == 5)
+        #expect(config.entries["c-sample"]?.capabilities?.count == 6)
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
         #expect(config.engine.openAIProviders.map(\.name) == ["openai", "llama"])
         #expect(config.engine.openAIProviders.first?.apiKeyEnv == "OPENAI_API_KEY")

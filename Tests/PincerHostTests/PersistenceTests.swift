@@ -63,7 +63,7 @@ import Testing
         let first = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         let spec = SessionSpec(message: "hello @echo{\"text\":\"a\"}", systemPrompt: "be kind",
                                toolPolicy: ToolPolicy(allow: ["echo"], deny: ["clock"]), label: "kept",
-                               metadata: ["ticket": 7])
+                               metadata: ["p1": ["ticket": 7]])
         let started = try first.spawn(spec, by: .plugin("p1"))
         let run = try first.wait(runId: started.runId, timeoutMs: 5000)
         let followUp = try first.prompt(sessionKey: started.sessionKey, text: "again", by: .plugin("p1"))

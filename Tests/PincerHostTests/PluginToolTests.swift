@@ -26,8 +26,8 @@ import Testing
         let t = try host()
         defer { t.close() }
         let file = "\(t.directory)/note.txt"
-        let transcript = try run(t, "@fx_note{\"path\":\"\(file)\",\"text\":\"hello\"}")
-        let result = try #require(transcript.first { $0.toolName == "fx_note" })
+        let transcript = try run(t, "@fx-tools.note{\"path\":\"\(file)\",\"text\":\"hello\"}")
+        let result = try #require(transcript.first { $0.toolName == "fx-tools.note" })
         #expect(!result.isError && result.content == "noted", "\(result.content)")
         let written = try String(contentsOfFile: file, encoding: .utf8)
         #expect(written.hasPrefix("hello (session operator:") && written.contains(", call call-1)"), "\(written)")
@@ -37,9 +37,9 @@ import Testing
         let t = try host()
         defer { t.close() }
         let file = "\(t.directory)/must-not-exist.txt"
-        for policy in [ToolPolicy(deny: ["fx_note"]), ToolPolicy(deny: ["group:fixture"]), ToolPolicy(allow: ["echo"])] {
-            let transcript = try run(t, "@fx_note{\"path\":\"\(file)\",\"text\":\"x\"}", policy: policy)
-            let result = try #require(transcript.first { $0.toolName == "fx_note" })
+        for policy in [ToolPolicy(deny: ["fx-tools.note"]), ToolPolicy(deny: ["group:fixture"]), ToolPolicy(allow: ["echo"])] {
+            let transcript = try run(t, "@fx-tools.note{\"path\":\"\(file)\",\"text\":\"x\"}", policy: policy)
+            let result = try #require(transcript.first { $0.toolName == "fx-tools.note" })
             #expect(result.isError, "\(policy): \(result.content)")
         }
         #expect(!FileManager.default.fileExists(atPath: file), "a denied tool wrote its file")
@@ -47,18 +47,18 @@ import Testing
     }
 
     @Test func theHostsPolicyComesFirstAndASessionCanOnlyNarrowIt() throws {
-        let config = try OperatorConfig.parse(#"{"tools": {"allow": ["echo", "fx_*"], "deny": ["fx_note"]}}"#, source: "host.json")
+        let config = try OperatorConfig.parse(#"{"tools": {"allow": ["echo", "fx-tools.*"], "deny": ["fx-tools.note"]}}"#, source: "host.json")
         let t = try TestHost(config: config)
         defer { t.close() }
         _ = try t.load("Tests/Fixtures/c/tools.c", as: "tools.so")
         #expect(t.run("fx-tools", "register").passed)
         let file = "\(t.directory)/never.txt"
-        // The session allows fx_note explicitly: the host's deny still wins.
-        let transcript = try run(t, "@fx_note{\"path\":\"\(file)\",\"text\":\"x\"} @clock @echo{\"text\":\"ok\"}",
-                                 policy: ToolPolicy(allow: ["fx_note", "clock", "echo"]))
+        // The session allows fx-tools.note explicitly: the host's deny still wins.
+        let transcript = try run(t, "@fx-tools.note{\"path\":\"\(file)\",\"text\":\"x\"} @clock @echo{\"text\":\"ok\"}",
+                                 policy: ToolPolicy(allow: ["fx-tools.note", "clock", "echo"]))
         let results = Dictionary(uniqueKeysWithValues: transcript.filter { $0.role == .tool }.map { ($0.toolName!, $0) })
-        #expect(results["fx_note"]?.content == "tool 'fx_note' is denied by the host's tool policy (operator config tools.deny) (deny pattern 'fx_note')")
-        #expect(results["clock"]?.content == "tool 'clock' is not in the host's allow list (operator config tools.allow) (echo, fx_*)")
+        #expect(results["fx-tools.note"]?.content == "tool 'fx-tools.note' is denied by the host's tool policy (operator config tools.deny) (deny pattern 'fx-tools.note')")
+        #expect(results["clock"]?.content == "tool 'clock' is not in the host's allow list (operator config tools.allow) (echo, fx-tools.*)")
         #expect(results["echo"]?.isError == false)
         #expect(!FileManager.default.fileExists(atPath: file))
     }
@@ -69,16 +69,16 @@ import Testing
         defer { t.close() }
         _ = try t.load("Tests/Fixtures/c/tools.c", as: "tools.so")
         #expect(t.run("fx-tools", "register").passed)
-        let refusal = "tool 'fx_note' belongs to plugin 'fx-tools'; sessions of plugin 'other' may use only the host's tools and its own (set plugins.entries.other.useOtherPluginsTools = true to allow)"
+        let refusal = "tool 'fx-tools.note' belongs to plugin 'fx-tools'; sessions of plugin 'other' may use only the host's tools and its own (set plugins.entries.other.useOtherPluginsTools = true to allow)"
         #expect(throws: EngineError(.denied, "tools_allow names " + refusal)) {
-            try t.engine.spawn(SessionSpec(message: "hi", toolPolicy: ToolPolicy(allow: ["fx_note", "echo"])), by: .plugin("other"))
+            try t.engine.spawn(SessionSpec(message: "hi", toolPolicy: ToolPolicy(allow: ["fx-tools.note", "echo"])), by: .plugin("other"))
         }
         let file = "\(t.directory)/note.txt"
-        let message = "@fx_note{\"path\":\"\(file)\",\"text\":\"x\"}"
+        let message = "@fx-tools.note{\"path\":\"\(file)\",\"text\":\"x\"}"
         for (caller, allowed) in [(Caller.plugin("other"), false), (.plugin("fx-tools"), true), (.plugin("trusted"), true)] {
             let started = try t.engine.spawn(SessionSpec(message: message), by: caller)
             #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-            let result = try #require(try t.engine.transcript(sessionKey: started.sessionKey).first { $0.toolName == "fx_note" })
+            let result = try #require(try t.engine.transcript(sessionKey: started.sessionKey).first { $0.toolName == "fx-tools.note" })
             #expect(result.isError == !allowed && (allowed ? result.content == "noted" : result.content == refusal), "\(caller): \(result.content)")
             #expect(FileManager.default.fileExists(atPath: file) == allowed, "\(caller)")
             try? FileManager.default.removeItem(atPath: file)
@@ -88,23 +88,23 @@ import Testing
     @Test func failuresReachTheModelAsErrors() throws {
         let t = try host()
         defer { t.close() }
-        let transcript = try run(t, "@fx_fail @fx_bad_utf8 @fx_nothing @fx_note{\"path\":1}")
+        let transcript = try run(t, "@fx-tools.fail @fx-tools.bad_utf8 @fx-tools.nothing @fx-tools.note{\"path\":1}")
         let results = Dictionary(uniqueKeysWithValues: transcript.filter { $0.role == .tool }.map { ($0.toolName!, $0) })
-        #expect(results["fx_fail"]?.content == "tool 'fx_fail' failed: plugin 'fx-tools' reported PINCER_ERR_PLUGIN: the calendar is closed today")
-        #expect(results["fx_bad_utf8"]?.content == "tool 'fx_bad_utf8' failed: the text plugin 'fx-tools' returned from tool 'fx_bad_utf8' is not valid UTF-8")
-        #expect(results["fx_nothing"]?.isError == false && results["fx_nothing"]?.content == "")
-        #expect(results["fx_note"]?.content.contains("PINCER_ERR_INVALID_ARGUMENT: fx_note needs") == true)
+        #expect(results["fx-tools.fail"]?.content == "tool 'fx-tools.fail' failed: plugin 'fx-tools' reported PINCER_ERR_PLUGIN: the calendar is closed today")
+        #expect(results["fx-tools.bad_utf8"]?.content == "tool 'fx-tools.bad_utf8' failed: the text plugin 'fx-tools' returned from tool 'fx-tools.bad_utf8' is not valid UTF-8")
+        #expect(results["fx-tools.nothing"]?.isError == false && results["fx-tools.nothing"]?.content == "")
+        #expect(results["fx-tools.note"]?.content.contains("PINCER_ERR_INVALID_ARGUMENT: note needs") == true)
     }
 
-    @Test func namesAreUniqueAcrossPluginsAndToolsLeaveWithTheirPlugin() throws {
+    @Test func toolNamesCarryThePluginsIdAndLeaveWithThePlugin() throws {
         let t = try host()
         defer { t.close() }
         _ = try t.load("Tests/Fixtures/c/tools.c", as: "other.so", flags: ["-DFIXTURE_ID=\"fx-tools-b\""])
         let clash = t.run("fx-tools-b", "clash")
         #expect(clash.passed, "\(clash.report)")
-        #expect(t.engine.tools.tool(named: "fx_note")?.owner == "fx-tools")
+        #expect(t.engine.tools.tool(named: "fx-tools.note")?.owner == "fx-tools")
         t.host.shutdown()
-        #expect(t.engine.tools.tool(named: "fx_note") == nil)
+        #expect(t.engine.tools.tool(named: "fx-tools.note") == nil)
         #expect(t.engine.tools.tool(named: "echo") != nil)
     }
 }

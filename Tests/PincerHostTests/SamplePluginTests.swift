@@ -13,9 +13,13 @@ import Testing
         defer { t.close() }
         let record = try t.load("SamplePlugins/c/sample_plugin.c", as: "libpincer_sample_c.so")
         #expect(record.state == .loaded, "\(record.reason ?? "")")
-        #expect(record.capabilities == ["sessions.spawn", "sessions.control", "sessions.steer", "rate_limit", "host.read", "tools.register", "hooks.register"])
+        #expect(record.capabilities == ["sessions.spawn", "sessions.read", "sessions.prompt", "sessions.delete", "sessions.metadata", "sessions.steer", "rate_limit", "host.read", "tools.register", "hooks.gate", "hooks.observe"])
         t.host.start()
-        t.host.shutdown() // joins the tour
+        // The tour runs on the sample's own thread; the host stops plugins only after it ends
+        // (a stopping plugin's blocking calls return SHUT_DOWN at once).
+        let deadline = Date().addingTimeInterval(60)
+        while !t.logs.contains("tour finished"), Date() < deadline { usleep(10_000) }
+        t.host.shutdown()
         for line in [
             "[c-sample] info: status: {\"host\":\"pincer\"",
             "[c-sample] info: models: {\"default\":\"local/scripted\"",
@@ -33,8 +37,8 @@ import Testing
             "delete_session: done; get_session now answers NOT_FOUND",
             "5 allowed, request 6 refused (remaining 0, retry after",
             "rate_limit_reset: the next check is allowed (remaining 4)",
-            "tool c_sample.greet: run run-",
-            "Tool results: c_sample.greet → Hello, operator, from C.",
+            "tool c-sample.greet: run run-",
+            "Tool results: c-sample.greet → Hello, operator, from C.",
             "sleep failed: tool 'sleep' blocked by plugin 'c-sample' (before_tool_call hook): the C sample allows naps of at most 3000 ms",
             "run_event: run-",
             "{\"kind\":\"finished\",\"status\":\"completed\"",
@@ -57,12 +61,12 @@ import Testing
         let lines = table.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("ID") == true)
         #expect(lines.contains { $0.hasPrefix("c-sample") && $0.contains("0.1.0") && $0.contains("1.0.0") && $0.contains("loaded")
-                && $0.contains("tool c_sample.greet, hook before_tool_call (priority 0), hook run_event (priority 0)") })
+                && $0.contains("tool c-sample.greet, hook before_tool_call (priority 0), hook run_event (priority 0)") })
         #expect(lines.contains { $0.contains("3.0.0") && $0.contains("refused") && $0.contains("wrong-major.so: built for Pincer ABI 3.0.0") })
         let json = try JSON.parse(try runCommand(pincer, ["plugins", "list", "--plugins", t.directory, "--json"]))
         let states = json.arrayValue?.compactMap { $0["state"]?.stringValue }
         #expect(states == ["loaded", "refused"])
-        #expect(json.arrayValue?.first?["tools"] == ["c_sample.greet"])
+        #expect(json.arrayValue?.first?["tools"] == ["c-sample.greet"])
     }
 
     @Test func runPrintsTheTranscript() throws {

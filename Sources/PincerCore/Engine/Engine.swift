@@ -25,6 +25,10 @@ public final class Engine: @unchecked Sendable {
     private var endedRunIdsHead = 0
     /// Plugin-spawned sessions with a queued or running run (the concurrency guard).
     private var activeSpawned = Set<String>()
+    /// Bytes of user messages in runs that have not started, per caller (InputLimits.queuedMessageBytes).
+    private var queuedBytes: [Caller: Int] = [:]
+    /// Namespaces a creator may seed with metadata: loaded plugins' ids.
+    private var pluginNamespaces = Set<String>()
     private var workers = 0
     private var stopping = false
     private var plugins: [PluginSummary] = []
@@ -39,6 +43,10 @@ public final class Engine: @unchecked Sendable {
     private let callerNumbers = Mutex<[Caller: UInt32]>([.operator: 0])
 
     public static let gatewayAllowlist = ["status", "models.list"]
+    /// Every gateway method the host has; a plugin may call only the allowlist.
+    public static let gatewayMethods = ["health", "status", "models.list", "plugins.list", "sessions.list", "sessions.get",
+                                        "sessions.create", "sessions.prompt", "sessions.steer", "sessions.delete",
+                                        "sessions.messages", "runs.wait", "runs.subscribe"]
 
     /// - Parameter store: where sessions outlive the process; nil keeps them in memory only.
     ///   Everything stored is read back now; runs a previous process left in flight are marked interrupted.
@@ -104,10 +112,16 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Refuses a plugin's use of a session another caller created, unless the operator granted it. Lock held.
-    private func checkAccess(_ session: Session, by caller: Caller) throws(EngineError) {
-        guard session.owner != caller, !hasFullSessionAccess(caller), case .plugin(let id) = caller else { return }
-        throw EngineError(.denied, "plugin '\(id)' may only use sessions it created; session '\(session.key)' belongs to \(session.owner.label) (set plugins.entries.\(id).sessionAccess = \"all\" to allow)")
+    /// Whether `caller` may use the session: its own, or any with full access.
+    private func mayUse(_ session: Session, by caller: Caller) -> Bool {
+        session.owner == caller || hasFullSessionAccess(caller)
+    }
+
+    /// The session under `key` that `caller` may use. One it may not use is reported
+    /// exactly like one that does not exist: a plugin learns nothing of others' sessions. Lock held.
+    private func session(_ key: String, by caller: Caller) throws(EngineError) -> Session {
+        guard let s = sessions[key], mayUse(s, by: caller) else { throw EngineError(.notFound, "no session with key '\(key)'") }
+        return s
     }
 
     /// Why a session of `owner` may not use `tool` because another plugin registered it, or nil.
@@ -149,8 +163,7 @@ public final class Engine: @unchecked Sendable {
         let model = spec.model ?? catalog.defaultModel
         let timeout = spec.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultRunTimeoutSeconds
         let key = SessionKeys.make(for: caller), id = UUID().uuidString.lowercased(), runId = SessionKeys.runId()
-        var metadata: [String: JSON] = [:]
-        if let own = spec.metadata { metadata[caller.namespace] = own }
+        var metadata = spec.metadata
         func event(_ point: HookPoint, for plugin: String) -> HookEvent {
             HookEvent(point: point, sessionKey: key, sessionId: id, runId: runId, owner: caller, workspaceDir: config.workspaceDir,
                       payload: HookPayloads.session(spec, model: model, timeoutSeconds: timeout, metadata: metadata[plugin]))
@@ -159,13 +172,14 @@ public final class Engine: @unchecked Sendable {
             let gate = hooks.gate(.beforeSessionCreate, owner: caller, event: { event(.beforeSessionCreate, for: $0) }) { plugin, patch in
                 try HookPayloads.applySessionPatch(patch, by: plugin, to: &spec, metadata: &metadata)
             }
-            if let block = gate.block { throw EngineError(.denied, "spawn refused: \(block.reason)") }
+            if let block = gate.block { throw EngineError(block.isLimit ? .limit : .denied, "spawn refused: \(block.reason)") }
         }
         do {
             lock.lock()
             defer { lock.unlock() }
             guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new sessions") }
             if case .plugin = caller { try admitSpawn() }
+            try checkNamespaces(metadata, by: caller)
             let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
             session.metadata = metadata
             if let prompt = spec.systemPrompt { session.transcript.append(Message(role: .system, content: prompt)) }
@@ -202,26 +216,37 @@ public final class Engine: @unchecked Sendable {
         return try session(sessionKey).owner
     }
 
-    /// Queues a follow-up message as a new run behind any active one.
+    /// Queues a follow-up message as a new run behind any active one. Bounded: runs per
+    /// session, queued message bytes per caller, and (for a plugin's idle session) the spawn guard.
     public func prompt(sessionKey: String, text: String, by caller: Caller) throws(EngineError) -> String {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
         guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
-        let session = try session(sessionKey)
-        try checkAccess(session, by: caller)
+        let session = try session(sessionKey, by: caller)
+        if session.queue.count >= InputLimits.queuedRuns {
+            throw EngineError(.limit, "session '\(sessionKey)' already holds \(session.queue.count) queued or running runs (at most PINCER_MAX_QUEUED_RUNS = \(InputLimits.queuedRuns))")
+        }
+        let queued = queuedBytes[caller, default: 0]
+        if queued + text.utf8.count > InputLimits.queuedMessageBytes {
+            throw EngineError(.limit, "\(caller.label) already has \(queued) bytes of messages queued in runs not yet started (at most PINCER_MAX_QUEUED_MESSAGE_BYTES = \(InputLimits.queuedMessageBytes))")
+        }
+        if case .plugin = session.owner, !activeSpawned.contains(session.key), activeSpawned.count >= config.maxConcurrentSpawns {
+            throw EngineError(.limit, "prompt refused: \(activeSpawned.count) plugin-spawned sessions are already running (guards.maxConcurrentSpawns = \(config.maxConcurrentSpawns))")
+        }
         let run = enqueueRun(in: session, message: text, by: caller)
         persist(session, runs: [run])
         return run.id
     }
 
-    /// Blocks until the run ends or `timeoutMs` passes; returns its state either way.
-    public func wait(runId: String, timeoutMs: UInt32, by caller: Caller = .operator) throws(EngineError) -> RunSnapshot {
+    /// Blocks until the run ends, `timeoutMs` passes or `abandon` (checked at every wake-up,
+    /// see wakeWaiters) says to stop; returns the run's state either way.
+    public func wait(runId: String, timeoutMs: UInt32, by caller: Caller = .operator, abandon: () -> Bool = { false }) throws(EngineError) -> RunSnapshot {
         let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
         lock.lock()
         defer { lock.unlock() }
         let run = try self.run(runId, by: caller)
-        while !run.status.isTerminal, lock.wait(until: deadline) {}
+        while !run.status.isTerminal, !abandon(), lock.wait(until: deadline) {}
         let snapshot = run.snapshot
         if snapshot.status.isTerminal, let writer, run.writeSequence > 0 {
             // Report an end only once the store holds it.
@@ -231,6 +256,32 @@ public final class Engine: @unchecked Sendable {
             lock.lock()
         }
         return snapshot
+    }
+
+    /// Wakes every blocked wait() so it checks its `abandon` condition again.
+    public func wakeWaiters() {
+        lock.lock()
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    /// Whether the run has been asked to stop (cancelled, deleted, timed out, host stopping).
+    /// `serving`: the caller's tools are serving this run right now, so it may ask about it.
+    public func stopRequested(runId: String, by caller: Caller, serving: Bool) throws(EngineError) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let run = serving ? runs[runId] : try self.run(runId, by: caller) else {
+            throw EngineError(.notFound, "no run with id '\(runId)'")
+        }
+        if run.status.isTerminal { return true }
+        return run.stopRequest != nil || stopping || (run.status == .running && MonotonicClock.nanoseconds() >= run.deadlineNs)
+    }
+
+    /// The session a run belongs to (for the boundary's would-block check), or nil.
+    public func sessionKey(ofRun runId: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return runs[runId]?.sessionKey
     }
 
     public func run(_ runId: String) -> RunSnapshot? {
@@ -243,8 +294,7 @@ public final class Engine: @unchecked Sendable {
     public func transcript(sessionKey: String, limit: Int = 0, by caller: Caller = .operator) throws(EngineError) -> [Message] {
         lock.lock()
         defer { lock.unlock() }
-        let session = try session(sessionKey)
-        try checkAccess(session, by: caller)
+        let session = try session(sessionKey, by: caller)
         let messages = session.transcript
         return limit > 0 ? Array(messages.suffix(limit)) : messages
     }
@@ -258,8 +308,7 @@ public final class Engine: @unchecked Sendable {
     public func sessionJSON(sessionKey: String, for caller: Caller) throws(EngineError) -> String {
         lock.lock()
         defer { lock.unlock() }
-        let s = try session(sessionKey)
-        try checkAccess(s, by: caller)
+        let s = try session(sessionKey, by: caller)
         let members: [(String, JSON)] = [
             ("key", .string(s.key)), ("id", .string(s.id)), ("state", .string(s.state.rawValue)),
             ("owner", .string(s.owner.label)), ("parentKey", JSON(s.parentKey)), ("model", .string(s.model)), ("label", JSON(s.label)),
@@ -312,8 +361,7 @@ public final class Engine: @unchecked Sendable {
     public func metadata(sessionKey: String, by caller: Caller) throws(EngineError) -> JSON {
         lock.lock()
         defer { lock.unlock() }
-        let s = try session(sessionKey)
-        try checkAccess(s, by: caller)
+        let s = try session(sessionKey, by: caller)
         return s.metadata[caller.namespace] ?? .object([])
     }
 
@@ -322,8 +370,7 @@ public final class Engine: @unchecked Sendable {
         try InputLimits.checkMetadata(value, "metadata")
         lock.lock()
         defer { lock.unlock() }
-        let s = try session(sessionKey)
-        try checkAccess(s, by: caller)
+        let s = try session(sessionKey, by: caller)
         s.metadata[caller.namespace] = value
         persist(s, metadata: [caller.namespace: value])
     }
@@ -337,8 +384,7 @@ public final class Engine: @unchecked Sendable {
         lock.lock()
         let s: Session
         do {
-            s = try session(sessionKey)
-            try checkAccess(s, by: caller)
+            s = try session(sessionKey, by: caller)
         } catch {
             lock.unlock()
             throw error
@@ -378,8 +424,7 @@ public final class Engine: @unchecked Sendable {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
-        guard let s = sessions[sessionKey] else { return .noSession }
-        try checkAccess(s, by: caller)
+        guard let s = sessions[sessionKey], mayUse(s, by: caller) else { return .noSession }
         if s.state == .compacting { return .compacting }
         guard let run = s.activeRun else { return .noActiveRun }
         guard run.status == .running, s.state == .streaming, run.stopRequest == nil else { return .notStreaming }
@@ -404,15 +449,6 @@ public final class Engine: @unchecked Sendable {
         return .streaming(entry.streaming)
     }
 
-    /// Why `caller` may not reach this session (for the slow path of a denied lookup).
-    public func accessError(sessionKey: String, by caller: Caller) -> EngineError? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let s = sessions[sessionKey] else { return nil }
-        do { try checkAccess(s, by: caller) } catch { return error }
-        return nil
-    }
-
     // MARK: - Rate limits, status, models
 
     /// The plugin's own limiter: its keys never meet another plugin's.
@@ -429,6 +465,7 @@ public final class Engine: @unchecked Sendable {
     public func addPlugin(_ summary: PluginSummary) {
         lock.lock()
         plugins.append(summary)
+        if summary.state == "loaded" { pluginNamespaces.insert(summary.id) }
         lock.unlock()
     }
 
@@ -466,15 +503,19 @@ public final class Engine: @unchecked Sendable {
         switch method {
         case "status": return statusJSON()
         case "models.list": return modelsJSON()
-        default:
+        case let known where Engine.gatewayMethods.contains(known):
             throw EngineError(.denied, "gateway method '\(method)' is not available to plugins: only the read-only methods \(Engine.gatewayAllowlist.joined(separator: ", ")) are")
+        default:
+            throw EngineError(.unsupported, "no gateway method '\(method)' (plugins may call \(Engine.gatewayAllowlist.joined(separator: ", ")))")
         }
     }
 
     // MARK: - Shutdown
 
-    /// Stops accepting work, interrupts every run and waits (up to `timeout`) for workers to end.
-    public func shutdown(timeout: TimeInterval = 10) {
+    /// Stops taking work, interrupts every run (the operator's and plugins' alike) and waits,
+    /// up to `timeout`, for the workers to end. The first step of a host's shutdown: plugins
+    /// stop after it, so no run goes on once a policy plugin's gates are gone.
+    public func stopRuns(timeout: TimeInterval = 10) {
         lock.lock()
         defer { lock.unlock() }
         stopping = true
@@ -484,12 +525,22 @@ public final class Engine: @unchecked Sendable {
         lock.broadcast()
         let deadline = Date(timeIntervalSinceNow: timeout)
         while workers > 0, lock.wait(until: deadline) {}
+    }
+
+    /// The last step of a shutdown: withdraws every hook and flushes the store.
+    public func close() {
         hooks.removeAll()
-        if let writer {
-            lock.unlock()
-            writer.close()
-            lock.lock()
+        let closing = withLock { () -> StoreWriter? in
+            defer { writer = nil }
+            return writer
         }
+        closing?.close()
+    }
+
+    /// stopRuns, then close: for an engine without plugins.
+    public func shutdown(timeout: TimeInterval = 10) {
+        stopRuns(timeout: timeout)
+        close()
     }
 
     // MARK: - Internals (called with the lock held)
@@ -499,12 +550,23 @@ public final class Engine: @unchecked Sendable {
         return s
     }
 
-    /// A run the caller may reach: one it started, or one of a session it may use. Lock held.
+    /// A run the caller may reach: one it started, or one of a session it may use; any
+    /// other is reported like one that does not exist. Lock held.
     private func run(_ id: String, by caller: Caller) throws(EngineError) -> Run {
         guard let run = runs[id] else { throw EngineError(.notFound, "no run with id '\(id)'") }
-        guard run.owner != caller, !hasFullSessionAccess(caller), case .plugin(let plugin) = caller else { return run }
+        if run.owner == caller || hasFullSessionAccess(caller) { return run }
         if let session = sessions[run.sessionKey], session.owner == caller { return run }
-        throw EngineError(.denied, "plugin '\(plugin)' may only use runs of sessions it created; run '\(id)' belongs to session '\(run.sessionKey)' (set plugins.entries.\(plugin).sessionAccess = \"all\" to allow)")
+        throw EngineError(.notFound, "no run with id '\(id)'")
+    }
+
+    /// Refuses initial metadata for a namespace that is neither the creator's nor a loaded plugin's. Lock held.
+    private func checkNamespaces(_ metadata: [String: JSON], by caller: Caller) throws(EngineError) {
+        if metadata.count > InputLimits.metadataNamespaces {
+            throw EngineError(.invalidArgument, "metadata_json has \(metadata.count) namespaces; at most PINCER_MAX_METADATA_NAMESPACES = \(InputLimits.metadataNamespaces)")
+        }
+        for namespace in metadata.keys where namespace != caller.namespace && !pluginNamespaces.contains(namespace) {
+            throw EngineError(.invalidArgument, "metadata_json names namespace '\(namespace)', which is no loaded plugin's id")
+        }
     }
 
     private func admitSpawn() throws(EngineError) {
@@ -523,6 +585,7 @@ public final class Engine: @unchecked Sendable {
     private func enqueueRun(in session: Session, message: String, by caller: Caller, id: String = SessionKeys.runId()) -> Run {
         let run = Run(id: id, sessionKey: session.key, message: message, owner: caller)
         runs[run.id] = run
+        queuedBytes[caller, default: 0] += message.utf8.count
         session.queue.append(run)
         session.runCount += 1
         if case .plugin = session.owner { activeSpawned.insert(session.key) }
@@ -545,8 +608,17 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// A run leaves the queue's byte budget when it starts, or ends without starting. Lock held.
+    private func releaseQueuedBytes(of run: Run) {
+        guard !run.leftQueue else { return }
+        run.leftQueue = true
+        queuedBytes[run.owner, default: 0] -= run.message.utf8.count
+        if queuedBytes[run.owner] == 0 { queuedBytes[run.owner] = nil }
+    }
+
     private func finish(_ run: Run, in session: Session, status: RunStatus, text: String?, error: String?) {
         guard !run.status.isTerminal else { return }
+        releaseQueuedBytes(of: run)
         run.status = status
         run.finalText = text
         run.error = error
@@ -571,6 +643,7 @@ public final class Engine: @unchecked Sendable {
     private func drain(_ session: Session) {
         lock.lock()
         while let run = session.queue.first {
+            releaseQueuedBytes(of: run)
             run.status = .running
             run.startedNs = MonotonicClock.nanoseconds()
             run.deadlineNs = run.startedNs &+ UInt64(session.timeoutSeconds) &* 1_000_000_000
@@ -608,7 +681,7 @@ public final class Engine: @unchecked Sendable {
         if let t = spec.timeoutSeconds, t < 0 || t > InputLimits.timeoutSeconds {
             throw EngineError(.invalidArgument, "timeout_seconds is \(t); it must be 0 (the default) to \(InputLimits.timeoutSeconds)")
         }
-        if let metadata = spec.metadata { try InputLimits.checkMetadata(metadata, "metadata_json") }
+        for (namespace, value) in spec.metadata { try InputLimits.checkMetadata(value, "metadata_json.\(namespace)") }
     }
 
     /// Queues what changed in the session since its last write (new messages, these runs,
@@ -729,6 +802,9 @@ enum InputLimits {
     static let patterns = 128
     static let patternBytes = 256
     static let metadataBytes = 64 << 10
+    static let metadataNamespaces = 16
+    static let queuedRuns = 16
+    static let queuedMessageBytes = 16 << 20
     static let timeoutSeconds = 7 * 24 * 3600
 
     /// A metadata namespace's value: a JSON object of at most `metadataBytes`.

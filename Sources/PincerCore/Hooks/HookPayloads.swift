@@ -28,8 +28,8 @@ enum HookPayloads {
                 patched.systemPrompt = prompt
             case "toolsAllow", "toolsDeny":
                 let patterns = try strings(value, key)
-                // The session's own lists change; policies it inherited never do.
-                patched.toolPolicy = key == "toolsAllow" ? patched.toolPolicy.replacingAllow(patterns) : patched.toolPolicy.addingDeny(patterns)
+                // Narrow only: an allow list joins the policies every tool must pass; a deny list adds.
+                patched.toolPolicy = key == "toolsAllow" ? patched.toolPolicy.restrictingAllow(to: patterns) : patched.toolPolicy.addingDeny(patterns)
             default:
                 try InputLimits.checkMetadata(value, "the patch's 'metadata'")
                 ownMetadata = value

@@ -1,16 +1,24 @@
 // Every registered hook, by point, in the order they run (descending
 // priority, then registration order), and the two ways the engine calls
-// them: `gate` (wait for each answer; the first block wins; patches apply in
-// order; a failure or a missed deadline blocks) and `notify` (queue the event
-// on each observer's lane and go on). The engine calls both without its lock.
+// them: `gate` (wait for each answer on the plugin's gate lane; the first
+// block wins; patches apply in order; a failure, a missed deadline, a full
+// lane or a stopped plugin blocks) and `notify` (queue the event on the
+// plugin's observer lane and go on). The engine calls both without its lock.
+// A stopped plugin's hooks stay listed, so its gates keep failing closed.
 
 import Synchronization
 
 public final class HookRegistry: @unchecked Sendable {
+    private struct Lanes {
+        let gates: HookLane
+        let observers: HookLane
+        func close() { gates.close(); observers.close() }
+    }
+
     private struct State {
-        var hooks: [HookPoint: [(sequence: Int, hook: Hook)]] = [:]
-        var lanes: [String: HookLane] = [:]
-        var sequence = 0
+        var hooks: [HookPoint: [(sequence: UInt64, hook: Hook)]] = [:]
+        var lanes: [String: Lanes] = [:]
+        var sequence: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -25,35 +33,50 @@ public final class HookRegistry: @unchecked Sendable {
         self.log = log
     }
 
-    public func register(_ hook: Hook) {
+    /// Adds a hook; returns its id (for unregister).
+    @discardableResult
+    public func register(_ hook: Hook) -> UInt64 {
         state.withLock { state in
             state.sequence += 1
             state.hooks[hook.point, default: []].append((state.sequence, hook))
-            state.hooks[hook.point]!.sort { ($0.hook.priority, -$0.sequence) > ($1.hook.priority, -$1.sequence) }
-            if state.lanes[hook.plugin] == nil { state.lanes[hook.plugin] = HookLane(plugin: hook.plugin) }
+            state.hooks[hook.point]!.sort { ($0.hook.priority, $1.sequence) > ($1.hook.priority, $0.sequence) }
+            if state.lanes[hook.plugin] == nil {
+                state.lanes[hook.plugin] = Lanes(gates: HookLane(name: "pincer-gates \(hook.plugin)"),
+                                                 observers: HookLane(name: "pincer-observers \(hook.plugin)"))
+            }
             activePoints.bitwiseOr(1 << UInt32(hook.point.rawValue), ordering: .releasing)
+            return state.sequence
         }
     }
 
-    /// Withdraws a plugin's hooks and closes its lane: queued events are dropped.
-    public func unregisterAll(plugin: String) { withdraw { $0 == plugin } }
+    /// Withdraws one hook: no new call of it starts.
+    public func unregister(id: UInt64) { withdraw { $0.sequence == id } }
+
+    /// The plugin is stopping: its lanes close (queued events dropped, waiting gates
+    /// blocked) and from now on each of its gates blocks; its hooks stay listed.
+    public func stop(plugin: String) {
+        state.withLock { $0.lanes[plugin] }?.close()
+    }
 
     /// Withdraws every hook and closes every lane (the engine is shutting down).
-    func removeAll() { withdraw { _ in true } }
+    func removeAll() {
+        withdraw { _ in true }
+        let lanes = state.withLock { state in
+            defer { state.lanes.removeAll() }
+            return Array(state.lanes.values)
+        }
+        lanes.forEach { $0.close() }
+    }
 
-    private func withdraw(plugins leaving: (String) -> Bool) {
-        let lanes = state.withLock { state -> [HookLane] in
+    private func withdraw(_ leaving: ((sequence: UInt64, hook: Hook)) -> Bool) {
+        state.withLock { state in
             var bits: UInt32 = 0
             for (point, list) in state.hooks {
-                state.hooks[point] = list.filter { !leaving($0.hook.plugin) }
+                state.hooks[point] = list.filter { !leaving($0) }
                 if !state.hooks[point]!.isEmpty { bits |= 1 << UInt32(point.rawValue) }
             }
             activePoints.store(bits, ordering: .releasing)
-            let closing = state.lanes.filter { leaving($0.key) }
-            for plugin in closing.keys { state.lanes[plugin] = nil }
-            return Array(closing.values)
         }
-        lanes.forEach { $0.close() }
     }
 
     /// A plugin's hooks, in registration order.
@@ -71,16 +94,17 @@ public final class HookRegistry: @unchecked Sendable {
     private func hooks(_ point: HookPoint, for owner: Caller) -> [(Hook, HookLane)] {
         state.withLock { state in
             (state.hooks[point] ?? []).compactMap { entry in
-                guard entry.hook.sees(owner), let lane = state.lanes[entry.hook.plugin] else { return nil }
-                return (entry.hook, lane)
+                guard entry.hook.sees(owner), let lanes = state.lanes[entry.hook.plugin] else { return nil }
+                return (entry.hook, point.isGate ? lanes.gates : lanes.observers)
             }
         }
     }
 
     /// What a gate decided.
     public struct GateOutcome: Sendable {
-        /// The plugin that blocked and its reason (the reason already names the plugin).
-        public var block: (plugin: String, reason: String)?
+        /// The plugin that blocked and its reason (the reason already names the plugin);
+        /// `isLimit` when a bound rather than a verdict blocked (nesting too deep).
+        public var block: (plugin: String, reason: String, isLimit: Bool)?
         /// Plugins whose patches were applied, in order.
         public var patchedBy: [String] = []
     }
@@ -98,11 +122,17 @@ public final class HookRegistry: @unchecked Sendable {
             let handler = hook.handler
             let answer = lane.call(deadlineMs: deadline) { Result { try handler(current) } }
             let reason: String
+            var isLimit = false
             switch answer {
             case .late:
                 reason = "blocked: \(what) did not answer within its deadline of \(deadline) ms"
             case .closed:
-                reason = "blocked: \(what) cannot answer: the plugin has shut down"
+                reason = "blocked: \(what) cannot answer: the plugin is stopping or has shut down"
+            case .full:
+                reason = "blocked: \(what) cannot answer: its gate lane already holds \(HookLane.maxPendingGates) calls waiting to start"
+            case .tooDeep:
+                isLimit = true
+                reason = "blocked: \(what) would run nested more than \(HookLane.maxNesting) deep (PINCER_HOOK_MAX_NESTING)"
             case .answered(.failure(let error)):
                 reason = "blocked: \(what) failed: \(error)"
             case .answered(.success(.block(let why))):
@@ -117,7 +147,7 @@ public final class HookRegistry: @unchecked Sendable {
                     reason = "blocked: \(what) returned a patch the host cannot apply: \(error)"
                 }
             }
-            outcome.block = (hook.plugin, reason)
+            outcome.block = (hook.plugin, reason, isLimit)
             log(reason)
             return outcome
         }
@@ -129,11 +159,12 @@ public final class HookRegistry: @unchecked Sendable {
     public func notify(_ point: HookPoint, owner: Caller, event build: (_ plugin: String) -> HookEvent) {
         for (hook, lane) in hooks(point, for: owner) {
             let handler = hook.handler, event = build(hook.plugin)
-            let dropped = lane.post { [log] in
+            let bytes = event.payload.description.utf8.count
+            let dropped = lane.post(bytes: bytes) { [log] in
                 do { _ = try handler(event) } catch { log("plugin '\(hook.plugin)' (\(event.point.name) hook) failed: \(error)") }
             }
             if dropped.isPowerOfTwo {
-                log("plugin '\(hook.plugin)': \(dropped) hook events dropped so far: its hook lane already holds \(HookLane.observerCapacity) undelivered events")
+                log("plugin '\(hook.plugin)': \(dropped) hook events dropped so far: its observer lane is full (at most \(HookLane.maxQueuedEvents) events and \(HookLane.maxQueuedBytes) bytes) or closed")
             }
         }
     }

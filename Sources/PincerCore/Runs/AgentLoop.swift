@@ -137,6 +137,8 @@ struct AgentLoop {
         result.toolName = call.name
         do {
             result.content = try invoke(call, arguments: &arguments)
+            // A result that comes back after the run was asked to stop is dropped, never recorded.
+            try engine.withLock { try engine.checkStop(run) }
         } catch let stop as RunStop {
             throw stop
         } catch let refusal as ToolRefusal {

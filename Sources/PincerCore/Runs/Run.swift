@@ -42,6 +42,8 @@ final class Run {
     /// Whether the user message is already in the transcript (a spawn's first run
     /// records it with the session, so starting the run needs no write).
     var messageRecorded = false
+    /// Whether the run has left its caller's queued-message budget (it started, or ended unstarted).
+    var leftQueue = false
     /// The store writer's sequence number of this run's latest write (0: none).
     var writeSequence: UInt64 = 0
     /// What happened in the run so far, and how many of those the store holds.

@@ -27,13 +27,14 @@ public struct SessionSpec: Sendable {
     public var model: String?
     public var timeoutSeconds: Int?
     public var label: String?
-    /// A JSON object stored under the caller's own namespace.
-    public var metadata: JSON?
+    /// Initial metadata by namespace (a plugin id, or "operator"): each value a JSON object.
+    /// The creator may seed any loaded plugin's namespace, its own included.
+    public var metadata: [String: JSON]
     /// Set by the engine for a session spawned by another session's sessions_spawn call.
     var parentKey: String?
 
     public init(message: String, systemPrompt: String? = nil, toolPolicy: ToolPolicy = ToolPolicy(),
-                model: String? = nil, timeoutSeconds: Int? = nil, label: String? = nil, metadata: JSON? = nil)
+                model: String? = nil, timeoutSeconds: Int? = nil, label: String? = nil, metadata: [String: JSON] = [:])
     {
         self.message = message
         self.systemPrompt = systemPrompt

@@ -30,7 +30,7 @@ public struct ToolPolicy: Equatable, Sendable {
         var policy: String {
             switch self {
             case .session: return "the session's tool policy"
-            case .parent: return "a parent session's tool policy"
+            case .parent: return "a policy the session inherited (a parent session's, or a hook's)"
             case .host: return "the host's tool policy (operator config tools.deny)"
             }
         }
@@ -38,7 +38,7 @@ public struct ToolPolicy: Equatable, Sendable {
         var allowList: String {
             switch self {
             case .session: return "the session's allow list"
-            case .parent: return "a parent session's allow list"
+            case .parent: return "an allow list the session inherited (a parent session's, or a hook's)"
             case .host: return "the host's allow list (operator config tools.allow)"
             }
         }
@@ -51,10 +51,11 @@ public struct ToolPolicy: Equatable, Sendable {
         return narrowed
     }
 
-    /// The same policy (and chain) with `patterns` as its own allow list.
-    func replacingAllow(_ patterns: [String]) -> ToolPolicy {
+    /// The same policy, further held to `patterns` as an allow list every tool must also
+    /// match (a hook's patch): it narrows, never widens, and never counts as naming a tool.
+    func restrictingAllow(to patterns: [String]) -> ToolPolicy {
         var copy = self
-        copy.allow = patterns.map { $0.lowercased() }
+        copy.inherited.append(ToolPolicy(allow: patterns, deny: []))
         return copy
     }
 

@@ -61,9 +61,14 @@ public final class ToolRegistry: @unchecked Sendable {
         }
     }
 
-    /// Withdraws every tool a plugin registered (at its shutdown).
-    public func unregisterAll(owner: String) {
-        tools.withLock { tools in tools = tools.filter { $0.value.owner != owner } }
+    /// Withdraws one tool: no new call of it starts.
+    public func unregister(name: String) {
+        _ = tools.withLock { $0.removeValue(forKey: name.lowercased()) }
+    }
+
+    /// How many tools `owner` has registered.
+    public func count(owner: String) -> Int {
+        tools.withLock { $0.values.reduce(0) { $0 + ($1.owner == owner ? 1 : 0) } }
     }
 
     public func tool(named name: String) -> ToolDefinition? { tools.withLock { $0[name.lowercased()] } }

@@ -1,7 +1,7 @@
 // Reading text from C and writing it back: every C string a plugin hands the
 // host is checked here (NULL, length, UTF-8) before anything else sees it, and
-// every string the host hands out is allocated here, to be released by
-// host->free.
+// every string the host hands out is allocated here (HostMemory), to be
+// released by host->free.
 
 import CPincer
 
@@ -69,24 +69,37 @@ enum CText {
     }
 
     /// A host-allocated copy for an output; the plugin releases it with host->free.
-    static func allocate(_ s: String) -> UnsafeMutablePointer<CChar> {
+    /// Text containing U+0000 cannot travel as a C string: refused, never cut short.
+    static func allocate(_ s: String, _ field: String) throws(CallError) -> UnsafeMutablePointer<CChar> {
         var s = s
-        return s.withUTF8 { utf8 in
-            let p = malloc(utf8.count + 1)!.assumingMemoryBound(to: CChar.self)
+        let copy = s.withUTF8 { utf8 -> UnsafeMutablePointer<CChar>? in
+            guard !utf8.contains(0), let raw = HostMemory.allocate(utf8.count + 1) else { return nil }
+            let p = raw.assumingMemoryBound(to: CChar.self)
             if utf8.count > 0 { memcpy(p, utf8.baseAddress!, utf8.count) }
             p[utf8.count] = 0
             return p
         }
+        guard let copy else {
+            if s.utf8.contains(0) { throw CallError(ResultCode.unsupported, "\(field) contains U+0000, which a NUL-terminated string cannot carry") }
+            throw CallError(ResultCode.internalFailure, "out of memory for \(s.utf8.count + 1) bytes of \(field)")
+        }
+        return copy
     }
 
-    /// Takes text a plugin handed over (from host->alloc): reads it, then frees it.
-    /// nil for NULL; an error naming `what` when it is over `max` bytes (or has no
-    /// NUL within them) or is not UTF-8.
+    /// Takes text a plugin handed over (from host->alloc): reads it within its allocation,
+    /// then frees it. nil for NULL; an error naming `what` when it is over `max` bytes, has
+    /// no NUL inside its allocation, did not come from host->alloc, or is not UTF-8.
     static func take(_ pointer: UnsafeMutablePointer<CChar>?, _ what: String, max: Int) throws(CallError) -> String? {
         guard let pointer else { return nil }
-        defer { free(pointer) }
-        let length = strnlen(pointer, max + 1)
-        guard length <= max else { throw CallError(ResultCode.invalidArgument, "\(what) is longer than \(max) bytes (or has no NUL)") }
+        guard let allocated = HostMemory.size(of: pointer) else {
+            throw CallError(ResultCode.invalidArgument, "\(what) is not memory from host->alloc")
+        }
+        defer { HostMemory.release(pointer) }
+        let limit = Swift.min(allocated, max + 1)
+        let length = strnlen(pointer, limit)
+        guard length < limit else {
+            throw CallError(ResultCode.invalidArgument, length > max ? "\(what) is longer than \(max) bytes" : "\(what) has no NUL within the \(allocated) bytes host->alloc gave it")
+        }
         let bytes = UnsafeRawBufferPointer(start: pointer, count: length)
         guard isValidUTF8(bytes) else { throw CallError(ResultCode.invalidArgument, "\(what) is not valid UTF-8") }
         return String(decoding: bytes, as: UTF8.self)
@@ -112,5 +125,37 @@ enum CText {
         var out: [String] = []
         for i in 0..<count { out.append(try requiredString(array[i], "\(field)[\(i)]", max: maxBytes)) }
         return out
+    }
+}
+
+/// Memory that crosses the boundary: host->alloc, host->free and every output the host
+/// allocates. Each block carries its size in a header before it, so the host never reads
+/// past what it allocated (text a plugin forgot to terminate), and a pointer from
+/// anywhere else is recognised as such in most cases instead of being freed.
+enum HostMemory {
+    private static let header = 16
+    private static let magic: UInt64 = 0x7069_6E63_6572_6D6D // "pincermm"
+    /// The largest block host->alloc hands out.
+    static let maxBytes = 1 << 30
+
+    static func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        guard size > 0, size <= maxBytes, let base = malloc(size + header) else { return nil }
+        base.storeBytes(of: magic, as: UInt64.self)
+        base.storeBytes(of: UInt64(size), toByteOffset: 8, as: UInt64.self)
+        return base + header
+    }
+
+    /// The size of a block from allocate, or nil when `pointer` does not look like one.
+    static func size(of pointer: UnsafeRawPointer) -> Int? {
+        let base = pointer - header
+        guard base.load(as: UInt64.self) == magic else { return nil }
+        return Int(base.load(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    static func release(_ pointer: UnsafeMutableRawPointer?) {
+        guard let pointer, size(of: pointer) != nil else { return }
+        let base = pointer - header
+        base.storeBytes(of: 0, as: UInt64.self) // a second free of the same block is ignored
+        free(base)
     }
 }

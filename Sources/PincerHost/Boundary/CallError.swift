@@ -1,5 +1,5 @@
 // How a failed host call reports itself: a result code for the return value,
-// and a message kept per thread for host->last_error. Nothing in the boundary
+// and a message kept per thread and plugin for host->last_error. Nothing in the boundary
 // traps on plugin input; every failure ends up here.
 
 import CPincer
@@ -22,12 +22,13 @@ enum ResultCode {
     static let internalFailure = pincer_result(PINCER_ERR_INTERNAL.rawValue)
     static let unsupported = pincer_result(PINCER_ERR_UNSUPPORTED.rawValue)
     static let plugin = pincer_result(PINCER_ERR_PLUGIN.rawValue)
+    static let wouldBlock = pincer_result(PINCER_ERR_WOULD_BLOCK.rawValue)
 
     /// "PINCER_ERR_DENIED" for a code, for messages operators read.
     static func name(_ code: pincer_result) -> String {
         let names = ["PINCER_OK", "PINCER_ERR_INVALID_ARGUMENT", "PINCER_ERR_BAD_HANDLE", "PINCER_ERR_SHUT_DOWN",
                      "PINCER_ERR_NOT_FOUND", "PINCER_ERR_DENIED", "PINCER_ERR_LIMIT", "PINCER_ERR_TIMEOUT",
-                     "PINCER_ERR_INTERNAL", "PINCER_ERR_UNSUPPORTED", "PINCER_ERR_PLUGIN"]
+                     "PINCER_ERR_INTERNAL", "PINCER_ERR_UNSUPPORTED", "PINCER_ERR_PLUGIN", "PINCER_ERR_WOULD_BLOCK"]
         return code >= 0 && Int(code) < names.count ? names[Int(code)] : "unknown result code \(code)"
     }
 }
@@ -54,32 +55,46 @@ struct CallError: Error {
         message = error.message
     }
 
-    /// Records the message for this thread and returns the code.
-    func report() -> pincer_result {
-        LastError.set(message)
+    /// Records the message for this thread and the plugin behind `host`, and returns the code.
+    func report(for host: UnsafePointer<pincer_host>?) -> pincer_result {
+        LastError.set(message, plugin: HostTables.context(host)?.slot ?? -1)
         return code
     }
 }
 
-/// The last error message per thread. Each thread owns one malloc'd C string,
-/// replaced on the next error and freed when the thread exits.
+/// The last error message per thread and per plugin, so one plugin never reads
+/// another's. Each thread owns a small table of malloc'd C strings keyed by the
+/// plugin's index slot (-1 for calls whose handle was bad), replaced on the next
+/// error and freed when the thread exits.
 enum LastError {
+    private final class Messages {
+        var byPlugin: [Int: UnsafeMutablePointer<CChar>] = [:]
+        deinit { byPlugin.values.forEach { free($0) } }
+    }
+
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
-        pthread_key_create(&key) { free($0) }
+        pthread_key_create(&key) { $0.map { Unmanaged<AnyObject>.fromOpaque($0).release() } }
         return key
     }()
 
     private static let empty: UnsafeMutablePointer<CChar> = strdup("")!
 
-    static func set(_ message: String) {
-        let old = pthread_getspecific(key)
-        pthread_setspecific(key, strdup(message))
+    private static func messages(creating: Bool) -> Messages? {
+        if let p = pthread_getspecific(key) { return Unmanaged<Messages>.fromOpaque(p).takeUnretainedValue() }
+        guard creating else { return nil }
+        let messages = Messages()
+        pthread_setspecific(key, Unmanaged.passRetained(messages).toOpaque())
+        return messages
+    }
+
+    static func set(_ message: String, plugin slot: Int) {
+        let table = messages(creating: true)!
+        let old = table.byPlugin.updateValue(strdup(message), forKey: slot)
         free(old)
     }
 
-    static func current() -> UnsafePointer<CChar> {
-        guard let p = pthread_getspecific(key) else { return UnsafePointer(empty) }
-        return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
+    static func current(plugin slot: Int) -> UnsafePointer<CChar> {
+        UnsafePointer(messages(creating: false)?.byPlugin[slot] ?? empty)
     }
 }

@@ -19,45 +19,51 @@ enum HostThunks {
 
     static func table(hostData: UnsafeMutableRawPointer?) -> pincer_host {
         pincer_host(
-            abi_version: pincer_version(major: UInt32(PINCER_ABI_MAJOR), minor: UInt32(PINCER_ABI_MINOR), patch: UInt32(PINCER_ABI_PATCH)),
+            abi_version: pincer_version(major: UInt32(PINCER_ABI_MAJOR), minor: UInt32(PINCER_ABI_MINOR), patch: UInt32(PINCER_ABI_PATCH),
+                                        prerelease: UInt32(PINCER_ABI_PRERELEASE)),
             struct_size: UInt32(MemoryLayout<pincer_host>.size),
             host_data: hostData,
             host_name: hostName,
             host_version: hostVersion,
             get_extension: pincerHostGetExtension,
             last_error: pincerHostLastError,
+            alloc: pincerHostAlloc,
             free: pincerHostFree,
             log: pincerHostLog,
             get_config: pincerHostGetConfig,
             spawn: pincerHostSpawn,
             prompt: pincerHostPrompt,
+            cancel_run: pincerHostCancelRun,
             wait: pincerHostWait,
             messages: pincerHostMessages,
             get_session: pincerHostGetSession,
-            delete_session: pincerHostDeleteSession,
-            cancel_run: pincerHostCancelRun,
-            steer: pincerHostSteer,
             is_streaming: pincerHostIsStreaming,
+            get_metadata: pincerHostGetMetadata,
+            steer: pincerHostSteer,
+            delete_session: pincerHostDeleteSession,
+            set_metadata: pincerHostSetMetadata,
             rate_limit_check: pincerHostRateLimitCheck,
             rate_limit_reset: pincerHostRateLimitReset,
             status: pincerHostStatus,
             models: pincerHostModels,
             gateway_request: pincerHostGatewayRequest,
-            alloc: pincerHostAlloc,
             register_tool: pincerHostRegisterTool,
-            get_metadata: pincerHostGetMetadata,
-            set_metadata: pincerHostSetMetadata,
-            register_hook: pincerHostRegisterHook)
+            register_hook: pincerHostRegisterHook,
+            unregister: pincerHostUnregister,
+            run_stop_requested: pincerHostRunStopRequested)
     }
 
     /// Runs a thunk body: PINCER_OK when it returns, the error's code (and message) when it throws.
+    /// `blocking` calls are refused once the plugin is stopping.
     @inline(__always)
-    static func call(_ host: HostHandle, needs capability: Capabilities?, _ body: (PluginContext) throws(CallError) -> Void) -> pincer_result {
+    static func call(_ host: HostHandle, needs capability: Capabilities?, blocking: Bool = false,
+                     _ body: (PluginContext) throws(CallError) -> Void) -> pincer_result
+    {
         do {
-            try HostTables.withContext(host, needs: capability, body)
+            try HostTables.withContext(host, needs: capability, blocking: blocking, body)
             return ResultCode.ok
         } catch {
-            return error.report()
+            return error.report(for: host)
         }
     }
 
@@ -67,14 +73,53 @@ enum HostThunks {
         do { return try body() } catch { throw CallError(error) }
     }
 
-    /// A struct the plugin passes in, read once it is known to be there and to have the size
-    /// this ABI defines (its struct_size field, named by `size`).
-    static func input<T>(_ pointer: UnsafePointer<T>?, _ field: String, _ cType: String, size: KeyPath<T, UInt32>) throws(CallError) -> T {
-        guard let value = pointer?.pointee else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
-        guard value[keyPath: size] == UInt32(MemoryLayout<T>.size) else {
-            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(value[keyPath: size]); ABI 1.0 expects sizeof(\(cType)) = \(MemoryLayout<T>.size)")
+    /// A request struct the plugin passes in, read under extension.h's struct-size rule:
+    /// smaller than the host's (but covering `required` bytes) gets zero defaults for the
+    /// missing tail; larger is accepted only when every byte past the host's end is zero.
+    static func request<T>(_ pointer: UnsafePointer<T>?, _ field: String, _ cType: String, required: Int) throws(CallError) -> T {
+        guard let pointer else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
+        return try readSized(UnsafeRawPointer(pointer), field, cType, required: required)
+    }
+
+    static func readSized<T>(_ raw: UnsafeRawPointer, _ field: String, _ cType: String, required: Int, sizeOffset: Int = 0) throws(CallError) -> T {
+        let size = Int(raw.loadUnaligned(fromByteOffset: sizeOffset, as: UInt32.self))
+        let known = MemoryLayout<T>.size
+        guard size <= Int(PINCER_MAX_STRUCT_SIZE) else {
+            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size); at most PINCER_MAX_STRUCT_SIZE (\(PINCER_MAX_STRUCT_SIZE))")
         }
-        return value
+        guard size >= required else {
+            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size); \(cType) needs at least \(required) bytes (its required fields)")
+        }
+        if size > known, let offset = (known..<size).first(where: { raw.load(fromByteOffset: $0, as: UInt8.self) != 0 }) {
+            throw CallError(ResultCode.unsupported, "\(field) sets a field this host does not know: byte \(offset) of \(cType) is not zero (this host's \(cType) is \(known) bytes; a plugin built for a newer ABI asked for an option this host cannot honour)")
+        }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: known, alignment: MemoryLayout<T>.alignment)
+        defer { copy.deallocate() }
+        copy.initializeMemory(as: UInt8.self, repeating: 0, count: known)
+        copy.copyMemory(from: raw, byteCount: Swift.min(size, known))
+        return copy.load(as: T.self)
+    }
+
+    /// A result struct's capacity, checked before any work: its caller-set struct_size must
+    /// cover the struct as ABI 1.0 defined it.
+    static func result<T>(_ pointer: UnsafeMutablePointer<T>?, _ field: String, _ cType: String) throws(CallError) -> UnsafeMutablePointer<T> {
+        guard let pointer else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
+        let size = UnsafeRawPointer(pointer).load(as: UInt32.self)
+        guard size >= MemoryLayout<T>.size else {
+            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size); set it to sizeof(\(cType)) (at least \(MemoryLayout<T>.size)) before the call")
+        }
+        return pointer
+    }
+
+    /// Writes `value` into a result struct checked by `result`: the smaller of the two sizes,
+    /// and that size back into its struct_size.
+    static func write<T>(_ value: T, to pointer: UnsafeMutablePointer<T>) {
+        let written = Swift.min(Int(UnsafeRawPointer(pointer).load(as: UInt32.self)), MemoryLayout<T>.size)
+        var value = value
+        withUnsafeMutableBytes(of: &value) { bytes in
+            bytes.storeBytes(of: UInt32(written), as: UInt32.self)
+            UnsafeMutableRawPointer(pointer).copyMemory(from: bytes.baseAddress!, byteCount: written)
+        }
     }
 
     static func output<T>(_ pointer: UnsafeMutablePointer<T>?, _ field: String) throws(CallError) -> UnsafeMutablePointer<T> {
@@ -89,13 +134,18 @@ enum HostThunks {
         out?.pointee = nil
         return call(host, needs: capability) { (context) throws(CallError) in
             let out = try output(out, "out_json")
-            out.pointee = CText.allocate(try body(context))
+            out.pointee = try CText.allocate(try body(context), "the answer")
         }
+    }
+
+    /// The byte offset just past a field: a request's required size ends at its last required field.
+    static func end<T, F>(of field: KeyPath<T, F>) -> Int {
+        MemoryLayout<T>.offset(of: field)! + MemoryLayout<F>.size
     }
 
     static let keyLimit = Int(PINCER_SESSION_KEY_CAPACITY) - 1
     static let runIdLimit = Int(PINCER_RUN_ID_CAPACITY) - 1
-    static let textLimit = 1 << 20
+    static let textLimit = Int(PINCER_MAX_MESSAGE_BYTES)
 }
 
 // MARK: - Host services
@@ -103,18 +153,25 @@ enum HostThunks {
 @_cdecl("pincer_host_get_extension")
 func pincerHostGetExtension(_ host: HostHandle, _ id: UnsafePointer<CChar>?) -> UnsafeRawPointer? {
     // ABI 1.0 serves no extensions; the check still refuses forged handles.
-    guard HostTables.isLive(host), id != nil else { return nil }
+    guard HostTables.context(host) != nil, id != nil else { return nil }
     return nil
 }
 
 @_cdecl("pincer_host_last_error")
 func pincerHostLastError(_ host: HostHandle) -> UnsafePointer<CChar>? {
-    LastError.current()
+    LastError.current(plugin: HostTables.context(host)?.slot ?? -1)
+}
+
+@_cdecl("pincer_host_alloc")
+func pincerHostAlloc(_ host: HostHandle, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard let context = HostTables.context(host), context.phase != .dead else { return nil }
+    return HostMemory.allocate(size)
 }
 
 @_cdecl("pincer_host_free")
 func pincerHostFree(_ host: HostHandle, _ pointer: UnsafeMutableRawPointer?) {
-    free(pointer)
+    guard pointer != nil, HostTables.context(host) != nil else { return }
+    HostMemory.release(pointer)
 }
 
 @_cdecl("pincer_host_log")
@@ -124,10 +181,7 @@ func pincerHostLog(_ host: HostHandle, _ level: pincer_log_level, _ message: Uns
             throw CallError(ResultCode.invalidArgument, "log level \(level) is not one of PINCER_LOG_DEBUG..PINCER_LOG_ERROR")
         }
         guard let message else { throw CallError(ResultCode.invalidArgument, "message is NULL") }
-        let length = strnlen(message, 64 << 10)
-        let bytes = UnsafeRawBufferPointer(start: message, count: length)
-        guard CText.isValidUTF8(bytes) else { throw CallError(ResultCode.invalidArgument, "message is not valid UTF-8") }
-        context.log(context.id, level, String(decoding: bytes, as: UTF8.self))
+        context.log(context.id, level, try LogLine.sanitize(message))
     }
 }
 
@@ -142,31 +196,39 @@ func pincerHostGetConfig(_ host: HostHandle, _ out: OutText) -> pincer_result {
 func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_request>?,
                      _ out: UnsafeMutablePointer<pincer_spawn_result>?) -> pincer_result
 {
-    HostThunks.call(host, needs: .spawn) { (context) throws(CallError) in
-        let request = try HostThunks.input(request, "request", "pincer_spawn_request", size: \.struct_size)
-        let out = try HostThunks.output(out, "out")
-        var metadata: JSON?
-        if let text = try CText.string(request.metadata_json, "request->metadata_json", max: 64 << 10, required: false) {
-            do { metadata = try JSON.parse(text) } catch {
+    HostThunks.call(host, needs: .spawn, blocking: true) { (context) throws(CallError) in
+        let request = try HostThunks.request(request, "request", "pincer_spawn_request", required: HostThunks.end(of: \pincer_spawn_request.message))
+        let out = try HostThunks.result(out, "out", "pincer_spawn_result")
+        var metadata: [String: JSON] = [:]
+        if let text = try CText.string(request.metadata_json, "request->metadata_json",
+                                       max: Int(PINCER_MAX_METADATA_NAMESPACES) * Int(PINCER_MAX_METADATA_BYTES), required: false) {
+            let parsed: JSON
+            do { parsed = try JSON.parse(text) } catch {
                 throw CallError(ResultCode.invalidArgument, "request->metadata_json is not valid JSON: \(error)")
             }
+            guard let namespaces = parsed.objectValue else {
+                throw CallError(ResultCode.invalidArgument, "request->metadata_json must be an object keyed by namespace ({\"<plugin-id>\": {…}}), not a \(parsed.typeName)")
+            }
+            for (namespace, value) in namespaces { metadata[namespace] = value }
         }
         let spec = SessionSpec(
             message: try CText.requiredString(request.message, "request->message", max: HostThunks.textLimit),
-            systemPrompt: try CText.string(request.system_prompt, "request->system_prompt", max: 256 << 10, required: false),
+            systemPrompt: try CText.string(request.system_prompt, "request->system_prompt", max: Int(PINCER_MAX_SYSTEM_PROMPT_BYTES), required: false),
             toolPolicy: ToolPolicy(
-                allow: try CText.strings(request.tools_allow, count: request.tools_allow_count, "request->tools_allow", maxCount: 128, maxBytes: 256),
-                deny: try CText.strings(request.tools_deny, count: request.tools_deny_count, "request->tools_deny", maxCount: 128, maxBytes: 256)),
-            model: try CText.string(request.model, "request->model", max: 256, required: false),
+                allow: try CText.strings(request.tools_allow, count: request.tools_allow_count, "request->tools_allow",
+                                         maxCount: Int(PINCER_MAX_POLICY_PATTERNS), maxBytes: Int(PINCER_MAX_PATTERN_BYTES)),
+                deny: try CText.strings(request.tools_deny, count: request.tools_deny_count, "request->tools_deny",
+                                        maxCount: Int(PINCER_MAX_POLICY_PATTERNS), maxBytes: Int(PINCER_MAX_PATTERN_BYTES))),
+            model: try CText.string(request.model, "request->model", max: Int(PINCER_MAX_MODEL_BYTES), required: false),
             timeoutSeconds: Int(request.timeout_seconds),
-            label: try CText.string(request.label, "request->label", max: 256, required: false),
+            label: try CText.string(request.label, "request->label", max: Int(PINCER_MAX_LABEL_BYTES), required: false),
             metadata: metadata)
         let accepted = try HostThunks.engine { () throws(EngineError) in try context.engine.spawn(spec, by: context.caller) }
         var result = pincer_spawn_result()
         result.accepted = true
         try CText.copy(accepted.sessionKey, into: &result.session_key, "session_key")
         try CText.copy(accepted.runId, into: &result.run_id, "run_id")
-        out.pointee = result
+        HostThunks.write(result, to: out)
     }
 }
 
@@ -174,14 +236,22 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
 func pincerHostPrompt(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: UnsafePointer<CChar>?,
                       _ out: UnsafeMutablePointer<pincer_run_ref>?) -> pincer_result
 {
-    HostThunks.call(host, needs: .control) { (context) throws(CallError) in
+    HostThunks.call(host, needs: .prompt) { (context) throws(CallError) in
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
         let text = try CText.requiredString(text, "text", max: HostThunks.textLimit)
-        let out = try HostThunks.output(out, "out")
+        let out = try HostThunks.result(out, "out", "pincer_run_ref")
         let runId = try HostThunks.engine { () throws(EngineError) in try context.engine.prompt(sessionKey: key, text: text, by: context.caller) }
         var ref = pincer_run_ref()
         try CText.copy(runId, into: &ref.run_id, "run_id")
-        out.pointee = ref
+        HostThunks.write(ref, to: out)
+    }
+}
+
+@_cdecl("pincer_host_cancel_run")
+func pincerHostCancelRun(_ host: HostHandle, _ runId: UnsafePointer<CChar>?) -> pincer_result {
+    HostThunks.call(host, needs: .prompt) { (context) throws(CallError) in
+        let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
+        try HostThunks.engine { () throws(EngineError) in try context.engine.cancelRun(runId, by: context.caller) }
     }
 }
 
@@ -190,17 +260,31 @@ func pincerHostWait(_ host: HostHandle, _ runId: UnsafePointer<CChar>?, _ timeou
                     _ out: UnsafeMutablePointer<pincer_run_info>?) -> pincer_result
 {
     var finished = false
-    let code = HostThunks.call(host, needs: .control) { (context) throws(CallError) in
+    let code = HostThunks.call(host, needs: .read, blocking: true) { (context) throws(CallError) in
         let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
-        let out = try HostThunks.output(out, "out")
-        let run = try HostThunks.engine { () throws(EngineError) in try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller) }
-        out.pointee = pincer_run_info(
-            status: RunStatusCode.code(run.status),
-            final_text: run.finalText.map(CText.allocate),
-            error: run.error.map(CText.allocate),
-            duration_ms: run.durationMs)
+        let out = try HostThunks.result(out, "out", "pincer_run_info")
+        if timeoutMs > 0, let session = context.engine.sessionKey(ofRun: runId), CallbackFrames.isServing(session) {
+            throw CallError(ResultCode.wouldBlock, "wait() on run '\(runId)' from a callback serving its session '\(session)': that run cannot go on until the callback returns")
+        }
+        let run = try HostThunks.engine { () throws(EngineError) in
+            try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller, abandon: { context.phase != .live })
+        }
+        if context.phase != .live, !run.status.isTerminal {
+            throw CallError(ResultCode.shutDown, "plugin '\(context.id)' is stopping; its wait on run '\(runId)' returned at once")
+        }
         finished = run.status.isTerminal
-        if !finished { LastError.set("run '\(runId)' is still \(run.status.rawValue) after \(timeoutMs) ms") }
+        var info = pincer_run_info()
+        info.status = RunStatusCode.code(run.status)
+        info.duration_ms = run.durationMs
+        if finished {
+            info.final_text = try run.finalText.map { (text) throws(CallError) in try CText.allocate(text, "the run's final text") }
+            do throws(CallError) { info.error = try run.error.map { (text) throws(CallError) in try CText.allocate(text, "the run's error") } } catch {
+                HostMemory.release(info.final_text)
+                throw error
+            }
+        }
+        HostThunks.write(info, to: out)
+        if !finished { LastError.set("run '\(runId)' is still \(run.status.rawValue) after \(timeoutMs) ms", plugin: context.slot) }
     }
     return code == ResultCode.ok && !finished ? ResultCode.timeout : code
 }
@@ -223,7 +307,7 @@ enum RunStatusCode {
 
 @_cdecl("pincer_host_messages")
 func pincerHostMessages(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ limit: UInt32, _ out: OutText) -> pincer_result {
-    HostThunks.text(host, out, needs: .control) { (context) throws(CallError) in
+    HostThunks.text(host, out, needs: .read) { (context) throws(CallError) in
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
         return try HostThunks.engine { () throws(EngineError) in try context.engine.transcriptJSON(sessionKey: key, limit: Int(limit), by: context.caller) }
     }
@@ -231,29 +315,36 @@ func pincerHostMessages(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ limi
 
 @_cdecl("pincer_host_get_session")
 func pincerHostGetSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: OutText) -> pincer_result {
-    HostThunks.text(host, out, needs: .control) { (context) throws(CallError) in
+    HostThunks.text(host, out, needs: .read) { (context) throws(CallError) in
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
         return try HostThunks.engine { () throws(EngineError) in try context.engine.sessionJSON(sessionKey: key, for: context.caller) }
     }
 }
 
-@_cdecl("pincer_host_delete_session")
-func pincerHostDeleteSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?) -> pincer_result {
-    HostThunks.call(host, needs: .control) { (context) throws(CallError) in
+@_cdecl("pincer_host_is_streaming")
+func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Bool>?) -> pincer_result {
+    HostThunks.call(host, needs: .read) { (context) throws(CallError) in
+        // Session keys are stored valid, so only a miss needs the UTF-8 check.
+        let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
+        let out = try HostThunks.output(out, "out")
+        switch context.engine.isStreaming(sessionKey: key, callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess) {
+        case .streaming(let streaming):
+            out.pointee = streaming
+        case .noSession, .denied:
+            // Another plugin's session is reported exactly like a missing one.
+            try CText.requireUTF8(key, "session_key")
+            throw CallError(ResultCode.notFound, "no session with key '\(String(decoding: key, as: UTF8.self))'")
+        }
+    }
+}
+
+@_cdecl("pincer_host_get_metadata")
+func pincerHostGetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: OutText) -> pincer_result {
+    HostThunks.text(host, out, needs: .read) { (context) throws(CallError) in
         let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
-        try HostThunks.engine { () throws(EngineError) in try context.engine.deleteSession(key, by: context.caller) }
+        return try HostThunks.engine { () throws(EngineError) in try context.engine.metadata(sessionKey: key, by: context.caller) }.description
     }
 }
-
-@_cdecl("pincer_host_cancel_run")
-func pincerHostCancelRun(_ host: HostHandle, _ runId: UnsafePointer<CChar>?) -> pincer_result {
-    HostThunks.call(host, needs: .control) { (context) throws(CallError) in
-        let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
-        try HostThunks.engine { () throws(EngineError) in try context.engine.cancelRun(runId, by: context.caller) }
-    }
-}
-
-// MARK: - Steering
 
 @_cdecl("pincer_host_steer")
 func pincerHostSteer(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: UnsafePointer<CChar>?,
@@ -277,23 +368,22 @@ func pincerHostSteer(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: U
     }
 }
 
-@_cdecl("pincer_host_is_streaming")
-func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Bool>?) -> pincer_result {
-    HostThunks.call(host, needs: .steer) { (context) throws(CallError) in
-        // Session keys are stored valid, so only a miss needs the UTF-8 check.
-        let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
-        let out = try HostThunks.output(out, "out")
-        switch context.engine.isStreaming(sessionKey: key, callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess) {
-        case .streaming(let streaming):
-            out.pointee = streaming
-        case .noSession:
-            try CText.requireUTF8(key, "session_key")
-            throw CallError(ResultCode.notFound, "no session with key '\(String(decoding: key, as: UTF8.self))'")
-        case .denied:
-            let key = String(decoding: key, as: UTF8.self)
-            throw CallError(context.engine.accessError(sessionKey: key, by: context.caller)
-                ?? EngineError(.notFound, "no session with key '\(key)'"))
-        }
+@_cdecl("pincer_host_delete_session")
+func pincerHostDeleteSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?) -> pincer_result {
+    HostThunks.call(host, needs: .delete, blocking: true) { (context) throws(CallError) in
+        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
+        try HostThunks.engine { () throws(EngineError) in try context.engine.deleteSession(key, by: context.caller) }
+    }
+}
+
+@_cdecl("pincer_host_set_metadata")
+func pincerHostSetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ json: UnsafePointer<CChar>?) -> pincer_result {
+    HostThunks.call(host, needs: .metadata) { (context) throws(CallError) in
+        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
+        let text = try CText.requiredString(json, "json_object", max: Int(PINCER_MAX_METADATA_BYTES))
+        let value: JSON
+        do { value = try JSON.parse(text) } catch { throw CallError(ResultCode.invalidArgument, "json_object is not valid JSON: \(error)") }
+        try HostThunks.engine { () throws(EngineError) in try context.engine.setMetadata(sessionKey: key, value, by: context.caller) }
     }
 }
 
@@ -305,7 +395,7 @@ func pincerHostRateLimitCheck(_ host: HostHandle, _ key: UnsafePointer<CChar>?, 
 {
     HostThunks.call(host, needs: .rateLimit) { (context) throws(CallError) in
         let key = try CText.bytes(key, "key", max: Int(PINCER_RATE_LIMIT_MAX_KEY_BYTES))
-        let out = try HostThunks.output(out, "out")
+        let out = try HostThunks.result(out, "out", "pincer_rate_limit_result")
         guard maxRequests >= 1, maxRequests <= SlidingWindowLimiter.maxRequestsLimit else {
             throw CallError(ResultCode.invalidArgument, "max_requests is \(maxRequests); it must be 1 to \(SlidingWindowLimiter.maxRequestsLimit)")
         }
@@ -313,7 +403,8 @@ func pincerHostRateLimitCheck(_ host: HostHandle, _ key: UnsafePointer<CChar>?, 
             throw CallError(ResultCode.invalidArgument, "window_ms is \(windowMs); it must be 1 to \(SlidingWindowLimiter.maxWindowMs)")
         }
         let decision = context.limiter.check(key: key, maxRequests: maxRequests, windowMs: windowMs)
-        out.pointee = pincer_rate_limit_result(allowed: decision.allowed, remaining: decision.remaining, retry_after_ms: decision.retryAfterMs)
+        HostThunks.write(pincer_rate_limit_result(struct_size: 0, allowed: decision.allowed, remaining: decision.remaining,
+                                                  retry_after_ms: decision.retryAfterMs), to: out)
     }
 }
 
@@ -341,9 +432,9 @@ func pincerHostGatewayRequest(_ host: HostHandle, _ method: UnsafePointer<CChar>
                               _ out: OutText) -> pincer_result
 {
     HostThunks.text(host, out, needs: .hostRead) { (context) throws(CallError) in
-        let method = try CText.requiredString(method, "method", max: 256)
+        let method = try CText.requiredString(method, "method", max: Int(PINCER_GATEWAY_METHOD_MAX_BYTES))
         var parsed: JSON?
-        if let text = try CText.string(params, "params_json", max: HostThunks.textLimit, required: false) {
+        if let text = try CText.string(params, "params_json", max: Int(PINCER_GATEWAY_PARAMS_MAX_BYTES), required: false) {
             do { parsed = try JSON.parse(text) } catch {
                 throw CallError(ResultCode.invalidArgument, "params_json is not valid JSON: \(error)")
             }
@@ -352,75 +443,97 @@ func pincerHostGatewayRequest(_ host: HostHandle, _ method: UnsafePointer<CChar>
     }
 }
 
-// MARK: - Memory and tools
-
-@_cdecl("pincer_host_alloc")
-func pincerHostAlloc(_ host: HostHandle, _ size: Int) -> UnsafeMutableRawPointer? {
-    size == 0 ? nil : malloc(size)
-}
+// MARK: - Registrations
 
 @_cdecl("pincer_host_register_tool")
-func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pincer_tool_definition>?) -> pincer_result {
+func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pincer_tool_definition>?,
+                            _ out: UnsafeMutablePointer<pincer_registration>?) -> pincer_result
+{
     HostThunks.call(host, needs: .registerTools) { (context) throws(CallError) in
-        let definition = try HostThunks.input(definition, "tool", "pincer_tool_definition", size: \.struct_size)
-        let name = try CText.requiredString(definition.name, "tool->name", max: 64)
-        guard PluginTool.isValidName(name) else {
-            throw CallError(ResultCode.invalidArgument, "tool->name '\(name)' is not 1 to 64 characters of [a-z0-9_.-] starting with a letter")
-        }
-        let description = try CText.requiredString(definition.description, "tool->description", max: 4096)
+        let definition = try HostThunks.request(definition, "tool", "pincer_tool_definition",
+                                                required: HostThunks.end(of: \pincer_tool_definition.invoke))
+        let name = try CText.requiredString(definition.name, "tool->name", max: Int(PINCER_TOOL_NAME_MAX_BYTES))
+        if let problem = PluginTool.nameProblem(name, plugin: context.id) { throw CallError(ResultCode.invalidArgument, problem) }
+        let description = try CText.requiredString(definition.description, "tool->description", max: Int(PINCER_TOOL_DESCRIPTION_MAX_BYTES))
         var parameters: JSON = ["type": "object"]
-        if let text = try CText.string(definition.parameters_json, "tool->parameters_json", max: 64 << 10, required: false) {
+        if let text = try CText.string(definition.parameters_json, "tool->parameters_json", max: Int(PINCER_TOOL_SCHEMA_MAX_BYTES), required: false) {
             do { parameters = try JSON.parse(text) } catch {
                 throw CallError(ResultCode.invalidArgument, "tool->parameters_json is not valid JSON: \(error)")
             }
         }
-        let group = try CText.string(definition.group, "tool->group", max: 64, required: false)
-        guard let invoke = definition.invoke else { throw CallError(ResultCode.invalidArgument, "tool->invoke is NULL") }
-        let tool = PluginTool(plugin: context, name: name, invoke: invoke, context: definition.context)
-        try HostThunks.engine { () throws(EngineError) in
-            try context.engine.tools.register(ToolDefinition(name: name, description: description, parameters: parameters,
-                                                             group: group, owner: context.id, invoke: tool.call))
+        let group = try CText.string(definition.group, "tool->group", max: Int(PINCER_TOOL_GROUP_MAX_BYTES), required: false)
+        if let group, !PluginTool.isValidWord(group[...].utf8, max: Int(PINCER_TOOL_GROUP_MAX_BYTES)) {
+            throw CallError(ResultCode.invalidArgument, "tool->group '\(group)' is not [a-z][a-z0-9_-]*")
         }
+        guard let invoke = definition.invoke else { throw CallError(ResultCode.invalidArgument, "tool->invoke is NULL") }
+        if context.engine.tools.tool(named: name) != nil {
+            throw CallError(ResultCode.invalidArgument, "tool '\(name)' is already registered")
+        }
+        try context.admit(tool: true)
+        let registration = Registration(plugin: context, isTool: true, context: definition.context, release: definition.release)
+        let tool = PluginTool(plugin: context, registration: registration, name: name, invoke: invoke)
+        let engine = context.engine
+        try context.add(registration) { () throws(CallError) in
+            try HostThunks.engine { () throws(EngineError) in
+                try engine.tools.register(ToolDefinition(name: name, description: description, parameters: parameters,
+                                                         group: group, owner: context.id, invoke: { try tool.call($0, $1) }))
+            }
+            registration.setRemoval { engine.tools.unregister(name: name) }
+        }
+        out?.pointee = registration.id
     }
 }
-
-// MARK: - Session metadata
-
-@_cdecl("pincer_host_get_metadata")
-func pincerHostGetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: OutText) -> pincer_result {
-    HostThunks.text(host, out, needs: .control) { (context) throws(CallError) in
-        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
-        return try HostThunks.engine { () throws(EngineError) in try context.engine.metadata(sessionKey: key, by: context.caller) }.description
-    }
-}
-
-@_cdecl("pincer_host_set_metadata")
-func pincerHostSetMetadata(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ json: UnsafePointer<CChar>?) -> pincer_result {
-    HostThunks.call(host, needs: .control) { (context) throws(CallError) in
-        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
-        let text = try CText.requiredString(json, "json_object", max: 64 << 10)
-        let value: JSON
-        do { value = try JSON.parse(text) } catch { throw CallError(ResultCode.invalidArgument, "json_object is not valid JSON: \(error)") }
-        try HostThunks.engine { () throws(EngineError) in try context.engine.setMetadata(sessionKey: key, value, by: context.caller) }
-    }
-}
-
-// MARK: - Hooks
 
 @_cdecl("pincer_host_register_hook")
-func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pincer_hook_definition>?) -> pincer_result {
-    HostThunks.call(host, needs: .registerHooks) { (context) throws(CallError) in
-        let definition = try HostThunks.input(definition, "hook", "pincer_hook_definition", size: \.struct_size)
+func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pincer_hook_definition>?,
+                            _ out: UnsafeMutablePointer<pincer_registration>?) -> pincer_result
+{
+    HostThunks.call(host, needs: nil) { (context) throws(CallError) in
+        let definition = try HostThunks.request(definition, "hook", "pincer_hook_definition",
+                                                required: HostThunks.end(of: \pincer_hook_definition.call))
         guard let point = HookPoint(rawValue: definition.point) else {
             throw CallError(ResultCode.invalidArgument, "hook->point \(definition.point) is not a pincer_hook_point (0 to \(HookPoint.allCases.count - 1))")
+        }
+        let needed: Capabilities = point.isGate ? .gate : .observe
+        guard context.capabilities.contains(needed) else {
+            throw CallError(ResultCode.denied, "plugin '\(context.id)' lacks the capability '\(Capabilities.id(of: needed))' that a \(point.name) hook needs: request it in the descriptor's capabilities (and grant it in plugins.entries.\(context.id).capabilities if that list is set)")
         }
         guard definition.deadline_ms <= UInt32(PINCER_HOOK_MAX_DEADLINE_MS) else {
             throw CallError(ResultCode.invalidArgument, "hook->deadline_ms is \(definition.deadline_ms); at most PINCER_HOOK_MAX_DEADLINE_MS (\(PINCER_HOOK_MAX_DEADLINE_MS))")
         }
         guard let call = definition.call else { throw CallError(ResultCode.invalidArgument, "hook->call is NULL") }
-        let hook = PluginHook(plugin: context, call: call, context: definition.context)
-        context.engine.hooks.register(Hook(plugin: context.id, point: point, priority: definition.priority,
-                                           deadlineMs: definition.deadline_ms, seesAllSessions: context.fullSessionAccess,
-                                           handler: hook.handle))
+        try context.admit(tool: false)
+        let registration = Registration(plugin: context, isTool: false, context: definition.context, release: definition.release)
+        let hook = PluginHook(plugin: context, registration: registration, call: call)
+        let engine = context.engine
+        try context.add(registration) { () throws(CallError) in
+            let id = engine.hooks.register(Hook(plugin: context.id, point: point, priority: definition.priority,
+                                                deadlineMs: definition.deadline_ms, seesAllSessions: context.fullSessionAccess,
+                                                handler: { try hook.handle($0) }))
+            registration.setRemoval { engine.hooks.unregister(id: id) }
+        }
+        out?.pointee = registration.id
+    }
+}
+
+@_cdecl("pincer_host_unregister")
+func pincerHostUnregister(_ host: HostHandle, _ registration: pincer_registration) -> pincer_result {
+    HostThunks.call(host, needs: nil) { (context) throws(CallError) in
+        guard context.withdraw(registration) else {
+            throw CallError(ResultCode.notFound, "no registration \(registration) of plugin '\(context.id)' (already withdrawn, or never one of its own)")
+        }
+    }
+}
+
+// MARK: - Runs, from a tool
+
+@_cdecl("pincer_host_run_stop_requested")
+func pincerHostRunStopRequested(_ host: HostHandle, _ runId: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Bool>?) -> pincer_result {
+    HostThunks.call(host, needs: nil) { (context) throws(CallError) in
+        let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
+        let out = try HostThunks.output(out, "out")
+        out.pointee = try HostThunks.engine { () throws(EngineError) in
+            try context.engine.stopRequested(runId: runId, by: context.caller, serving: context.isServing(run: runId))
+        }
     }
 }

@@ -1,7 +1,9 @@
 // Everything the host knows about one loaded plugin while it runs: who it is,
-// what it may do, its own rate limiter and config. Host calls are attributed
-// through this object, never through anything the plugin says about itself.
+// what it may do, its phase, its own rate limiter and config, its
+// registrations, and the callbacks into it that are running. Host calls are
+// attributed through this object, never through anything the plugin says.
 
+import CPincer
 import PincerCore
 import Synchronization
 
@@ -9,17 +11,21 @@ import Synchronization
 struct Capabilities: OptionSet, Sendable {
     let rawValue: UInt32
     static let spawn = Capabilities(rawValue: 1 << 0)
-    static let control = Capabilities(rawValue: 1 << 1)
-    static let steer = Capabilities(rawValue: 1 << 2)
-    static let rateLimit = Capabilities(rawValue: 1 << 3)
-    static let hostRead = Capabilities(rawValue: 1 << 4)
-    static let registerTools = Capabilities(rawValue: 1 << 5)
-    static let registerHooks = Capabilities(rawValue: 1 << 6)
+    static let read = Capabilities(rawValue: 1 << 1)
+    static let prompt = Capabilities(rawValue: 1 << 2)
+    static let steer = Capabilities(rawValue: 1 << 3)
+    static let delete = Capabilities(rawValue: 1 << 4)
+    static let metadata = Capabilities(rawValue: 1 << 5)
+    static let rateLimit = Capabilities(rawValue: 1 << 6)
+    static let hostRead = Capabilities(rawValue: 1 << 7)
+    static let registerTools = Capabilities(rawValue: 1 << 8)
+    static let observe = Capabilities(rawValue: 1 << 9)
+    static let gate = Capabilities(rawValue: 1 << 10)
 
     static let byId: [(String, Capabilities)] = [
-        ("sessions.spawn", .spawn), ("sessions.control", .control), ("sessions.steer", .steer),
-        ("rate_limit", .rateLimit), ("host.read", .hostRead), ("tools.register", .registerTools),
-        ("hooks.register", .registerHooks),
+        ("sessions.spawn", .spawn), ("sessions.read", .read), ("sessions.prompt", .prompt), ("sessions.steer", .steer),
+        ("sessions.delete", .delete), ("sessions.metadata", .metadata), ("rate_limit", .rateLimit), ("host.read", .hostRead),
+        ("tools.register", .registerTools), ("hooks.observe", .observe), ("hooks.gate", .gate),
     ]
 
     static func id(of capability: Capabilities) -> String {
@@ -34,8 +40,9 @@ public enum PluginLogLevel: Int32, Sendable {
 }
 
 final class PluginContext: @unchecked Sendable {
+    /// host.h's lifecycle. Registrations made while initializing wait for init to succeed.
     enum Phase: UInt8 {
-        case initializing = 0, live = 1, shutDown = 2
+        case initializing = 0, live, stopping, dead
     }
 
     let id: String
@@ -49,7 +56,20 @@ final class PluginContext: @unchecked Sendable {
     /// sessions it did not create: the is_streaming fast path checks ownership with these.
     let callerNumber: UInt32
     let fullSessionAccess: Bool
+    /// Its slot in the host tables' index (for per-plugin last_error).
+    var slot = -1
     private let phaseValue = Atomic<UInt8>(Phase.initializing.rawValue)
+    private let state = Mutex(State())
+
+    private struct State {
+        var registrations: [UInt64: Registration] = [:]
+        var staged: [(Registration, () throws(CallError) -> Void)] = []
+        var callbacksRunning = 0
+        /// Runs its tools are serving right now (run id → calls), for run_stop_requested.
+        var servingRuns: [String: Int] = [:]
+        var tools = 0
+        var hooks = 0
+    }
 
     init(id: String, file: String, engine: Engine, capabilities: Capabilities, configJSON: String,
          log: @escaping @Sendable (String, PluginLogLevel, String) -> Void)
@@ -66,9 +86,94 @@ final class PluginContext: @unchecked Sendable {
     }
 
     var phase: Phase {
-        get { Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .shutDown }
+        get { Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .dead }
         set { phaseValue.store(newValue.rawValue, ordering: .releasing) }
     }
 
     var caller: Caller { .plugin(id) }
+
+    // MARK: - Callbacks into the plugin
+
+    /// Counts a callback into the plugin as running; false once the plugin is stopping.
+    func enterCallback(servingRun runId: String? = nil) -> Bool {
+        state.withLock { state in
+            guard phase == .live || phase == .initializing else { return false }
+            state.callbacksRunning += 1
+            if let runId { state.servingRuns[runId, default: 0] += 1 }
+            return true
+        }
+    }
+
+    func exitCallback(servingRun runId: String? = nil) {
+        state.withLock { state in
+            state.callbacksRunning -= 1
+            if let runId {
+                state.servingRuns[runId, default: 1] -= 1
+                if state.servingRuns[runId] == 0 { state.servingRuns[runId] = nil }
+            }
+        }
+    }
+
+    var callbacksRunning: Int { state.withLock { $0.callbacksRunning } }
+
+    func isServing(run runId: String) -> Bool { state.withLock { $0.servingRuns[runId] != nil } }
+
+    // MARK: - Registrations
+
+    /// Admits one more tool or hook under the plugin's bound, or throws LIMIT naming it.
+    func admit(tool: Bool) throws(CallError) {
+        try state.withLock { (state: inout State) throws(CallError) in
+            if tool {
+                guard state.tools < Int(PINCER_MAX_TOOLS_PER_PLUGIN) else {
+                    throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.tools) tools (at most PINCER_MAX_TOOLS_PER_PLUGIN = \(PINCER_MAX_TOOLS_PER_PLUGIN))")
+                }
+                state.tools += 1
+            } else {
+                guard state.hooks < Int(PINCER_MAX_HOOKS_PER_PLUGIN) else {
+                    throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.hooks) hooks (at most PINCER_MAX_HOOKS_PER_PLUGIN = \(PINCER_MAX_HOOKS_PER_PLUGIN))")
+                }
+                state.hooks += 1
+            }
+        }
+    }
+
+    /// Takes effect at once when live; while initializing, waits for init to succeed.
+    func add(_ registration: Registration, commit: @escaping () throws(CallError) -> Void) throws(CallError) {
+        let staged = state.withLock { state -> Bool in
+            state.registrations[registration.id] = registration
+            if phase == .initializing { state.staged.append((registration, commit)) }
+            return phase == .initializing
+        }
+        if !staged { try commit() }
+    }
+
+    /// init succeeded: what it registered takes effect.
+    func commitStaged() {
+        let staged = state.withLock { state in
+            defer { state.staged.removeAll() }
+            return state.staged
+        }
+        for (registration, commit) in staged {
+            do { try commit() } catch { withdraw(registration.id) }
+        }
+    }
+
+    /// Withdraws one registration; false when it is not one of this plugin's.
+    @discardableResult
+    func withdraw(_ id: UInt64, keepHooksListed: Bool = false) -> Bool {
+        guard let registration = state.withLock({ $0.registrations.removeValue(forKey: id) }) else { return false }
+        registration.withdraw(keepListed: keepHooksListed && !registration.isTool)
+        state.withLock { state in
+            state.staged.removeAll { $0.0 === registration }
+            if registration.isTool { state.tools -= 1 } else { state.hooks -= 1 }
+        }
+        return true
+    }
+
+    /// Withdraws every registration (init failed, or the plugin is stopping: then its
+    /// hooks stay listed in the engine, so its gates fail closed).
+    func withdrawAll(keepHooksListed: Bool = false) {
+        let ids = state.withLock { Array($0.registrations.keys) }
+        ids.forEach { withdraw($0, keepHooksListed: keepHooksListed) }
+    }
 }

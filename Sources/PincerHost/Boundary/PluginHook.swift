@@ -1,8 +1,9 @@
 // A hook a plugin registered, seen from the engine: a Swift closure that
-// builds the C event on the plugin's hook lane, calls the plugin, takes what
-// it hands back (reason, patch) and turns each failure — an error code, an
-// unknown verdict, text that is not UTF-8, a patch that is not JSON — into a
-// thrown error, which a gate turns into a block.
+// builds the C event on the plugin's lane, calls the plugin (counted as a
+// running callback; a gate serves the session it gates), takes what it hands
+// back (reason, patch) and turns each failure — an error code, an unknown
+// verdict, text that is not UTF-8, a patch that is not JSON — into a thrown
+// error, which a gate turns into a block.
 
 import CPincer
 import PincerCore
@@ -13,15 +14,15 @@ import Glibc
 
 struct PluginHook: @unchecked Sendable {
     let plugin: PluginContext
+    let registration: Registration
     let call: pincer_hook_fn
-    /// The plugin's context pointer, handed back unchanged (the plugin owns it).
-    let context: UnsafeMutableRawPointer?
 
-    static let reasonLimit = 64 << 10
-    static let patchLimit = 1 << 20
+    static let reasonLimit = Int(PINCER_HOOK_REASON_MAX_BYTES)
+    static let patchLimit = Int(PINCER_HOOK_PATCH_MAX_BYTES)
 
     func handle(_ event: HookEvent) throws -> HookReply {
-        guard plugin.phase == .live else { throw HookFailure("plugin '\(plugin.id)' has shut down") }
+        guard registration.enter() else { throw HookFailure("plugin '\(plugin.id)' is stopping or has shut down") }
+        defer { registration.exit() }
         // Copies that live for the call: the C event points into them.
         let texts = [event.sessionKey, event.sessionId, event.runId, event.owner.namespace, event.workspaceDir,
                      event.toolName, event.toolCallId, event.payload.description].map { $0.map { strdup($0)! } }
@@ -32,7 +33,10 @@ struct PluginHook: @unchecked Sendable {
             tool_name: texts[5], tool_call_id: texts[6], payload_json: texts[7])
         var decision = pincer_hook_decision(struct_size: UInt32(MemoryLayout<pincer_hook_decision>.size),
                                              verdict: Int32(PINCER_HOOK_CONTINUE.rawValue), reason: nil, patch_json: nil)
-        let code = call(context, &cEvent, &decision)
+        let context = registration.context
+        let code = event.point.isGate
+            ? CallbackFrames.serving(event.sessionKey) { call(context, &cEvent, &decision) }
+            : call(context, &cEvent, &decision)
         let reason: String?, patchText: String?
         do {
             // Take both before judging either: the host frees what it was handed, whatever happens.

@@ -1,33 +1,41 @@
 // A tool a plugin registered, seen from the engine: a Swift closure that
-// builds the C call, runs the plugin's invoke, takes ownership of what it
-// returns, and turns every failure (an error code, NULL, text that is not
-// UTF-8) into an error result the model sees.
+// builds the C call, runs the plugin's invoke (counted as a running callback,
+// serving its session), takes ownership of what it returns, and turns every
+// failure (an error code, NULL, text that is not UTF-8) into an error result
+// the model sees.
 
 import CPincer
 import PincerCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct PluginTool: @unchecked Sendable {
     let plugin: PluginContext
+    let registration: Registration
     let name: String
     let invoke: pincer_tool_invoke
-    /// The plugin's context pointer, handed back unchanged (the plugin owns it).
-    let context: UnsafeMutableRawPointer?
 
-    static let outputLimit = 16 << 20
+    static let outputLimit = Int(PINCER_TOOL_RESULT_MAX_BYTES)
 
-    static func isValidName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...64).contains(bytes.count), (0x61...0x7A).contains(bytes[0]) else { return false }
-        return bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
+    /// [a-z][a-z0-9_-]*: a plugin id, a tool's local name, a group.
+    static func isValidWord(_ word: Substring.UTF8View, max: Int) -> Bool {
+        guard (1...max).contains(word.count), let first = word.first, (0x61...0x7A).contains(first) else { return false }
+        return word.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2D }
+    }
+
+    /// Why `name` is not a valid full tool name for plugin `id`, or nil.
+    static func nameProblem(_ name: String, plugin id: String) -> String? {
+        let prefix = id + "."
+        guard name.hasPrefix(prefix) else { return "tool->name '\(name)' must start with the plugin's id and a dot ('\(prefix)')" }
+        guard isValidWord(name.dropFirst(prefix.count).utf8, max: 31), name.utf8.count <= Int(PINCER_TOOL_NAME_MAX_BYTES) else {
+            return "tool->name '\(name)': after '\(prefix)' comes 1 to 31 characters of [a-z0-9_-] starting with a letter"
+        }
+        return nil
     }
 
     func call(_ arguments: JSON, _ call: ToolCallContext) throws -> String {
-        guard plugin.phase == .live else { throw ToolFailure("plugin '\(plugin.id)' has shut down") }
+        guard registration.enter(servingRun: call.runId) else { throw ToolFailure("plugin '\(plugin.id)' is stopping; its tool '\(name)' is withdrawn") }
+        defer { registration.exit(servingRun: call.runId) }
         var output: UnsafeMutablePointer<CChar>?
+        let context = registration.context
         let code: pincer_result = call.sessionKey.withCString { sessionKey in
             call.sessionId.withCString { sessionId in
                 call.runId.withCString { runId in
@@ -38,7 +46,7 @@ struct PluginTool: @unchecked Sendable {
                                     struct_size: UInt32(MemoryLayout<pincer_tool_call>.size), session_key: sessionKey,
                                     session_id: sessionId, run_id: runId, tool_call_id: toolCallId, tool_name: toolName,
                                     arguments_json: argumentsJSON)
-                                return invoke(context, &request, &output)
+                                return CallbackFrames.serving(call.sessionKey) { invoke(context, &request, &output) }
                             }
                         }
                     }

@@ -7,8 +7,13 @@
 //   "plugins": {
 //     "allow": ["id", …],            only these ids load (absent = all)
 //     "deny":  ["id", …],            these never load (wins over allow)
+//     "strict": false,               true: an unknown capability or an entry for no
+//                                    loaded plugin is a refusal, not a warning
+//     "drainTimeoutMs": 5000,        how long a stopping plugin's running callbacks get
 //     "entries": { "<id>": {
 //         "enabled": true,           false = refused at load
+//         "path": "/abs/file.so",    the entry applies only to this file …
+//         "sha256": "…",             … with this content (else the plugin is refused)
 //         "capabilities": ["…"],     grants: narrows what the descriptor asked for
 //         "sessionAccess": "own",    "all": reach sessions other callers created
 //         "allowModelOverride": false,  true: spawn may name a model
@@ -45,12 +50,24 @@ public struct OperatorConfig: Sendable {
         public var allowModelOverride = false
         public var allowedModels: [String]?
         public var useOtherPluginsTools = false
+        /// The file the entry is bound to, by path and/or SHA-256 (lower-case hex).
+        public var path: String?
+        public var sha256: String?
     }
 
     public var allow: [String]?
     public var deny: [String] = []
     public var entries: [String: PluginEntry] = [:]
-    public var engine = EngineConfig()
+    /// Unknown capabilities and entries for no loaded plugin are refusals, not warnings.
+    public var strict = false
+    /// How long a stopping plugin's running callbacks get before shutdown() is called anyway.
+    public var drainTimeoutMs = 5000
+    public var engine: EngineConfig = {
+        var engine = EngineConfig()
+        engine.hostVersion = PincerVersion.host
+        engine.abiVersion = PincerVersion.abi
+        return engine
+    }()
 
     public init() {}
 
@@ -183,16 +200,20 @@ public struct OperatorConfig: Sendable {
         }
 
         func plugins(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {
-            for (key, value) in try object(value, "plugins", keys: ["allow", "deny", "entries"]) {
+            for (key, value) in try object(value, "plugins", keys: ["allow", "deny", "strict", "drainTimeoutMs", "entries"]) {
                 switch key {
                 case "allow": config.allow = try strings(value, "plugins.allow")
                 case "deny": config.deny = try strings(value, "plugins.deny")
+                case "strict":
+                    guard let b = value.boolValue else { throw fail("plugins.strict", "must be true or false, not a \(value.typeName)") }
+                    config.strict = b
+                case "drainTimeoutMs": config.drainTimeoutMs = try count(value, "plugins.drainTimeoutMs", max: 60_000)
                 default:
                     guard let entries = value.objectValue else { throw fail("plugins.entries", "must be an object keyed by plugin id") }
                     for (id, entryValue) in entries {
                         let path = "plugins.entries.\(id)"
                         var entry = PluginEntry()
-                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "config"]) {
+                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "path", "sha256", "config"]) {
                             switch k {
                             case "enabled":
                                 guard let b = v.boolValue else { throw fail("\(path).enabled", "must be true or false, not a \(v.typeName)") }
@@ -213,6 +234,14 @@ public struct OperatorConfig: Sendable {
                                 entry.allowModelOverride = b
                             case "allowedModels":
                                 entry.allowedModels = try strings(v, "\(path).allowedModels")
+                            case "path":
+                                guard let file = v.stringValue, file.hasPrefix("/") else { throw fail("\(path).path", "must be an absolute path") }
+                                entry.path = file
+                            case "sha256":
+                                guard let hex = v.stringValue?.lowercased(), hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+                                    throw fail("\(path).sha256", "must be 64 hexadecimal digits")
+                                }
+                                entry.sha256 = hex
                             case "useOtherPluginsTools":
                                 guard let b = v.boolValue else { throw fail("\(path).useOtherPluginsTools", "must be true or false, not a \(v.typeName)") }
                                 entry.useOtherPluginsTools = b

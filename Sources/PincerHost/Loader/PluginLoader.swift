@@ -1,8 +1,10 @@
 // Opening one .so and checking it, step by step, before any of its functions
-// runs: ELF magic, dlopen(RTLD_NOW | RTLD_LOCAL), the entry symbol, the ABI
-// major version (before reading anything else), struct sizes, the descriptor,
-// the required functions. Each failure is one reason naming what is wrong.
-// Nothing is ever dlclose()d: Swift and Rust code cannot be unloaded safely.
+// runs: ELF magic, dlopen(RTLD_NOW | RTLD_LOCAL), the entry (pincer_plugin_get,
+// then pincer_plugin; rc1's pincer_entry is named as such), the ABI version
+// (before reading anything else), the struct-size rule for the entry and the
+// descriptor, the id, the required functions. Each failure is one reason
+// naming what is wrong. Nothing is ever dlclose()d: Swift and Rust code cannot
+// be unloaded safely.
 
 import CPincer
 import PincerCore
@@ -13,7 +15,10 @@ import Glibc
 
 struct OpenedPlugin {
     var record: PluginRecord
-    let entry: UnsafePointer<pincer_plugin_entry>
+    /// The entry as this host knows it (a copy: a newer plugin's longer entry is cut to it).
+    let entry: pincer_plugin_entry
+    /// dlopen's handle: one per image, however many paths lead to it.
+    let image: UnsafeMutableRawPointer
     let requested: [String]
 }
 
@@ -21,6 +26,11 @@ enum PluginLoader {
     struct Refusal: Error {
         var record: PluginRecord
     }
+
+    /// Ids the host keeps for its own principals (entry.h's PINCER_RESERVED_IDS).
+    static let reservedIds: Set<String> = ["operator", "pincer", "host", "system", "gateway", "admin", "anonymous"]
+
+    private typealias EntryFunction = @convention(c) () -> UnsafePointer<pincer_plugin_entry>?
 
     static func open(_ path: String) -> Result<OpenedPlugin, Refusal> {
         var record = PluginRecord(file: path, state: .refused)
@@ -30,52 +40,70 @@ enum PluginLoader {
         }
 
         if let problem = elfProblem(path) { return refuse(problem) }
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+        guard let image = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             return refuse("dlopen failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
         }
-        guard let symbol = dlsym(handle, PINCER_ENTRY_SYMBOL) else {
-            return refuse("no entry symbol '\(PINCER_ENTRY_SYMBOL)' (export it with PINCER_EXPORT and link with pincer-plugin.map)")
+        let entryPointer: UnsafePointer<pincer_plugin_entry>
+        if let function = dlsym(image, PINCER_ENTRY_FUNCTION_SYMBOL) {
+            guard let entry = unsafeBitCast(function, to: EntryFunction.self)() else {
+                return refuse("\(PINCER_ENTRY_FUNCTION_SYMBOL)() returned NULL")
+            }
+            entryPointer = entry
+        } else if let data = dlsym(image, PINCER_ENTRY_DATA_SYMBOL) {
+            entryPointer = UnsafePointer(data.assumingMemoryBound(to: pincer_plugin_entry.self))
+        } else if dlsym(image, "pincer_entry") != nil {
+            return refuse("built against a pre-release header (ABI 1.0-rc1 exported 'pincer_entry'); rebuild it against the 1.0-rc\(PINCER_ABI_PRERELEASE) headers, which export '\(PINCER_ENTRY_DATA_SYMBOL)' or '\(PINCER_ENTRY_FUNCTION_SYMBOL)'")
+        } else {
+            return refuse("no entry symbol: export '\(PINCER_ENTRY_DATA_SYMBOL)' or '\(PINCER_ENTRY_FUNCTION_SYMBOL)' with PINCER_EXPORT and link with pincer-plugin.map")
         }
-        let entry = symbol.assumingMemoryBound(to: pincer_plugin_entry.self)
-        let v = entry.pointee.abi_version
-        record.abiVersion = "\(v.major).\(v.minor).\(v.patch)"
-        guard v.major == UInt32(PINCER_ABI_MAJOR) else {
-            return refuse("built for Pincer ABI \(record.abiVersion!); this host speaks \(PincerVersion.abi) (major versions must match)")
+        let v = entryPointer.pointee.abi_version
+        record.abiVersion = PincerVersion.describe(major: v.major, minor: v.minor, patch: v.patch, prerelease: v.prerelease)
+        guard v.major == UInt32(PINCER_ABI_MAJOR), v.prerelease == UInt32(PINCER_ABI_PRERELEASE) else {
+            let why = v.major != UInt32(PINCER_ABI_MAJOR) ? "major versions must match" : "pre-release headers load only in a host of the same pre-release"
+            return refuse("built for Pincer ABI \(record.abiVersion!); this host speaks \(PincerVersion.abi) (\(why))")
         }
-        guard entry.pointee.struct_size >= UInt32(MemoryLayout<pincer_plugin_entry>.size) else {
-            return refuse("entry struct_size is \(entry.pointee.struct_size); ABI 1.0's pincer_plugin_entry is \(MemoryLayout<pincer_plugin_entry>.size) bytes")
-        }
-        guard let descriptor = entry.pointee.descriptor else { return refuse("entry->descriptor is NULL") }
-        guard descriptor.pointee.struct_size >= UInt32(MemoryLayout<pincer_plugin_descriptor>.size) else {
-            return refuse("descriptor struct_size is \(descriptor.pointee.struct_size); ABI 1.0's pincer_plugin_descriptor is \(MemoryLayout<pincer_plugin_descriptor>.size) bytes")
-        }
-        let d = descriptor.pointee
+        let entry: pincer_plugin_entry, descriptor: pincer_plugin_descriptor
         do {
-            let id = try CText.requiredString(d.id, "descriptor->id", max: 64)
+            entry = try HostThunks.readSized(UnsafeRawPointer(entryPointer), "entry", "pincer_plugin_entry",
+                                             required: HostThunks.end(of: \pincer_plugin_entry.shutdown),
+                                             sizeOffset: MemoryLayout<pincer_plugin_entry>.offset(of: \.struct_size)!)
+            guard let pointer = entry.descriptor else { return refuse("entry->descriptor is NULL") }
+            descriptor = try HostThunks.request(pointer, "descriptor", "pincer_plugin_descriptor",
+                                                required: HostThunks.end(of: \pincer_plugin_descriptor.version))
+        } catch {
+            return refuse(error.message)
+        }
+        do {
+            let id = try CText.requiredString(descriptor.id, "descriptor->id", max: Int(PINCER_PLUGIN_ID_MAX_BYTES) * 4)
             guard isValidId(id) else {
-                return refuse("descriptor->id '\(id)' is not 1 to 64 characters of [a-z0-9._-] starting with a letter or digit")
+                return refuse("descriptor->id '\(id)' is not 1 to \(PINCER_PLUGIN_ID_MAX_BYTES) characters of [a-z0-9_-] starting with a letter")
+            }
+            guard !reservedIds.contains(id) else {
+                return refuse("descriptor->id '\(id)' is reserved for the host's own principals (\(reservedIds.sorted().joined(separator: ", ")))")
             }
             record.id = id
-            record.name = try CText.requiredString(d.name, "descriptor->name", max: 256)
-            record.version = try CText.requiredString(d.version, "descriptor->version", max: 64)
-            record.description = try CText.string(d.description, "descriptor->description", max: 4096, required: false)
+            record.name = try CText.requiredString(descriptor.name, "descriptor->name", max: 256)
+            record.version = try CText.requiredString(descriptor.version, "descriptor->version", max: 64)
+            record.description = try CText.string(descriptor.description, "descriptor->description", max: 4096, required: false)
         } catch {
             return refuse(error.message)
         }
         var requested: [String] = []
-        if let caps = d.capabilities {
+        if let caps = descriptor.capabilities {
             var i = 0
             while let cap = caps[i] {
-                guard i < 64 else { return refuse("descriptor->capabilities has more than 64 entries (is it NULL-terminated?)") }
+                guard i < Int(PINCER_MAX_CAPABILITIES) else {
+                    return refuse("descriptor->capabilities has more than \(PINCER_MAX_CAPABILITIES) entries (is it NULL-terminated?)")
+                }
                 do { requested.append(try CText.requiredString(cap, "descriptor->capabilities[\(i)]", max: 64)) } catch {
                     return refuse(error.message)
                 }
                 i += 1
             }
         }
-        guard entry.pointee.`init` != nil else { return refuse("required function entry->init is NULL") }
-        guard entry.pointee.shutdown != nil else { return refuse("required function entry->shutdown is NULL") }
-        return .success(OpenedPlugin(record: record, entry: UnsafePointer(entry), requested: requested))
+        guard entry.`init` != nil else { return refuse("required function entry->init is NULL") }
+        guard entry.shutdown != nil else { return refuse("required function entry->shutdown is NULL") }
+        return .success(OpenedPlugin(record: record, entry: entry, image: image, requested: requested))
     }
 
     /// Why the file cannot be an ELF shared object, or nil when its header says it is one.
@@ -92,12 +120,8 @@ enum PluginLoader {
         return nil
     }
 
+    /// entry.h's id grammar: [a-z][a-z0-9_-]{0,31}.
     static func isValidId(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
-        guard (1...64).contains(bytes.count) else { return false }
-        func ok(_ b: UInt8, first: Bool) -> Bool {
-            (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || (!first && (b == 0x2E || b == 0x5F || b == 0x2D))
-        }
-        return ok(bytes[0], first: true) && bytes.dropFirst().allSatisfy { ok($0, first: false) }
+        PluginTool.isValidWord(id[...].utf8, max: Int(PINCER_PLUGIN_ID_MAX_BYTES))
     }
 }

@@ -20,8 +20,10 @@ public struct PluginRecord: Sendable, Equatable {
     public var abiVersion: String?
     /// Capabilities granted (requested ∩ allowed by the operator).
     public var capabilities: [String] = []
-    /// Requested capability ids this host does not know (ignored).
+    /// Requested capability ids this host does not know (ignored, with a warning).
     public var unknownCapabilities: [String] = []
+    /// What an operator should know though the plugin loaded (printed at load, listed).
+    public var warnings: [String] = []
     /// What it registered in init: tool names, and hooks as "point (priority N)".
     public var tools: [String] = []
     public var hooks: [String] = []
@@ -37,7 +39,8 @@ public struct PluginRecord: Sendable, Equatable {
                                          ("abiVersion", JSON(abiVersion)), ("state", .string(state.rawValue))]
         if let reason { members.append(("reason", .string(reason))) }
         members.append(("capabilities", .array(capabilities.map(JSON.string))))
-        if !unknownCapabilities.isEmpty { members.append(("ignoredCapabilities", .array(unknownCapabilities.map(JSON.string)))) }
+        if !unknownCapabilities.isEmpty { members.append(("unknownCapabilities", .array(unknownCapabilities.map(JSON.string)))) }
+        if !warnings.isEmpty { members.append(("warnings", .array(warnings.map(JSON.string)))) }
         members.append(("tools", .array(tools.map(JSON.string))))
         members.append(("hooks", .array(hooks.map(JSON.string))))
         return .object(members)

@@ -20,7 +20,7 @@ static void *worker(void *arg) {
     long id = (long)arg;
     char own_key[32];
     snprintf(own_key, sizeof own_key, "thread-%ld", id);
-    pincer_rate_limit_result r;
+    pincer_rate_limit_result r = {.struct_size = sizeof(pincer_rate_limit_result)};
     bool streaming;
     pincer_steer_outcome outcome;
     for (int i = 0; i < CALLS; i++) {
@@ -47,7 +47,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         memset(&req, 0, sizeof req);
         req.struct_size = sizeof req;
         req.message = "long @sleep{\"ms\":3000}";
-        pincer_spawn_result s;
+        pincer_spawn_result s = {.struct_size = sizeof(pincer_spawn_result)};
         EXPECT_CODE(PINCER_OK, host->spawn(host, &req, &s));
         snprintf(session_key, sizeof session_key, "%s", s.session_key);
         bool streaming = false;

@@ -10,7 +10,7 @@
  * A case returns 0 when every expectation held (it may leave output in
  * `report`, e.g. a session key), or non-zero with the failed expectation in
  * `report`. Knobs, for the refusal fixtures: FIXTURE_ABI_MAJOR,
- * FIXTURE_ABI_MINOR, FIXTURE_NULL_INIT, FIXTURE_INIT_FAILS,
+ * FIXTURE_ABI_MINOR, FIXTURE_ABI_PRERELEASE, FIXTURE_NULL_INIT, FIXTURE_INIT_FAILS,
  * FIXTURE_NULL_DESCRIPTOR, FIXTURE_ENTRY_NAME, FIXTURE_CAPABILITIES.
  */
 #ifndef FIXTURE_H
@@ -65,11 +65,13 @@ static int32_t fixture_run(const char *name, char *report, size_t capacity) {
 
 static const fixture_test_v1 fixture_test = {fixture_run};
 
-static const void *fixture_get_extension(const char *id) {
+static const void *fixture_get_extension(const pincer_host *h, const char *id) {
+    (void)h;
     return strcmp(id, "pincer.test/1") == 0 ? &fixture_test : NULL;
 }
 
-__attribute__((unused)) static pincer_result fixture_init(const pincer_host *h, char *error, size_t error_capacity) {
+__attribute__((unused)) static pincer_result fixture_init(const pincer_host *h, const char *path, char *error, size_t error_capacity) {
+    (void)path;
     host = h;
 #ifdef FIXTURE_INIT_FAILS
     snprintf(error, error_capacity, "fixture refuses to start: %s", FIXTURE_INIT_FAILS);
@@ -84,7 +86,7 @@ __attribute__((unused)) static pincer_result fixture_init(const pincer_host *h, 
 static void fixture_shutdown(const pincer_host *h) { (void)h; }
 
 #ifndef FIXTURE_CAPABILITIES
-#define FIXTURE_CAPABILITIES PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_CONTROL, PINCER_CAP_SESSIONS_STEER, \
+#define FIXTURE_CAPABILITIES PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT, PINCER_CAP_SESSIONS_DELETE, PINCER_CAP_SESSIONS_METADATA, PINCER_CAP_SESSIONS_STEER, \
                              PINCER_CAP_RATE_LIMIT, PINCER_CAP_HOST_READ
 #endif
 static const char *const fixture_capabilities[] = {FIXTURE_CAPABILITIES, NULL};
@@ -99,12 +101,15 @@ static const pincer_plugin_descriptor fixture_descriptor = {
 #ifndef FIXTURE_ABI_MINOR
 #define FIXTURE_ABI_MINOR PINCER_ABI_MINOR
 #endif
+#ifndef FIXTURE_ABI_PRERELEASE
+#define FIXTURE_ABI_PRERELEASE PINCER_ABI_PRERELEASE
+#endif
 #ifndef FIXTURE_ENTRY_NAME
-#define FIXTURE_ENTRY_NAME pincer_entry
+#define FIXTURE_ENTRY_NAME pincer_plugin
 #endif
 
 PINCER_EXPORT const pincer_plugin_entry FIXTURE_ENTRY_NAME = {
-    {FIXTURE_ABI_MAJOR, FIXTURE_ABI_MINOR, 0},
+    {FIXTURE_ABI_MAJOR, FIXTURE_ABI_MINOR, 0, FIXTURE_ABI_PRERELEASE},
     sizeof(pincer_plugin_entry),
 #ifdef FIXTURE_NULL_DESCRIPTOR
     NULL,

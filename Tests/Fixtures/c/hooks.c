@@ -28,7 +28,7 @@
 #ifndef FIXTURE_DEADLINE_MS
 #define FIXTURE_DEADLINE_MS 0
 #endif
-#define FIXTURE_CAPABILITIES PINCER_CAP_HOOKS_REGISTER, PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_CONTROL
+#define FIXTURE_CAPABILITIES PINCER_CAP_HOOKS_GATE, PINCER_CAP_HOOKS_OBSERVE, PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT, PINCER_CAP_SESSIONS_DELETE, PINCER_CAP_SESSIONS_METADATA
 #include "fixture.h"
 
 #include <stdlib.h>
@@ -37,9 +37,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char mode[64] = "allow";
 static char events[16384];
 static char deltas[16384];
-static int hook_thread_changes; /* the hooks ran on more than one thread */
-static pthread_t hook_thread;
-static int hook_thread_known;
+/* Lanes: calls on one lane (gates, observers) must never overlap. */
+static int in_lane[2];
+static int lane_overlaps;
 
 static const char *point_name(pincer_hook_point point) {
     switch (point) {
@@ -66,12 +66,6 @@ static char *host_string(const char *text) {
 /* Records the call; returns the mode in force. */
 static void record(const pincer_hook_event *event, char *mode_out) {
     pthread_mutex_lock(&lock);
-    if (!hook_thread_known) {
-        hook_thread = pthread_self();
-        hook_thread_known = 1;
-    } else if (!pthread_equal(hook_thread, pthread_self())) {
-        hook_thread_changes++;
-    }
     strcpy(mode_out, mode);
     const char *delta = strstr(event->payload_json, "\"kind\":\"text_delta\",\"text\":\"");
     if (event->point == PINCER_HOOK_RUN_EVENT && delta) {
@@ -90,7 +84,7 @@ static void record(const pincer_hook_event *event, char *mode_out) {
     pthread_mutex_unlock(&lock);
 }
 
-static pincer_result hook(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
+static pincer_result hook_body(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
     char current[64];
     if (context != &lock || event->struct_size != sizeof(pincer_hook_event) ||
         decision->struct_size != sizeof(pincer_hook_decision) || decision->verdict != PINCER_HOOK_CONTINUE) {
@@ -127,7 +121,7 @@ static pincer_result hook(void *context, const pincer_hook_event *event, pincer_
         memset(&request, 0, sizeof request);
         request.struct_size = sizeof request;
         request.message = "spawned from a hook";
-        pincer_spawn_result result;
+        pincer_spawn_result result = {.struct_size = sizeof(pincer_spawn_result)};
         if (host->spawn(host, &request, &result) != PINCER_OK) {
             decision->reason = host_string(host->last_error(host));
             return PINCER_ERR_PLUGIN;
@@ -142,6 +136,19 @@ static pincer_result hook(void *context, const pincer_hook_event *event, pincer_
         }
     }
     return PINCER_OK;
+}
+
+/* Counts calls that overlap another on the same lane (a nested gate, from a spawn in a hook, counts too). */
+static pincer_result hook(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
+    int lane = event->point == PINCER_HOOK_BEFORE_SESSION_CREATE || event->point == PINCER_HOOK_BEFORE_TOOL_CALL;
+    pthread_mutex_lock(&lock);
+    if (in_lane[lane]++ > 0) lane_overlaps++;
+    pthread_mutex_unlock(&lock);
+    pincer_result code = hook_body(context, event, decision);
+    pthread_mutex_lock(&lock);
+    in_lane[lane]--;
+    pthread_mutex_unlock(&lock);
+    return code;
 }
 
 static pincer_hook_definition definition(pincer_hook_point point) {
@@ -160,26 +167,26 @@ static int run_case(const char *name, char *report, size_t capacity) {
     if (strcmp(name, "register") == 0) {
         for (pincer_hook_point p = PINCER_HOOK_BEFORE_SESSION_CREATE; p <= PINCER_HOOK_RUN_EVENT; p++) {
             pincer_hook_definition d = definition(p);
-            EXPECT_CODE(PINCER_OK, host->register_hook(host, &d));
+            EXPECT_CODE(PINCER_OK, host->register_hook(host, &d, NULL));
         }
         return 0;
     }
     if (strcmp(name, "refusals") == 0) {
         pincer_hook_definition d = definition(5);
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d, NULL));
         EXPECT_ERROR_MENTIONS("hook->point 5 is not a pincer_hook_point");
         d = definition(PINCER_HOOK_RUN_EVENT);
         d.call = NULL;
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d, NULL));
         EXPECT_ERROR_MENTIONS("hook->call is NULL");
         d = definition(PINCER_HOOK_RUN_EVENT);
         d.deadline_ms = PINCER_HOOK_MAX_DEADLINE_MS + 1;
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d, NULL));
         EXPECT_ERROR_MENTIONS("at most PINCER_HOOK_MAX_DEADLINE_MS");
         d = definition(PINCER_HOOK_RUN_EVENT);
         d.struct_size = 4;
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d));
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, NULL));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, &d, NULL));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_hook(host, NULL, NULL));
         return 0;
     }
     if (strncmp(name, "mode ", 5) == 0) {
@@ -199,14 +206,14 @@ static int run_case(const char *name, char *report, size_t capacity) {
         memset(&request, 0, sizeof request);
         request.struct_size = sizeof request;
         request.message = name + 6;
-        pincer_spawn_result result;
+        pincer_spawn_result result = {.struct_size = sizeof(pincer_spawn_result)};
         EXPECT_CODE(PINCER_OK, host->spawn(host, &request, &result));
         snprintf(report, capacity, "%s %s", result.session_key, result.run_id);
         return 0;
     }
-    if (strcmp(name, "threads") == 0) {
+    if (strcmp(name, "overlaps") == 0) {
         pthread_mutex_lock(&lock);
-        snprintf(report, capacity, "%d", hook_thread_changes);
+        snprintf(report, capacity, "%d", lane_overlaps);
         pthread_mutex_unlock(&lock);
         return 0;
     }

@@ -5,11 +5,11 @@
 #include "fixture.h"
 
 static int run_case(const char *name, char *report, size_t capacity) {
-    pincer_spawn_result s;
-    pincer_run_info info;
-    pincer_run_ref ref;
+    pincer_spawn_result s = {.struct_size = sizeof(pincer_spawn_result)};
+    pincer_run_info info = {.struct_size = sizeof(pincer_run_info)};
+    pincer_run_ref ref = {.struct_size = sizeof(pincer_run_ref)};
     pincer_steer_outcome outcome;
-    pincer_rate_limit_result rl;
+    pincer_rate_limit_result rl = {.struct_size = sizeof(pincer_rate_limit_result)};
     bool streaming;
     char *json;
     pincer_spawn_request r;
@@ -86,15 +86,15 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_CODE(PINCER_ERR_BAD_HANDLE, host->rate_limit_check((const pincer_host *)(uintptr_t)-64, "k", 1, 1, &rl));
         EXPECT_CODE(PINCER_ERR_BAD_HANDLE, host->log(NULL, PINCER_LOG_INFO, "x"));
         EXPECT_CODE(PINCER_ERR_BAD_HANDLE, host->status((const pincer_host *)((const char *)host + 8), &json));
-        EXPECT(strstr(host->last_error(host), "not one this host handed out") != NULL ||
-                   strstr(host->last_error(host), "damaged") != NULL,
-               "message %s", host->last_error(host));
+        /* Bad-handle messages are kept apart from the plugin's own: ask with a bad handle. */
+        EXPECT(strstr(host->last_error(NULL), "not one this host handed out") != NULL, "message %s", host->last_error(NULL));
+        EXPECT(strstr(host->last_error(host), "not one this host handed out") == NULL, "the plugin's own last_error shows a bad handle's message");
         /* Scribble on host_data: refused; put it back: accepted again. */
         pincer_host *writable = (pincer_host *)host;
         void *saved = writable->host_data;
         writable->host_data = (void *)0xdeadcafe;
         EXPECT_CODE(PINCER_ERR_BAD_HANDLE, host->status(host, &json));
-        EXPECT_ERROR_MENTIONS("host_data was changed");
+        EXPECT(strstr(host->last_error(NULL), "host_data was changed") != NULL, "message %s", host->last_error(NULL));
         writable->host_data = saved;
         EXPECT_CODE(PINCER_OK, host->status(host, &json));
         host->free(host, json);

@@ -5,7 +5,7 @@
 #include "fixture.h"
 
 static int run_case(const char *name, char *report, size_t capacity) {
-    pincer_rate_limit_result r;
+    pincer_rate_limit_result r = {.struct_size = sizeof(pincer_rate_limit_result)};
     if (strcmp(name, "window") == 0) {
         for (uint32_t i = 0; i < 3; i++) {
             EXPECT_CODE(PINCER_OK, host->rate_limit_check(host, "10.0.0.1", 3, 300, &r));

@@ -9,19 +9,19 @@ static pincer_result spawn(const char *message, uint32_t timeout_seconds, pincer
     r.message = message;
     r.timeout_seconds = timeout_seconds;
     r.label = "sessions-fixture";
-    r.metadata_json = "{\"owner\":\"fx-sessions\"}";
+    r.metadata_json = "{\"fx-sessions\":{\"owner\":\"fx-sessions\"}}";
     return host->spawn(host, &r, out);
 }
 
 static int run_case(const char *name, char *report, size_t capacity) {
-    pincer_spawn_result s;
-    pincer_run_info info;
+    pincer_spawn_result s = {.struct_size = sizeof(pincer_spawn_result)};
+    pincer_run_info info = {.struct_size = sizeof(pincer_run_info)};
     char *json = NULL;
     if (strcmp(name, "follow_up") == 0) {
         EXPECT_CODE(PINCER_OK, spawn("first", 0, &s));
         EXPECT_CODE(PINCER_OK, host->wait(host, s.run_id, 10000, &info));
         host->free(host, info.final_text);
-        pincer_run_ref ref;
+        pincer_run_ref ref = {.struct_size = sizeof(pincer_run_ref)};
         EXPECT_CODE(PINCER_OK, host->prompt(host, s.session_key, "second @echo{\"text\":\"again\"}", &ref));
         EXPECT(strcmp(ref.run_id, s.run_id) != 0, "the follow-up reused the run id");
         EXPECT_CODE(PINCER_OK, host->wait(host, ref.run_id, 10000, &info));
@@ -56,7 +56,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     }
     if (strcmp(name, "cancel") == 0) {
         EXPECT_CODE(PINCER_OK, spawn("long @sleep{\"ms\":8000}", 0, &s));
-        pincer_run_ref queued;
+        pincer_run_ref queued = {.struct_size = sizeof(pincer_run_ref)};
         EXPECT_CODE(PINCER_OK, host->prompt(host, s.session_key, "after it", &queued));
         fixture_sleep_ms(30);
         EXPECT_CODE(PINCER_OK, host->cancel_run(host, queued.run_id));

@@ -13,7 +13,7 @@ static pincer_spawn_request request_for(const char *message) {
 }
 
 static int run_case(const char *name, char *report, size_t capacity) {
-    pincer_spawn_result out;
+    pincer_spawn_result out = {.struct_size = sizeof(pincer_spawn_result)};
     if (strcmp(name, "restricted") == 0) {
         const char *allow[] = {"echo", "clock"};
         const char *deny[] = {"clock"};
@@ -26,13 +26,13 @@ static int run_case(const char *name, char *report, size_t capacity) {
         r.model = "local/instant";
         r.timeout_seconds = 30;
         r.label = "restricted";
-        r.metadata_json = "{\"ticket\":7}";
+        r.metadata_json = "{\"" FIXTURE_ID "\":{\"ticket\":7}}";
         EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &out));
         EXPECT(out.accepted, "not accepted");
         EXPECT(strncmp(out.session_key, "plugin:" FIXTURE_ID ":", strlen("plugin:" FIXTURE_ID ":")) == 0,
                "key %s lacks the plugin prefix", out.session_key);
         EXPECT(strncmp(out.run_id, "run-", 4) == 0, "run id %s", out.run_id);
-        pincer_run_info info;
+        pincer_run_info info = {.struct_size = sizeof(pincer_run_info)};
         EXPECT_CODE(PINCER_OK, host->wait(host, out.run_id, 10000, &info));
         EXPECT(info.status == PINCER_RUN_COMPLETED, "status %d", info.status);
         EXPECT(info.final_text && strstr(info.final_text, "echo → x"), "final text %s", info.final_text);
@@ -63,7 +63,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
             snprintf(report, capacity, "%d %s", code, host->last_error(host));
             return 2;
         }
-        pincer_run_info info;
+        pincer_run_info info = {.struct_size = sizeof(pincer_run_info)};
         EXPECT_CODE(PINCER_OK, host->wait(host, out.run_id, 10000, &info));
         host->free(host, info.final_text);
         return 0;
@@ -103,7 +103,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_ERROR_MENTIONS("metadata_json is not valid JSON");
         r.metadata_json = "[1,2]";
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->spawn(host, &r, &out));
-        EXPECT_ERROR_MENTIONS("must be a JSON object");
+        EXPECT_ERROR_MENTIONS("must be an object keyed by namespace");
         r = request_for("");
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->spawn(host, &r, &out));
         EXPECT_ERROR_MENTIONS("message is empty");

@@ -3,8 +3,8 @@
 #include "fixture.h"
 
 static int run_case(const char *name, char *report, size_t capacity) {
-    pincer_spawn_result s;
-    pincer_run_info info;
+    pincer_spawn_result s = {.struct_size = sizeof(pincer_spawn_result)};
+    pincer_run_info info = {.struct_size = sizeof(pincer_run_info)};
     pincer_steer_outcome outcome;
     bool streaming = false;
     if (strcmp(name, "steer") == 0) {

@@ -1,8 +1,8 @@
-/* Tools a plugin registers. fx_note writes its "text" argument to the file in
- * its "path" argument (a side effect a test can look for); fx_fail fails with
- * a reason; fx_bad_utf8 returns bytes that are not UTF-8; fx_nothing returns
- * NULL. Cases: "register" (all four, plus the refusals), "clash" (a name
- * another plugin has). */
+/* Tools a plugin registers, named "<id>.<name>". <id>.note writes its "text"
+ * argument to the file in its "path" argument (a side effect a test can look
+ * for); <id>.fail fails with a reason; <id>.bad_utf8 returns bytes that are
+ * not UTF-8; <id>.nothing returns NULL. Cases: "register" (all four, plus the
+ * refusals), "clash" (a name under another plugin's id). */
 #ifndef FIXTURE_ID
 #define FIXTURE_ID "fx-tools"
 #endif
@@ -42,7 +42,7 @@ static pincer_result note(void *context, const pincer_tool_call *call, char **ou
     }
     if (!json_string(call->arguments_json, "path", path, sizeof path) ||
         !json_string(call->arguments_json, "text", text, sizeof text)) {
-        *out_text = host_string("fx_note needs \"path\" and \"text\"");
+        *out_text = host_string("note needs \"path\" and \"text\"");
         return PINCER_ERR_INVALID_ARGUMENT;
     }
     FILE *file = fopen(path, "w");
@@ -92,41 +92,41 @@ static pincer_tool_definition tool(const char *name, pincer_tool_invoke invoke) 
 
 static int run_case(const char *name, char *report, size_t capacity) {
     if (strcmp(name, "register") == 0) {
-        pincer_tool_definition t = tool("fx_note", note);
-        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
-        t = tool("fx_fail", fail);
-        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
-        t = tool("fx_bad_utf8", bad_utf8);
-        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
-        t = tool("fx_nothing", nothing);
-        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t));
+        pincer_tool_definition t = tool(FIXTURE_ID ".note", note);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t, NULL));
+        t = tool(FIXTURE_ID ".fail", fail);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t, NULL));
+        t = tool(FIXTURE_ID ".bad_utf8", bad_utf8);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t, NULL));
+        t = tool(FIXTURE_ID ".nothing", nothing);
+        EXPECT_CODE(PINCER_OK, host->register_tool(host, &t, NULL));
         /* Refusals. */
-        t = tool("fx_note", note);
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
-        EXPECT_ERROR_MENTIONS("clashes with the tool of that name registered by plugin '" FIXTURE_ID "'");
+        t = tool(FIXTURE_ID ".note", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        EXPECT_ERROR_MENTIONS("tool '" FIXTURE_ID ".note' is already registered");
         t = tool("echo", note);
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
-        EXPECT_ERROR_MENTIONS("registered by the host (a built-in tool)");
-        t = tool("Bad Name", note);
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
-        EXPECT_ERROR_MENTIONS("is not 1 to 64 characters");
-        t = tool("fx_noinvoke", NULL);
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        EXPECT_ERROR_MENTIONS("must start with the plugin's id and a dot ('" FIXTURE_ID ".')");
+        t = tool(FIXTURE_ID ".Bad Name", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        EXPECT_ERROR_MENTIONS("comes 1 to 31 characters of [a-z0-9_-] starting with a letter");
+        t = tool(FIXTURE_ID ".noinvoke", NULL);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
         EXPECT_ERROR_MENTIONS("tool->invoke is NULL");
-        t = tool("fx_badschema", note);
+        t = tool(FIXTURE_ID ".badschema", note);
         t.parameters_json = "{not json";
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
-        t = tool("fx_size", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        t = tool(FIXTURE_ID ".size", note);
         t.struct_size = 8;
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, NULL));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, NULL, NULL));
         EXPECT(host->alloc(host, 0) == NULL, "alloc(0) is not NULL");
         return 0;
     }
     if (strcmp(name, "clash") == 0) {
-        pincer_tool_definition t = tool("fx_note", note);
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t));
-        EXPECT_ERROR_MENTIONS("tool 'fx_note' from plugin '" FIXTURE_ID "' clashes with the tool of that name registered by plugin 'fx-tools'");
+        pincer_tool_definition t = tool("fx-tools.note", note);
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        EXPECT_ERROR_MENTIONS("tool->name 'fx-tools.note' must start with the plugin's id and a dot ('" FIXTURE_ID ".')");
         return 0;
     }
     if (strcmp(name, "calls") == 0) {

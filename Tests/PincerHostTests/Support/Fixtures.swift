@@ -80,18 +80,23 @@ enum Fixtures {
         return dir
     }()
 
-    /// Compiles `source` (relative to the repository) with `flags`, once per process, and copies
-    /// the result to `directory/name`. Returns the copy's path.
+    /// The frozen copy of the 1.0 headers: fixtures built against it prove a change to
+    /// Include/ does not break a plugin already built.
+    static let frozenABI = "Tests/Fixtures/abi/1.0"
+
+    /// Compiles `source` (relative to the repository) with `flags` against the headers in
+    /// `include` (relative too), once per process, and copies the result to `directory/name`.
+    /// Returns the copy's path.
     @discardableResult
-    static func build(_ source: String, flags: [String] = [], into directory: String, as name: String) throws -> String {
-        let key = ([source] + flags).joined(separator: "\u{1}")
+    static func build(_ source: String, flags: [String] = [], include: String = "Include", into directory: String, as name: String) throws -> String {
+        let key = ([source, include] + flags).joined(separator: "\u{1}")
         let built = try cache.withLock { cache -> String in
             if let path = cache[key] { return path }
             let path = "\(cacheDirectory)/fixture-\(cache.count).so"
             try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-O1",
-                                            "-I", Repo.path("Include"), "-I", Repo.path("Tests/Fixtures/c"),
+                                            "-I", Repo.path(include), "-I", Repo.path("Tests/Fixtures/c"),
                                             "-fvisibility=hidden",
-                                            "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")]
+                                            "-Wl,--version-script=" + Repo.path("\(include)/pincer/pincer-plugin.map")]
                            + flags + [Repo.path(source), "-o", path, "-lpthread"])
             cache[key] = path
             return path

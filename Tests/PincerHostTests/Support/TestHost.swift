@@ -48,13 +48,13 @@ final class TestHost {
 
     /// Compiles a fixture into this host's directory.
     @discardableResult
-    func add(_ source: String, as name: String, flags: [String] = []) throws -> String {
-        try Fixtures.build(source, flags: flags, into: directory, as: name)
+    func add(_ source: String, as name: String, flags: [String] = [], include: String = "Include") throws -> String {
+        try Fixtures.build(source, flags: flags, include: include, into: directory, as: name)
     }
 
     /// Compiles and loads one fixture; returns its record.
-    func load(_ source: String, as name: String, flags: [String] = []) throws -> PluginRecord {
-        host.load(file: try add(source, as: name, flags: flags))
+    func load(_ source: String, as name: String, flags: [String] = [], include: String = "Include") throws -> PluginRecord {
+        host.load(file: try add(source, as: name, flags: flags, include: include))
     }
 
     /// Runs a fixture's named case through its "pincer.test/1" extension.

@@ -1,0 +1,58 @@
+/*
+ * pincer/rate_limit.h — the answer of host->rate_limit_check, and its bounds.
+ *
+ * A sliding-window limiter: a key is allowed at most max_requests requests in
+ * any window of window_ms milliseconds ending now. Only an allowed check
+ * counts as a request. Keys are the plugin's own strings (an IP, a sender, an
+ * agent id), namespaced per plugin: two plugins using the same key never
+ * share a window.
+ *
+ * Exactness and memory. While max_requests is at most
+ * PINCER_RATE_LIMIT_EXACT_REQUESTS the window is exact: the timestamps of
+ * the counted requests are kept. Above it, the window is kept as
+ * PINCER_RATE_LIMIT_BUCKETS counts of equal sub-windows, so a key's memory
+ * is bounded whatever max_requests is. The approximation errs one way only:
+ * it never allows more than max_requests in any window of window_ms; it may
+ * refuse early, by at most one sub-window (window_ms / BUCKETS) of time.
+ * A key costs at most PINCER_RATE_LIMIT_MAX_KEY_BYTES of key plus a fixed
+ * entry (under 1 KiB); keys whose window has emptied are evicted, and past
+ * the operator's per-plugin key cap (rateLimit.maxKeysPerPlugin) the least
+ * recently used key is evicted first.
+ *
+ * @since 1.0
+ */
+#ifndef PINCER_RATE_LIMIT_H
+#define PINCER_RATE_LIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform.h"
+
+PINCER_EXTERN_C_BEGIN
+
+/* Bounds on the arguments; outside them the check returns
+ * PINCER_ERR_INVALID_ARGUMENT. */
+#define PINCER_RATE_LIMIT_MAX_REQUESTS 65535u
+#define PINCER_RATE_LIMIT_MAX_WINDOW_MS (30ull * 24 * 3600 * 1000)
+#define PINCER_RATE_LIMIT_MAX_KEY_BYTES 256u
+/* Up to this max_requests the window is exact; above it, bucketed. */
+#define PINCER_RATE_LIMIT_EXACT_REQUESTS 64u
+#define PINCER_RATE_LIMIT_BUCKETS 64u
+
+/* A result struct (extension.h). */
+typedef struct pincer_rate_limit_result {
+    /* Set by the plugin before the call (sizeof); the host writes back what it filled. */
+    uint32_t struct_size;
+    /* True when this request fits in the window (and now counts). */
+    bool allowed;
+    /* Requests still allowed in the current window after this one. */
+    uint32_t remaining;
+    /* 0 when allowed; else milliseconds until a request leaves the window
+     * and one more would be allowed, rounded up. */
+    uint64_t retry_after_ms;
+} pincer_rate_limit_result;
+
+PINCER_EXTERN_C_END
+
+#endif /* PINCER_RATE_LIMIT_H */
