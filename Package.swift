@@ -6,6 +6,7 @@
 //   PincerHost   the native boundary: loader, operator config, @_cdecl host-table thunks
 //   pincer       the command line
 //   pincer-bench benchmarks that print figures
+//   CLITests     the command line's exit statuses and messages, through its binary
 import PackageDescription
 
 let package = Package(
@@ -32,6 +33,8 @@ let package = Package(
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Benchmarks/pincer-bench"),
         .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore"]),
         .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Runs the built `pincer` binary (swift test builds it with everything else).
+        .testTarget(name: "CLITests", swiftSettings: [.swiftLanguageMode(.v6)]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,7 +3,7 @@
 //
 //   is_streaming      ns per call from a C plugin, vs a plain C function-pointer call
 //   rate_limit_check  ns per call from a C plugin, 10,000 distinct keys
-//   limiter memory    bytes per tracked key and per counted request
+//   limiter memory    bytes per tracked key and per counted request; per key at max_requests 65535
 //   plugin loading    host load (check + dlopen + dlsym + validate + init) of N plugins,
 //                     vs N bare dlopen + dlsym
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
@@ -139,18 +139,20 @@ do {
 
 // MARK: - Limiter memory
 
-progress("limiter memory: 10,000 keys with 1 and with 30 counted requests each")
-func limiterHeap(requestsPerKey: Int) -> (heap: Int, footprint: Int) {
+progress("limiter memory: 10,000 keys with 1 and with 30 counted requests each; 10 keys with 65535")
+/// Heap and own-count bytes of a limiter holding `keys` keys, each with `requestsPerKey` requests in its window.
+func limiterHeap(keys: Int = 10_000, maxRequests: UInt32 = 30, requestsPerKey: Int) -> (heap: Int, footprint: Int) {
     let before = heapInUse()
     let limiter = SlidingWindowLimiter()
-    for k in 0..<10_000 {
+    for k in 0..<keys {
         let key = "198.51.\(k / 256).\(k % 256)"
-        for r in 0..<requestsPerKey { _ = limiter.check(key: key, maxRequests: 30, windowMs: 600_000, now: UInt64(r + 1)) }
+        for r in 0..<requestsPerKey { _ = limiter.check(key: key, maxRequests: maxRequests, windowMs: 600_000, now: UInt64(r + 1)) }
     }
     let heap = heapInUse() - before
     return withExtendedLifetime(limiter) { (heap, limiter.footprintBytes) }
 }
 let one = limiterHeap(requestsPerKey: 1), thirty = limiterHeap(requestsPerKey: 30)
+let full = limiterHeap(keys: 10, maxRequests: 65535, requestsPerKey: 65535)
 let perRequest = Double(thirty.heap - one.heap) / (10_000 * 29)
 let perKey = Double(one.heap) / 10_000 - perRequest
 rows.append(Row(name: "limiter bytes per active key (malloc heap)", value: String(format: "%.1f", perKey),
@@ -159,6 +161,10 @@ rows.append(Row(name: "limiter bytes per active key (malloc heap)", value: Strin
 rows.append(Row(name: "limiter bytes per counted request (malloc heap)", value: String(format: "%.1f", perRequest),
                 baseline: String(format: "own count %.1f", Double(thirty.footprint - one.footprint) / (10_000 * 29)),
                 goal: "<= 16 B/request", met: perRequest <= 16))
+let fullPerKey = Double(full.heap) / 10
+rows.append(Row(name: "limiter bytes per key at max_requests 65535, full (heap)", value: String(format: "%.0f", fullPerKey),
+                baseline: String(format: "own count %.0f; a key with 30 of 30 %.0f B", Double(full.footprint) / 10, Double(thirty.heap) / 10_000),
+                goal: "<= 1 KiB/key", met: fullPerKey <= 1024))
 
 // MARK: - Plugin loading
 

@@ -1,5 +1,10 @@
 // The `pincer` command line: load a directory of plugins and list them, or
 // run one session through the engine with the plugins loaded.
+//
+// Usage errors are ArgumentParser's (usage text, exit 64). Anything that goes
+// wrong once the arguments are understood (a config, a store, a plugins
+// directory, a run that does not complete) is a RuntimeFailure: one line on stderr
+// and an exit status of its own, so scripts can tell outcomes apart.
 
 import ArgumentParser
 import Foundation
@@ -10,8 +15,50 @@ import PincerHost
 struct Pincer: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
+        discussion: "A runtime error (config, store, plugins directory) prints one line, pincer: <message>, on stderr and exits 1; a usage error prints the usage and exits 64. See pincer run --help for a run's exit statuses.",
         version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
         subcommands: [Plugins.self, Run.self, Sessions.self])
+
+    /// ArgumentParser's main, but a RuntimeFailure is reported as one line, without usage text.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as RuntimeFailure {
+            FileHandle.standardError.write(Data("pincer: \(failure.message)\n".utf8))
+            exit(withError: ExitCode(failure.status.rawValue))
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// How `pincer` exits; usage errors keep ArgumentParser's 64 (EX_USAGE).
+enum ExitStatus: Int32 {
+    case completed = 0
+    /// An error before or outside the run: config, store, plugins directory, a refused spawn.
+    case error = 1
+    case failed = 3
+    case timedOut = 4
+    case cancelled = 5
+    case interrupted = 6
+
+    /// A run's outcome; a run still going when the wait for it gave up counts as timed out.
+    init(_ status: RunStatus) {
+        switch status {
+        case .completed: self = .completed
+        case .failed: self = .failed
+        case .timedOut, .queued, .running: self = .timedOut
+        case .cancelled: self = .cancelled
+        case .interrupted: self = .interrupted
+        }
+    }
+}
+
+/// A runtime error: printed as `pincer: <message>` on stderr, exiting with `status`.
+struct RuntimeFailure: Error {
+    var message: String
+    var status = ExitStatus.error
 }
 
 /// Where sessions are kept: an SQLite file (the default), or nowhere.
@@ -32,10 +79,10 @@ struct StoreOptions: ParsableArguments {
     func open(readOnly: Bool = false) throws -> SQLiteStore? {
         if noStore { return nil }
         let path = store ?? StoreOptions.defaultPath
-        if readOnly, !FileManager.default.fileExists(atPath: path) { throw ValidationError("no store at \(path)") }
+        if readOnly, !FileManager.default.fileExists(atPath: path) { throw RuntimeFailure(message: "no store at \(path)") }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        do { return try SQLiteStore(path: path, readOnly: readOnly) } catch { throw ValidationError(error.message) }
+        do { return try SQLiteStore(path: path, readOnly: readOnly) } catch { throw RuntimeFailure(message: error.message) }
     }
 }
 
@@ -43,31 +90,31 @@ struct StoreOptions: ParsableArguments {
 func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
     var operatorConfig = OperatorConfig()
     if let path {
-        do { operatorConfig = try OperatorConfig.load(path: path) } catch { throw ValidationError(error.description) }
+        do { operatorConfig = try OperatorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
     }
     do {
         return (try Engine(config: operatorConfig.engine, store: store), operatorConfig)
     } catch {
-        throw ValidationError("\(path ?? "config"): \(error.message)")
+        throw RuntimeFailure(message: "\(path ?? "config"): \(error.message)")
     }
 }
 
-/// Options every command that loads plugins shares.
+/// The config option every command that hosts plugins shares; each command
+/// declares its own --plugins, required or not.
 struct HostOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
-    var plugins: String
-
     @Option(name: .long, help: "Operator config file (JSON): plugin allow/deny lists, grants, plugin config, guards.")
     var config: String?
 
-    func makeHost(store: (any SessionStore)? = nil) throws -> PluginHost {
+    /// A host over an engine from the config, with the plugins in `plugins` loaded (none when nil).
+    func makeHost(plugins: String?, store: (any SessionStore)? = nil) throws -> PluginHost {
         let (engine, operatorConfig) = try makeEngine(config: config, store: store)
         let host = PluginHost(engine: engine, config: operatorConfig)
+        guard let plugins else { return host }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: plugins, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--plugins \(plugins): no such directory")
+            throw RuntimeFailure(message: "--plugins \(plugins): no such directory")
         }
-        try host.loadDirectory(plugins)
+        do { try host.loadDirectory(plugins) } catch { throw RuntimeFailure(message: "--plugins \(plugins): \(error.localizedDescription)") }
         return host
     }
 }
@@ -79,13 +126,16 @@ struct Plugins: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load every plugin in a directory and print each one's id, version, ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.")
 
+        @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
+        var plugins: String
+
         @OptionGroup var options: HostOptions
 
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
         func run() throws {
-            let host = try options.makeHost()
+            let host = try options.makeHost(plugins: plugins)
             host.shutdown()
             host.engine.shutdown()
             if json {
@@ -104,7 +154,18 @@ struct Plugins: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load the plugins, run one session with MESSAGE through the engine, and print its transcript.")
+        abstract: "Run one session with MESSAGE through the engine, with the plugins in --plugins loaded, and print its transcript.",
+        discussion: """
+            The transcript goes to stdout, then the run's summary: on stdout when the run completed, \
+            else on stderr as pincer: run <id> <status> in <n> ms: <error>.
+
+            Exit status: 0 the run completed; 1 an error before or outside the run (config, store, \
+            plugins directory, a refused spawn); 3 the run failed; 4 it timed out; 5 it was cancelled; \
+            6 it was interrupted; 64 a usage error.
+            """)
+
+    @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order (default: none).")
+    var plugins: String?
 
     @OptionGroup var options: HostOptions
     @OptionGroup var storeOptions: StoreOptions
@@ -116,7 +177,7 @@ struct Run: ParsableCommand {
     var message: String
 
     func run() throws {
-        let host = try options.makeHost(store: try storeOptions.open())
+        let host = try options.makeHost(plugins: plugins, store: try storeOptions.open())
         let engine = host.engine
         if engine.interruptedAtStart > 0 {
             FileHandle.standardError.write(Data("pincer: \(engine.interruptedAtStart) run(s) a stopped host left in flight are now marked interrupted\n".utf8))
@@ -124,15 +185,19 @@ struct Run: ParsableCommand {
         host.start()
         let started: (sessionKey: String, runId: String)
         do { started = try engine.spawn(SessionSpec(message: message, model: model), by: .operator) } catch {
-            throw ValidationError(error.message)
+            throw RuntimeFailure(message: error.message)
         }
-        let result = (try? engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000)))
+        let waited = Result { () throws(EngineError) in
+            try engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000))
+        }
         host.shutdown()
         print(TranscriptPrinter.render(sessionKey: started.sessionKey, messages: (try? engine.transcript(sessionKey: started.sessionKey)) ?? []))
         engine.shutdown()
-        guard let result else { throw ExitCode.failure }
-        print("run \(result.id) \(result.status.rawValue) in \(result.durationMs) ms\(result.error.map { ": \($0)" } ?? "")")
-        if result.status != .completed { throw ExitCode.failure }
+        let result: RunSnapshot
+        do { result = try waited.get() } catch { throw RuntimeFailure(message: "run \(started.runId): \(error.message)") }
+        let summary = "run \(result.id) \(result.status.rawValue) in \(result.durationMs) ms\(result.error.map { ": \($0)" } ?? "")"
+        guard result.status == .completed else { throw RuntimeFailure(message: summary, status: ExitStatus(result.status)) }
+        print(summary)
     }
 }
 
@@ -161,7 +226,7 @@ struct Sessions: ParsableCommand {
         func run() throws {
             let (engine, _) = try makeEngine(config: nil, store: try storeOptions.open(readOnly: true))
             let messages: [Message]
-            do { messages = try engine.transcript(sessionKey: key) } catch { throw ValidationError(error.message) }
+            do { messages = try engine.transcript(sessionKey: key) } catch { throw RuntimeFailure(message: error.message) }
             print(TranscriptPrinter.render(sessionKey: key, messages: messages))
             for run in engine.runs(ofSession: key) {
                 print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")

@@ -1,8 +1,14 @@
 // A keyed sliding-window rate limiter: a key is allowed at most `maxRequests`
-// requests in any `window` ending now. Exact, not bucketed: it keeps the
-// timestamp of every allowed request still inside the window, in a ring that
-// grows by doubling (so at most 16 bytes per counted request). Only an allowed
-// check counts.
+// requests in any `window` ending now. Only an allowed check counts.
+//
+// Exact while a key holds at most `exactRequests` (64) requests in its window:
+// it keeps the timestamp of each, in a ring that grows by doubling up to 64
+// (at most 16 bytes per counted request, 520 bytes in all). A key allowed more
+// switches for good, on its 65th request in a window, to counts per 1/128 of
+// the window (SubWindowCounts, 290 bytes): never more than `maxRequests` in any
+// window, but a request may be refused up to window/128 before the exact limit
+// would allow it. So a key's state is at most 520 bytes whatever `maxRequests`
+// is; with its entry header and key (≤ 256 bytes) under 1 KiB.
 //
 // Memory stays bounded: before the table grows, keys whose window has emptied
 // are swept out; at `maxKeys` the least recently used of a sample of keys is
@@ -26,12 +32,14 @@ public struct RateLimitDecision: Equatable, Sendable {
 public final class SlidingWindowLimiter: @unchecked Sendable {
     public static let maxRequestsLimit: UInt32 = 65535
     public static let maxWindowMs: UInt64 = 30 * 24 * 3600 * 1000
+    /// Requests in a window a key counts exactly, by timestamp; past them, by sub-window.
+    static let exactRequests = 64
 
-    private let table: Mutex<KeyRings>
+    private let table: Mutex<KeyWindows>
 
     /// - Parameter maxKeys: keys tracked at once; past it the least recently used is evicted.
     public init(maxKeys: Int = 100_000) {
-        table = Mutex(KeyRings(maxKeys: max(1, maxKeys)))
+        table = Mutex(KeyWindows(maxKeys: max(1, maxKeys)))
     }
 
     /// Checks one request for `key`; counts it when allowed. `now` is in
@@ -70,9 +78,11 @@ public final class SlidingWindowLimiter: @unchecked Sendable {
 }
 
 /// The limiter's state: one table entry per key. The entry's owner word holds
-/// the window in milliseconds; its payload is
-/// [capacity: UInt16][count: UInt16][head: UInt16][unused: UInt16][timestamps: UInt64 × capacity].
-struct KeyRings: ~Copyable {
+/// the window in milliseconds; its payload is a timestamp ring,
+/// [capacity: UInt16][count: UInt16][head: UInt16][unused: UInt16][timestamps: UInt64 × capacity],
+/// or, once a key has held more than `exactRequests`, SubWindowCounts (whose
+/// first UInt16 no capacity reaches).
+struct KeyWindows: ~Copyable {
     var table = ByteKeyedTable()
     let maxKeys: Int
     private var evictionCursor = 0
@@ -97,16 +107,20 @@ struct KeyRings: ~Copyable {
             slot = found
         } else {
             makeRoomForNewKey(now: now)
-            slot = table.insert(key, hash: hash, payloadBytes: KeyRings.payloadBytes(capacity: 1))
+            slot = table.insert(key, hash: hash, payloadBytes: KeyWindows.payloadBytes(capacity: 1))
             let p = table.payload(at: slot)
             p.storeBytes(of: UInt64(1), as: UInt64.self) // capacity 1, count 0, head 0
         }
         table.setOwnerWord(UInt32(truncatingIfNeeded: windowMs), at: slot)
         var p = table.payload(at: slot)
-        var capacity = Int(p.load(as: UInt16.self))
+        let first = p.load(as: UInt16.self)
+        if first == SubWindowCounts.marker {
+            return SubWindowCounts(payload: p).check(limit: maxRequests, windowNs: windowNs, now: now)
+        }
+        var capacity = Int(first)
         var count = Int(p.load(fromByteOffset: 2, as: UInt16.self))
         var head = Int(p.load(fromByteOffset: 4, as: UInt16.self))
-        var stamps = (p + KeyRings.header).assumingMemoryBound(to: UInt64.self)
+        var stamps = (p + KeyWindows.header).assumingMemoryBound(to: UInt64.self)
 
         // Drop timestamps that have left the window (now - t >= window).
         while count > 0, now &- stamps[head] >= windowNs {
@@ -120,12 +134,16 @@ struct KeyRings: ~Copyable {
             let waitNs = oldest &+ windowNs &- now
             return RateLimitDecision(allowed: false, remaining: 0, retryAfterMs: (waitNs + 999_999) / 1_000_000)
         }
+        if count == SlidingWindowLimiter.exactRequests {
+            let counts = countBySubWindow(slot: slot, head: head, now: now, windowNs: windowNs)
+            return counts.check(limit: maxRequests, windowNs: windowNs, now: now)
+        }
         if count == capacity {
-            // Grow the ring (doubling, capped at the limit) and unwrap it so it starts at 0.
-            let newCapacity = min(max(capacity * 2, 1), Int(SlidingWindowLimiter.maxRequestsLimit))
-            p = table.resizePayload(at: slot, from: KeyRings.payloadBytes(capacity: capacity),
-                                    to: KeyRings.payloadBytes(capacity: newCapacity))
-            stamps = (p + KeyRings.header).assumingMemoryBound(to: UInt64.self)
+            // Grow the ring (doubling, up to exactRequests) and unwrap it so it starts at 0.
+            let newCapacity = min(capacity * 2, SlidingWindowLimiter.exactRequests)
+            p = table.resizePayload(at: slot, from: KeyWindows.payloadBytes(capacity: capacity),
+                                    to: KeyWindows.payloadBytes(capacity: newCapacity))
+            stamps = (p + KeyWindows.header).assumingMemoryBound(to: UInt64.self)
             if head != 0 {
                 // Entries [head, capacity) then [0, head): rotate into order.
                 let wrapped = UnsafeMutablePointer<UInt64>.allocate(capacity: head)
@@ -146,6 +164,20 @@ struct KeyRings: ~Copyable {
         return RateLimitDecision(allowed: true, remaining: UInt32(limit - count), retryAfterMs: 0)
     }
 
+    /// Replaces a full ring (exactRequests timestamps, from `head`) with sub-window counts of the same requests.
+    private mutating func countBySubWindow(slot: Int, head: Int, now: UInt64, windowNs: UInt64) -> SubWindowCounts {
+        let capacity = SlidingWindowLimiter.exactRequests
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { stamps in
+            let ring = (table.payload(at: slot) + KeyWindows.header).assumingMemoryBound(to: UInt64.self)
+            for i in 0..<capacity { stamps.initializeElement(at: i, to: ring[(head + i) % capacity]) }
+            let p = table.resizePayload(at: slot, from: KeyWindows.payloadBytes(capacity: capacity), to: SubWindowCounts.payloadBytes)
+            let counts = SubWindowCounts.start(at: p, windowNs: windowNs, now: now)
+            for stamp in stamps { counts.add(1, madeAt: stamp) }
+            counts.newest = stamps[capacity - 1]
+            return counts
+        }
+    }
+
     @inline(__always) private func store(_ p: UnsafeMutableRawPointer, count: Int, head: Int) {
         p.storeBytes(of: UInt16(count), toByteOffset: 2, as: UInt16.self)
         p.storeBytes(of: UInt16(head), toByteOffset: 4, as: UInt16.self)
@@ -156,7 +188,8 @@ struct KeyRings: ~Copyable {
     }
 
     private func payloadBytes(at slot: Int) -> Int {
-        KeyRings.payloadBytes(capacity: Int(table.payload(at: slot).load(as: UInt16.self)))
+        let capacity = table.payload(at: slot).load(as: UInt16.self)
+        return capacity == SubWindowCounts.marker ? SubWindowCounts.payloadBytes : KeyWindows.payloadBytes(capacity: Int(capacity))
     }
 
     private mutating func remove(at slot: Int) {
@@ -167,11 +200,15 @@ struct KeyRings: ~Copyable {
     private func newest(at slot: Int, now: UInt64) -> (stamp: UInt64, idle: Bool) {
         let p = table.payload(at: slot)
         let capacity = Int(p.load(as: UInt16.self))
-        let count = Int(p.load(fromByteOffset: 2, as: UInt16.self))
-        guard count > 0 else { return (0, true) }
-        let head = Int(p.load(fromByteOffset: 4, as: UInt16.self))
-        let last = (head + count - 1) % capacity
-        let stamp = p.load(fromByteOffset: KeyRings.header + 8 * last, as: UInt64.self)
+        let stamp: UInt64
+        if capacity == Int(SubWindowCounts.marker) {
+            stamp = SubWindowCounts(payload: p).newest
+        } else {
+            let count = Int(p.load(fromByteOffset: 2, as: UInt16.self))
+            guard count > 0 else { return (0, true) }
+            let head = Int(p.load(fromByteOffset: 4, as: UInt16.self))
+            stamp = p.load(fromByteOffset: KeyWindows.header + 8 * ((head + count - 1) % capacity), as: UInt64.self)
+        }
         let windowNs = UInt64(table.ownerWord(at: slot)) &* 1_000_000
         return (stamp, now &- stamp >= windowNs)
     }
@@ -202,7 +239,7 @@ struct KeyRings: ~Copyable {
         var oldest = UInt64.max
         var seen = 0
         var i = evictionCursor & (table.capacity - 1)
-        while seen < KeyRings.evictionSample {
+        while seen < KeyWindows.evictionSample {
             if table.isOccupied(i) {
                 let (stamp, idle) = newest(at: i, now: now)
                 if idle { victim = i; break }

@@ -1,12 +1,14 @@
 // JSON values for everything that crosses the boundary as text: operator
 // config, metadata, tool arguments, status and transcripts. Objects keep their
-// key order so output is deterministic; the parser is strict and reports the
-// line and column of the first error, because operators read these messages.
+// key order so output is deterministic; the parser is strict (RFC 8259, no
+// extensions) and reports the line and column of the first error, because
+// operators read these messages. Integers are kept exactly (see JSON.Number):
+// tool arguments carry ids that a Double would round.
 
 public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
-    case number(Double)
+    case number(Number)
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
@@ -31,15 +33,13 @@ public enum JSON: Equatable, Sendable {
 
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var numberValue: Double? { if case .number(let n) = self { return n }; return nil }
+    /// The number as a Double: the nearest one for an integer beyond 2^53.
+    public var numberValue: Double? { if case .number(let n) = self { return n.doubleValue }; return nil }
     public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
     public var objectValue: [(String, JSON)]? { if case .object(let o) = self { return o }; return nil }
 
     /// A non-negative whole number that fits in an Int, or nil.
-    public var wholeNumber: Int? {
-        guard case .number(let n) = self, n >= 0, n <= 9.0e15, n.rounded() == n else { return nil }
-        return Int(n)
-    }
+    public var wholeNumber: Int? { if case .number(let n) = self { return n.wholeNumber }; return nil }
 
     public var typeName: String {
         switch self {
@@ -53,6 +53,76 @@ public enum JSON: Equatable, Sendable {
     }
 }
 
+// MARK: - Numbers
+
+extension JSON {
+    /// A JSON number. An integer written without fraction or exponent that fits
+    /// Int64 or UInt64 is kept exactly, so an id like 123456789012345678 comes
+    /// back as written; any other number is the nearest Double (always finite
+    /// when parsed: the parser refuses what overflows).
+    ///
+    /// Equality is by value, as JSON has one number type: 1 == 1.0, and an
+    /// integer equals a Double only when the Double is exactly that integer
+    /// (9007199254740993 != 9007199254740992.0).
+    public struct Number: Equatable, Sendable, CustomStringConvertible {
+        /// `.unsigned` only for values above Int64.max, so each integer has one form.
+        private enum Value { case signed(Int64), unsigned(UInt64), double(Double) }
+        private let value: Value
+
+        public init(_ value: Int64) { self.value = .signed(value) }
+        public init(_ value: UInt64) { self.value = value <= UInt64(Int64.max) ? .signed(Int64(value)) : .unsigned(value) }
+        public init(_ value: Double) { self.value = .double(value) }
+
+        /// The number as a Double: the nearest one for an integer beyond 2^53.
+        public var doubleValue: Double {
+            switch value {
+            case .signed(let i): return Double(i)
+            case .unsigned(let u): return Double(u)
+            case .double(let d): return d
+            }
+        }
+
+        /// A non-negative whole number that fits in an Int, or nil. A Double
+        /// counts only up to 9e15, below which it holds every integer exactly.
+        var wholeNumber: Int? {
+            switch value {
+            case .signed(let i): return i >= 0 ? Int(exactly: i) : nil
+            case .unsigned(let u): return Int(exactly: u)
+            case .double(let d): return d >= 0 && d <= 9.0e15 && d.rounded() == d ? Int(d) : nil
+            }
+        }
+
+        /// An integral Double as the integer it equals, so comparison stays exact.
+        private var canonical: Value {
+            guard case .double(let d) = value else { return value }
+            if let i = Int64(exactly: d) { return .signed(i) }
+            if let u = UInt64(exactly: d) { return .unsigned(u) }
+            return value
+        }
+
+        public static func == (lhs: Number, rhs: Number) -> Bool {
+            switch (lhs.canonical, rhs.canonical) {
+            case let (.signed(a), .signed(b)): return a == b
+            case let (.unsigned(a), .unsigned(b)): return a == b
+            case let (.double(a), .double(b)): return a == b
+            default: return false
+            }
+        }
+
+        /// JSON text. A whole Double below 1e15 is written without a fraction
+        /// ("2", not "2.0"); a non-finite one, which JSON cannot express, as null.
+        public var description: String {
+            switch value {
+            case .signed(let i): return String(i)
+            case .unsigned(let u): return String(u)
+            case .double(let d):
+                if d.isFinite, d.rounded() == d, abs(d) < 1e15 { return String(Int64(d)) }
+                return d.isFinite ? String(d) : "null"
+            }
+        }
+    }
+}
+
 // MARK: - Building
 
 extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
@@ -60,13 +130,13 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(integerLiteral value: Int) { self = .number(Number(Int64(value))) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(elements) }
     public init(nilLiteral: ()) { self = .null }
 
-    public init(_ value: Int) { self = .number(Double(value)) }
-    public init(_ value: UInt64) { self = .number(Double(value)) }
+    public init(_ value: Int) { self = .number(Number(Int64(value))) }
+    public init(_ value: UInt64) { self = .number(Number(value)) }
     public init(_ value: String?) { self = value.map(JSON.string) ?? .null }
 }
 
@@ -84,10 +154,7 @@ extension JSON: CustomStringConvertible {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n):
-            if n.isFinite, n.rounded() == n, abs(n) < 1e15 { out += String(Int64(n)) }
-            else if n.isFinite { out += String(n) }
-            else { out += "null" }
+        case .number(let n): out += n.description
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
             out += "["
@@ -287,26 +354,57 @@ extension JSON {
             return code
         }
 
+        /// RFC 8259's number: `-`? (`0` | [1-9][0-9]*) (`.` [0-9]+)? ([eE] [+-]? [0-9]+)?
+        /// An integer part is accumulated as it is scanned, so a plain integer
+        /// (the common case) needs no String and no floating-point conversion.
         mutating func number() throws(JSONParseError) -> JSON {
             let start = index
-            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let negative = bytes[index] == UInt8(ascii: "-")
+            if negative { index += 1 }
+            let integerStart = index
+            var magnitude: UInt64 = 0
+            var fitsUInt64 = true
+            while index < bytes.count {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+                magnitude = sum
+                fitsUInt64 = fitsUInt64 && !o1 && !o2
+                index += 1
+            }
+            guard index > integerStart else { throw error("expected digits in a number") }
+            if bytes[integerStart] == UInt8(ascii: "0"), index - integerStart > 1 {
+                index = start
+                throw error("a number may not start with a leading zero")
+            }
             func digits() -> Int {
                 let s = index
                 while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 return index - s
             }
-            guard digits() > 0 else { throw error("expected digits in a number") }
+            var isInteger = true
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                isInteger = false
                 index += 1
                 guard digits() > 0 else { throw error("expected digits after '.'") }
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                isInteger = false
                 index += 1
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
                 guard digits() > 0 else { throw error("expected digits in an exponent") }
             }
-            guard let n = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else { throw error("invalid number") }
-            return .number(n)
+            if isInteger, fitsUInt64 {
+                if !negative { return .number(Number(magnitude)) }
+                // Down to Int64.min, whose magnitude is Int64.max + 1.
+                if magnitude <= UInt64(Int64.max) + 1 { return .number(Number(Int64(truncatingIfNeeded: 0 &- magnitude))) }
+            }
+            guard let n = Double(String(decoding: bytes[start..<index], as: UTF8.self)), n.isFinite else {
+                index = start
+                throw error("number out of range: a double holds at most about 1.8e308")
+            }
+            return .number(Number(n))
         }
     }
 }
