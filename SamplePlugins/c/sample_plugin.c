@@ -231,15 +231,14 @@ static void *tour(void *unused) {
 }
 
 static pincer_result sample_init(const pincer_host *h, const char *path, char *error, size_t error_capacity) {
-    (void)path;
     char *config = NULL;
     if (h->get_config(h, &config) != PINCER_OK) {
         snprintf(error, error_capacity, "cannot read my config: %s", h->last_error(h));
         return PINCER_ERR_PLUGIN;
     }
     host = h;
-    say("init: host %s %s (ABI %u.%u), my config %s", h->host_name, h->host_version, h->abi_version.major,
-        h->abi_version.minor, config);
+    say("init: host %s %s (ABI %u.%u-rc%u) loaded me from %s, my config %s", h->host_name, h->host_version,
+        h->abi_version.major, h->abi_version.minor, h->abi_version.prerelease, path, config);
     h->free(h, config);
     pincer_tool_definition tool = {
         .struct_size = sizeof(pincer_tool_definition),

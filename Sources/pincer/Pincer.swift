@@ -173,10 +173,28 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Model for this session (see the catalog: local/scripted, local/instant).")
     var model: String?
 
+    @Option(name: .long, help: "Initial session metadata: a JSON object keyed by namespace, e.g. '{\"session-envelope\": {\"policy\": \"strict\"}}'. Each loaded plugin sees only its own namespace (and may refuse the session over it).")
+    var metadata: String?
+
+    @Option(name: .long, help: "Keep the host up this many milliseconds after the run ends, so plugins' own background work can finish before they are stopped (default 0).")
+    var lingerMs: UInt32 = 0
+
     @Argument(help: "The user message. The built-in local model reads @tool and @tool{json} as tool calls.")
     var message: String
 
+    /// --metadata, read as namespace → object.
+    private func initialMetadata() throws -> [String: JSON] {
+        guard let metadata else { return [:] }
+        let parsed: JSON
+        do { parsed = try JSON.parse(metadata) } catch { throw RuntimeFailure(message: "--metadata is not valid JSON: \(error)") }
+        guard let members = parsed.objectValue else {
+            throw RuntimeFailure(message: "--metadata must be a JSON object keyed by namespace ({\"<plugin-id>\": {…}}), not a \(parsed.typeName)")
+        }
+        return Dictionary(members, uniquingKeysWith: { $1 })
+    }
+
     func run() throws {
+        let metadata = try initialMetadata()
         let host = try options.makeHost(plugins: plugins, store: try storeOptions.open())
         let engine = host.engine
         if engine.interruptedAtStart > 0 {
@@ -184,12 +202,13 @@ struct Run: ParsableCommand {
         }
         host.start()
         let started: (sessionKey: String, runId: String)
-        do { started = try engine.spawn(SessionSpec(message: message, model: model), by: .operator) } catch {
+        do { started = try engine.spawn(SessionSpec(message: message, model: model, metadata: metadata), by: .operator) } catch {
             throw RuntimeFailure(message: error.message)
         }
         let waited = Result { () throws(EngineError) in
             try engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000))
         }
+        if lingerMs > 0 { usleep(lingerMs * 1000) }
         host.shutdown()
         print(TranscriptPrinter.render(sessionKey: started.sessionKey, messages: (try? engine.transcript(sessionKey: started.sessionKey)) ?? []))
         engine.shutdown()

@@ -85,6 +85,16 @@ import Testing
         }
     }
 
+    @Test func metadataSeedsTheOperatorsNamespaceAndRefusesUnknownOnes() throws {
+        let own = try pincer(["run", "--no-store", "--metadata", #"{"operator": {"ticket": 123456789012345678}}"#, "hello"])
+        #expect(own.status == 0, "\(own.stderr)")
+        let unknown = try pincer(["run", "--no-store", "--metadata", #"{"nobody": {}}"#, "hello"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "pincer: metadata_json names namespace 'nobody', which is no loaded plugin's id\n", "\(unknown.stderr)")
+        let notObject = try pincer(["run", "--no-store", "--metadata", "[1]", "hello"])
+        #expect(notObject.status == 1 && notObject.stderr.contains("--metadata must be a JSON object keyed by namespace"), "\(notObject.stderr)")
+    }
+
     @Test func aMissingPluginsDirectoryExits1() throws {
         let outcome = try pincer(["run", "--no-store", "--plugins", "/nonexistent/plugins", "hello"])
         #expect(outcome.status == 1)

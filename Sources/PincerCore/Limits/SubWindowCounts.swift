@@ -25,7 +25,7 @@
 struct SubWindowCounts {
     /// The payload's first UInt16: a timestamp ring's capacity never reaches it.
     static let marker = UInt16.max
-    private static let subWindows: UInt64 = 128
+    static let subWindows: UInt64 = 128
     /// Sub-windows a window overlaps at most, each with a count.
     private static let slots: UInt64 = subWindows + 1
     private static let header = 32

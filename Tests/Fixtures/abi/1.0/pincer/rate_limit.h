@@ -7,17 +7,18 @@
  * agent id), namespaced per plugin: two plugins using the same key never
  * share a window.
  *
- * Exactness and memory. While max_requests is at most
- * PINCER_RATE_LIMIT_EXACT_REQUESTS the window is exact: the timestamps of
- * the counted requests are kept. Above it, the window is kept as
- * PINCER_RATE_LIMIT_BUCKETS counts of equal sub-windows, so a key's memory
- * is bounded whatever max_requests is. The approximation errs one way only:
- * it never allows more than max_requests in any window of window_ms; it may
- * refuse early, by at most one sub-window (window_ms / BUCKETS) of time.
- * A key costs at most PINCER_RATE_LIMIT_MAX_KEY_BYTES of key plus a fixed
- * entry (under 1 KiB); keys whose window has emptied are evicted, and past
- * the operator's per-plugin key cap (rateLimit.maxKeysPerPlugin) the least
- * recently used key is evicted first.
+ * Exactness and memory. While a key has counted at most
+ * PINCER_RATE_LIMIT_EXACT_REQUESTS requests in its window, the window is
+ * exact: each request's timestamp is kept. Past that, the key counts requests
+ * per 1/PINCER_RATE_LIMIT_BUCKETS of the window from then on (until it is
+ * evicted or reset). The approximation errs one way only: it never allows more
+ * than max_requests in any window of window_ms; it may refuse up to
+ * window_ms / PINCER_RATE_LIMIT_BUCKETS early (remaining may read low, and
+ * retry_after_ms late, by as much). Either way a key holds at most 520 bytes
+ * of state plus its key (at most PINCER_RATE_LIMIT_MAX_KEY_BYTES) and an
+ * 8-byte header: under 1 KiB per key, whatever max_requests is. Keys whose
+ * window has emptied are evicted, and past the operator's per-plugin key cap
+ * (rateLimit.maxKeysPerPlugin) the least recently used key is evicted first.
  *
  * @since 1.0
  */
@@ -38,7 +39,7 @@ PINCER_EXTERN_C_BEGIN
 #define PINCER_RATE_LIMIT_MAX_KEY_BYTES 256u
 /* Up to this max_requests the window is exact; above it, bucketed. */
 #define PINCER_RATE_LIMIT_EXACT_REQUESTS 64u
-#define PINCER_RATE_LIMIT_BUCKETS 64u
+#define PINCER_RATE_LIMIT_BUCKETS 128u
 
 /* A result struct (extension.h). */
 typedef struct pincer_rate_limit_result {
@@ -48,8 +49,8 @@ typedef struct pincer_rate_limit_result {
     bool allowed;
     /* Requests still allowed in the current window after this one. */
     uint32_t remaining;
-    /* 0 when allowed; else milliseconds until a request leaves the window
-     * and one more would be allowed, rounded up. */
+    /* 0 when allowed; else milliseconds until one more request would be
+     * allowed, rounded up (exact in the exact mode; see above otherwise). */
     uint64_t retry_after_ms;
 } pincer_rate_limit_result;
 
