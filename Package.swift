@@ -7,6 +7,8 @@
 //   pincer       the command line
 //   pincer-bench benchmarks that print figures
 //   CLITests     the command line's exit statuses and messages, through its binary
+//   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
+//                (AdversaryTests and scripts/storm run it)
 import PackageDescription
 
 let package = Package(
@@ -35,6 +37,8 @@ let package = Package(
         .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost",
+                          swiftSettings: [.swiftLanguageMode(.v6)]),
     ],
     swiftLanguageModes: [.v5]
 )
