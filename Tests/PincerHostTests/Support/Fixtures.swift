@@ -60,12 +60,25 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
 }
 
 /// Runs a command to its end: its exit status (minus the signal when killed), standard output and standard error.
-func runCommandStatus(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, errors: String) {
+/// With `killAfter`, a command still running after that many seconds is killed with SIGKILL (status -9),
+/// so a hung child fails its test instead of hanging the run.
+func runCommandStatus(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                      killAfter seconds: Double? = nil) throws -> (status: Int32, output: String, errors: String) {
     let output = NSTemporaryDirectory() + "pincer-cmd-\(UUID().uuidString)"
     defer { unlink(output + ".out"); unlink(output + ".err") }
     let pid = try startProcess(executable, arguments, environment: environment, output: output)
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+    if let seconds {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped == -1 && errno != EINTR) { break }
+            if Date() >= deadline { kill(pid, SIGKILL) }
+            usleep(10_000)
+        }
+    } else {
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+    }
     let out = (try? String(contentsOfFile: output + ".out", encoding: .utf8)) ?? ""
     let errors = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
     let exited = status & 0x7f == 0
