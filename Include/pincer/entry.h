@@ -11,7 +11,9 @@
  * and hides every other symbol with the linker version script installed
  * beside this header (pincer-plugin.map), so two plugins never collide on a
  * helper's name and `nm -D --defined-only` lists the entry alone. Both are
- * declared below with C linkage, so a C++ definition exports the right name.
+ * declared below with C linkage and default visibility, so a C++ definition
+ * exports the right name; in C++ leave PINCER_EXPORT off the definition (g++
+ * warns that visibility on a redeclaration is ignored), in C it is harmless.
  * pincer_plugin_get must return the same constant entry every time, and is
  * called once, on the loader thread.
  *
