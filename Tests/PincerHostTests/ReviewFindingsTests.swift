@@ -79,6 +79,27 @@ import Testing
         #expect(result("block_in_wait_result").report == "\(ResultCode.ok)", "the blocked wait did not return with the run's end")
     }
 
+    @Test func aCallbackOverrunningTheDrainIsLoggedAndShutdownGoesOn() throws {
+        let t = try review(try OperatorConfig.parse(#"{"plugins": {"drainTimeoutMs": 100}}"#, source: "c.json"))
+        defer { t.close() }
+        #expect(t.run("fx-review", "observe_slowly").passed)
+        let started = ContinuousClock.now
+        t.host.shutdown()
+        #expect(ContinuousClock.now - started < .milliseconds(1200), "shutdown waited for the observer")
+        #expect(t.logs.contains("plugin 'fx-review': 1 callbacks still running after plugins.drainTimeoutMs = 100 ms; calling its shutdown() anyway"),
+                "\(t.logs.all)")
+    }
+
+    @Test func eachPluginsTableSitsInAPageOfItsOwn() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        for i in 0..<6 { _ = try t.load("Tests/Fixtures/c/misuse.c", as: "m\(i).so", flags: ["-DFIXTURE_ID=\"fx-m\(i)\""]) }
+        let addresses = (0..<6).compactMap { t.host.hostTable(pluginId: "fx-m\($0)").map { UInt(bitPattern: $0) } }
+        #expect(addresses.count == 6 && addresses.allSatisfy { $0 % 4096 == 0 })
+        let gaps = Set(zip(addresses, addresses.dropFirst()).map { Int(bitPattern: $1 &- $0) })
+        #expect(gaps.count > 1, "the tables sit at one fixed stride: \(gaps)")
+    }
+
     @Test func capabilitiesSeparateReadingFromDeletingAndObservingFromGating() throws {
         let t = try review(flags: ["-DFIXTURE_CAPABILITIES=PINCER_CAP_SESSIONS_SPAWN,PINCER_CAP_SESSIONS_READ,PINCER_CAP_HOOKS_OBSERVE"])
         defer { t.close() }

@@ -21,6 +21,7 @@ import Testing
         while !t.logs.contains("tour finished"), Date() < deadline { usleep(10_000) }
         t.host.shutdown()
         for line in [
+            "(ABI 1.0-rc2) loaded me from \(t.directory)/libpincer_sample_c.so",
             "[c-sample] info: status: {\"host\":\"pincer\"",
             "[c-sample] info: models: {\"default\":\"local/scripted\"",
             "gateway_request sessions.delete: refused as it should be: DENIED",

@@ -17,6 +17,7 @@
  *   recursive_gate    a before_session_create gate that spawns is stopped at the nesting limit
  *   slow_observer     a slow observer does not make the plugin's own gate late
  *   block_in_wait     a thread of the plugin blocked in wait(); the host still stops at once
+ *   observe_slowly    a run_event observer that takes 1.5 s on its first event (drain overrun)
  *   split_caps        (built with sessions.spawn + sessions.read only) reading works, deleting
  *                     and gating are DENIED, naming the capability
  *
@@ -149,6 +150,14 @@ static pincer_result spawn_again(void *context, const pincer_hook_event *event, 
 static pincer_result sleepy_observer(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
     (void)context, (void)event, (void)decision;
     fixture_sleep_ms(300);
+    return PINCER_OK;
+}
+
+static volatile int observing;
+
+static pincer_result very_slow_observer(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
+    (void)context, (void)event, (void)decision;
+    if (observing++ == 0) fixture_sleep_ms(1500);
     return PINCER_OK;
 }
 
@@ -432,6 +441,15 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_CODE(PINCER_OK, spawn_and_wait("Say it @echo{\"text\":\"through\"}", &info, key));
         host->free(host, info.final_text);
         EXPECT(transcript_has(key, "\"content\":\"through\"") == 1, "the gate was late behind the observer");
+        return 0;
+    }
+    if (strcmp(name, "observe_slowly") == 0) {
+        pincer_hook_definition observer = {sizeof observer, PINCER_HOOK_RUN_EVENT, 0, 0, very_slow_observer, NULL, NULL};
+        EXPECT_CODE(PINCER_OK, host->register_hook(host, &observer, NULL));
+        r.message = "@sleep{\"ms\":5000}";
+        EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &s));
+        for (int i = 0; i < 1000 && !observing; i++) fixture_sleep_ms(2);
+        EXPECT(observing, "the observer never ran");
         return 0;
     }
     if (strcmp(name, "block_in_wait") == 0) {
