@@ -17,14 +17,19 @@ import Testing
         int exported_by_mistake(void) { return helper_that_must_stay_hidden(); }
         """
 
+    /// Writes the README's first code block in `language` to `path`, as an author would copy it.
+    private func readmeExample(_ language: String, into path: String) throws -> String {
+        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```\(language)\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func theREADMEsPluginCompilesCleanlyAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```c\n"))
-        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        let source = "\(t.directory)/hello.c"
-        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: source, atomically: true, encoding: .utf8)
+        let source = try readmeExample("c", into: "\(t.directory)/hello.c")
         let plugin = "\(t.directory)/libhello.so"
         try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", Repo.path("Include"), source,
                                         "-o", plugin, "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
@@ -41,11 +46,7 @@ import Testing
     @Test func theREADMEsCppPluginCompilesCleanlyAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```cpp\n"))
-        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        let source = "\(t.directory)/hello.cpp"
-        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: source, atomically: true, encoding: .utf8)
+        let source = try readmeExample("cpp", into: "\(t.directory)/hello.cpp")
         let plugin = "\(t.directory)/libhello-cpp.so"
         try runCommand("/usr/bin/env", ["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
                                         "-I", Repo.path("Include"), source, "-o", plugin,

@@ -53,6 +53,15 @@ static int run_case(const char *name, char *report, size_t capacity);
 #define EXPECT_ERROR_MENTIONS(part) \
     EXPECT(strstr(host->last_error(host), (part)) != NULL, "last_error '%s' does not mention '%s'", host->last_error(host), (part))
 
+/* A spawn request for `message`, every other field at its default. */
+static inline pincer_spawn_request fixture_request(const char *message) {
+    pincer_spawn_request r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    r.message = message;
+    return r;
+}
+
 static inline void fixture_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);

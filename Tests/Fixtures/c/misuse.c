@@ -12,10 +12,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     pincer_rate_limit_result rl = {.struct_size = sizeof(pincer_rate_limit_result)};
     bool streaming;
     char *json;
-    pincer_spawn_request r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.message = "hi";
+    pincer_spawn_request r = fixture_request("hi");
     if (strcmp(name, "null_arguments") == 0) {
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->spawn(host, NULL, &s));
         EXPECT_ERROR_MENTIONS("request is NULL");

@@ -17,10 +17,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     bool streaming;
     char *json = NULL;
     if (strcmp(name, "own") == 0) {
-        pincer_spawn_request r;
-        memset(&r, 0, sizeof r);
-        r.struct_size = sizeof r;
-        r.message = "mine @sleep{\"ms\":400}";
+        pincer_spawn_request r = fixture_request("mine @sleep{\"ms\":400}");
         pincer_spawn_result s = {.struct_size = sizeof(pincer_spawn_result)};
         EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &s));
         EXPECT_CODE(PINCER_OK, host->get_session(host, s.session_key, &json));

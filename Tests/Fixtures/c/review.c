@@ -73,13 +73,6 @@ static pincer_tool_definition tool(const char *name, pincer_tool_invoke invoke) 
     return t;
 }
 
-static pincer_spawn_request request(const char *message) {
-    pincer_spawn_request r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.message = message;
-    return r;
-}
 
 /* ---- Tools ------------------------------------------------------------- */
 
@@ -135,7 +128,7 @@ static pincer_result block_everything(void *context, const pincer_hook_event *ev
 
 static pincer_result spawn_again(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
     (void)context, (void)event, (void)decision;
-    pincer_spawn_request r = request("deeper");
+    pincer_spawn_request r = fixture_request("deeper");
     pincer_spawn_result s = {.struct_size = sizeof s};
     pincer_result code = host->spawn(host, &r, &s);
     if (code == PINCER_ERR_LIMIT) {
@@ -183,7 +176,7 @@ static void review_on_init(const pincer_host *h) {
 /* ---- Cases ------------------------------------------------------------- */
 
 static pincer_result spawn_and_wait(const char *message, pincer_run_info *info, char *key) {
-    pincer_spawn_request r = request(message);
+    pincer_spawn_request r = fixture_request(message);
     pincer_spawn_result s = {.struct_size = sizeof s};
     pincer_result code = host->spawn(host, &r, &s);
     if (code != PINCER_OK) return code;
@@ -217,7 +210,7 @@ static int waiting_thread_started;
 static struct waiter waiter;
 
 static int run_case(const char *name, char *report, size_t capacity) {
-    pincer_spawn_request r = request("hi");
+    pincer_spawn_request r = fixture_request("hi");
     pincer_spawn_result s = {.struct_size = sizeof s};
     pincer_run_info info = {.struct_size = sizeof info};
     char key[PINCER_SESSION_KEY_CAPACITY];

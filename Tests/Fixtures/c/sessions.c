@@ -3,10 +3,7 @@
 #include "fixture.h"
 
 static pincer_result spawn(const char *message, uint32_t timeout_seconds, pincer_spawn_result *out) {
-    pincer_spawn_request r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.message = message;
+    pincer_spawn_request r = fixture_request(message);
     r.timeout_seconds = timeout_seconds;
     r.label = "sessions-fixture";
     r.metadata_json = "{\"fx-sessions\":{\"owner\":\"fx-sessions\"}}";
