@@ -59,6 +59,12 @@ import Testing
         #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
     }
 
+    @Test func aPluginMayWaitInItsInit() throws {
+        let t = try review(flags: ["-DREVIEW_INIT_WAITS"])
+        defer { t.close() }
+        #expect(t.logs.contains("init wait: \(ResultCode.ok), status \(PINCER_RUN_COMPLETED.rawValue)"), "\(t.logs.all)")
+    }
+
     @Test func aFinalTextHoldingNulIsRefusedNotCut() throws {
         let config = try OperatorConfig.parse(#"{"plugins": {"entries": {"fx-review": {"sessionAccess": "all"}}}}"#, source: "c.json")
         let t = try review(config)

@@ -267,9 +267,9 @@ func pincerHostWait(_ host: HostHandle, _ runId: UnsafePointer<CChar>?, _ timeou
             throw CallError(ResultCode.wouldBlock, "wait() on run '\(runId)' from a callback serving its session '\(session)': that run cannot go on until the callback returns")
         }
         let run = try HostThunks.engine { () throws(EngineError) in
-            try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller, abandon: { context.phase != .live })
+            try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller, abandon: { context.isStopping })
         }
-        if context.phase != .live, !run.status.isTerminal {
+        if context.isStopping, !run.status.isTerminal {
             throw CallError(ResultCode.shutDown, "plugin '\(context.id)' is stopping; its wait on run '\(runId)' returned at once")
         }
         finished = run.status.isTerminal

@@ -92,6 +92,9 @@ final class PluginContext: @unchecked Sendable {
 
     var caller: Caller { .plugin(id) }
 
+    /// Stopping or dead: blocking calls return at once.
+    var isStopping: Bool { phase == .stopping || phase == .dead }
+
     // MARK: - Callbacks into the plugin
 
     /// Counts a callback into the plugin as running; false once the plugin is stopping.

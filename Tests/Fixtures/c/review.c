@@ -22,7 +22,9 @@
  *                     and gating are DENIED, naming the capability
  *
  * Knob REVIEW_INIT_REGISTERS: init registers a blocking gate and a tool (with
- * release callbacks that log) before init fails or succeeds.
+ * release callbacks that log) before init fails or succeeds. Knob
+ * REVIEW_INIT_WAITS: init spawns a session and waits for its run (a plugin
+ * initialising is not stopping: its waits block as usual) and logs the code.
  */
 #ifndef FIXTURE_ID
 #define FIXTURE_ID "fx-review"
@@ -168,6 +170,16 @@ static void review_on_init(const pincer_host *h) {
     t.context = (void *)"released the tool";
     t.release = released;
     h->register_tool(h, &t, NULL);
+#elif defined(REVIEW_INIT_WAITS)
+    pincer_spawn_request r = fixture_request("hello from init");
+    pincer_spawn_result s = {.struct_size = sizeof s};
+    pincer_run_info info = {.struct_size = sizeof info};
+    pincer_result code = h->spawn(h, &r, &s);
+    if (code == PINCER_OK) code = h->wait(h, s.run_id, 10000, &info);
+    char line[64];
+    snprintf(line, sizeof line, "init wait: %d, status %d", code, info.status);
+    h->log(h, PINCER_LOG_INFO, line);
+    h->free(h, info.final_text);
 #else
     (void)h;
 #endif
