@@ -133,7 +133,9 @@ import Testing
         let cases: [(String, [String], String)] = [
             ("operator.so", ["-DFIXTURE_ID=\"operator\""], "descriptor->id 'operator' is reserved for the host's own principals"),
             ("dotted.so", ["-DFIXTURE_ID=\"fx.dotted\""], "is not 1 to 32 characters of [a-z0-9_-] starting with a letter"),
-            ("rc1-version.so", ["-DFIXTURE_ID=\"fx-rcone\"", "-DFIXTURE_ABI_PRERELEASE=1"], "built for Pincer ABI 1.0.0-rc1; this host speaks 1.0.0-rc2 (pre-release headers load only in a host of the same pre-release)"),
+            ("rc1-version.so", ["-DFIXTURE_ID=\"fx-rcone\"", "-DFIXTURE_ABI_PRERELEASE=1"], "built for Pincer ABI 1.0.0-rc1; this host speaks 1.0.0-rc2 (a plugin built against a release candidate loads only in a host of that same candidate)"),
+            ("final-1.0.so", ["-DFIXTURE_ID=\"fx-final\"", "-DFIXTURE_ABI_PRERELEASE=0"], "this host is still a release candidate of that minor version"),
+            ("rc-of-1.3.so", ["-DFIXTURE_ID=\"fx-rc13\"", "-DFIXTURE_ABI_MINOR=3"], "a plugin built against a release candidate loads only in a host of that same candidate"),
         ]
         for (file, flags, reason) in cases {
             let record = try t.load(fixture, as: file, flags: flags)
@@ -147,6 +149,23 @@ import Testing
                                         "-Wl,--version-script=\(map)", Repo.path(fixture), "-o", "\(t.directory)/rc1.so"])
         let rc1 = t.host.load(file: "\(t.directory)/rc1.so")
         #expect(rc1.reason?.contains("built against a pre-release header (ABI 1.0-rc1 exported 'pincer_entry')") == true, "\(rc1.reason ?? "loaded")")
+    }
+
+    @Test func theLoaderAndVersionHsInlineRuleAgree() throws {
+        let versions: [(UInt32, UInt32, UInt32)] = [(1, 0, 2), (1, 0, 1), (1, 0, 0), (1, 1, 0), (1, 1, 2), (1, 3, 1), (2, 0, 0), (2, 0, 2), (0, 9, 0)]
+        let dir = NSTemporaryDirectory() + "pincer-version-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var program = "#include <pincer/pincer.h>\n#include <stdio.h>\nint main(void) {\n"
+        for (major, minor, pre) in versions {
+            program += "    printf(\"%d\\n\", pincer_version_is_compatible((pincer_version){\(major), \(minor), 0, \(pre)}));\n"
+        }
+        try (program + "    return 0;\n}\n").write(toFile: "\(dir)/v.c", atomically: true, encoding: .utf8)
+        try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Werror", "-I", Repo.path("Include"), "\(dir)/v.c", "-o", "\(dir)/v"])
+        let inline = try runCommand("\(dir)/v", []).split(separator: "\n").map { $0 == "1" }
+        let loader = versions.map { PluginLoader.incompatibility(pincer_version(major: $0.0, minor: $0.1, patch: 0, prerelease: $0.2)) == nil }
+        #expect(inline == loader)
+        #expect(loader == [true, false, false, true, false, false, false, false, false])
     }
 
     @Test func aPluginMayExportTheEntryAsAFunction() throws {

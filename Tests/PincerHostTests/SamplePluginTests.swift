@@ -25,7 +25,7 @@ import Testing
             "[c-sample] info: status: {\"host\":\"pincer\"",
             "[c-sample] info: models: {\"default\":\"local/scripted\"",
             "gateway_request sessions.delete: refused as it should be: DENIED",
-            "spawn: accepted=1 session=plugin:c-sample:",
+            "spawn: session=plugin:c-sample:",
             "clock failed: tool 'clock' is denied by the session's tool policy",
             "set_metadata/get_metadata: my namespace now {\"ticket\":\"REL-42\",\"reviewed\":true}",
             "is_streaming: true",

@@ -177,7 +177,7 @@ public final class Engine: @unchecked Sendable {
         do {
             lock.lock()
             defer { lock.unlock() }
-            guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new sessions") }
+            guard !stopping else { throw EngineError(.shuttingDown, "the host is shutting down; no new sessions") }
             if case .plugin = caller { try admitSpawn() }
             try checkNamespaces(metadata, by: caller)
             let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
@@ -222,7 +222,7 @@ public final class Engine: @unchecked Sendable {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
-        guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
+        guard !stopping else { throw EngineError(.shuttingDown, "the host is shutting down; no new runs") }
         let session = try session(sessionKey, by: caller)
         if session.queue.count >= InputLimits.queuedRuns {
             throw EngineError(.limit, "session '\(sessionKey)' already holds \(session.queue.count) queued or running runs (at most PINCER_MAX_QUEUED_RUNS = \(InputLimits.queuedRuns))")
@@ -275,13 +275,6 @@ public final class Engine: @unchecked Sendable {
         }
         if run.status.isTerminal { return true }
         return run.stopRequest != nil || stopping || (run.status == .running && MonotonicClock.nanoseconds() >= run.deadlineNs)
-    }
-
-    /// The session a run belongs to (for the boundary's would-block check), or nil.
-    public func sessionKey(ofRun runId: String) -> String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return runs[runId]?.sessionKey
     }
 
     public func run(_ runId: String) -> RunSnapshot? {

@@ -62,6 +62,16 @@ static inline pincer_spawn_request fixture_request(const char *message) {
     return r;
 }
 
+/* host->prompt with its request built from the two strings. */
+static inline pincer_result fixture_prompt(const char *session_key, const char *text, pincer_run_ref *out) {
+    pincer_prompt_request r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    r.session_key = session_key;
+    r.text = text;
+    return host->prompt(host, &r, out);
+}
+
 static inline void fixture_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);

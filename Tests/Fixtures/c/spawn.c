@@ -21,7 +21,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         r.label = "restricted";
         r.metadata_json = "{\"" FIXTURE_ID "\":{\"ticket\":7}}";
         EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &out));
-        EXPECT(out.accepted, "not accepted");
+        EXPECT(out.struct_size == sizeof out, "result struct_size %u", out.struct_size);
         EXPECT(strncmp(out.session_key, "plugin:" FIXTURE_ID ":", strlen("plugin:" FIXTURE_ID ":")) == 0,
                "key %s lacks the plugin prefix", out.session_key);
         EXPECT(strncmp(out.run_id, "run-", 4) == 0, "run id %s", out.run_id);
