@@ -46,7 +46,7 @@ PINCER_EXTERN_C_BEGIN
 #define PINCER_MAX_METADATA_BYTES (64u << 10)       /* per namespace, as JSON text */
 #define PINCER_MAX_METADATA_NAMESPACES 16u          /* in one spawn's metadata_json, whose
                                                       text is at most 16 × 64 KiB */
-#define PINCER_MAX_TIMEOUT_SECONDS (7u * 24 * 3600)
+#define PINCER_MAX_TIMEOUT_SECONDS 604800u          /* 7 days */
 /* Runs one session holds queued or running; past it prompt() gives
  * PINCER_ERR_LIMIT. A plugin's runs also count against the spawn guards
  * (host.h) and the plugin's queued-message budget. */
