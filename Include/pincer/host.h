@@ -169,7 +169,10 @@ struct pincer_host {
      * PINCER_ERR_WOULD_BLOCK from a tool or gate serving a run of the same
      * session; PINCER_ERR_SHUT_DOWN at once when the plugin starts stopping.
      * A final text containing U+0000 gives PINCER_ERR_UNSUPPORTED (read it
-     * through messages(), where JSON escapes it). */
+     * through messages(), where JSON escapes it). The host remembers ended
+     * runs for wait() within a bound (the last 10,000, holding at most
+     * 64 MiB of messages, texts and events); an older one answers
+     * PINCER_ERR_NOT_FOUND (its session's transcript keeps what it said). */
     pincer_result (PINCER_ABI *wait)(const pincer_host *host, const char *run_id, uint32_t timeout_ms,
                                      pincer_run_info *out);
 
