@@ -11,7 +11,9 @@
  * and hides every other symbol with the linker version script installed
  * beside this header (pincer-plugin.map), so two plugins never collide on a
  * helper's name and `nm -D --defined-only` lists the entry alone. Both are
- * declared below with C linkage, so a C++ definition exports the right name.
+ * declared below with C linkage and default visibility, so a C++ definition
+ * exports the right name; in C++ leave PINCER_EXPORT off the definition (g++
+ * warns that visibility on a redeclaration is ignored), in C it is harmless.
  * pincer_plugin_get must return the same constant entry every time, and is
  * called once, on the loader thread.
  *
@@ -85,15 +87,16 @@ typedef struct pincer_host pincer_host;
 #define PINCER_MAX_CAPABILITIES 64u
 
 /*
- * Ids the host keeps for its own principals. A plugin whose descriptor
- * claims one is refused: hook events, session owners and metadata namespaces
- * must never confuse a plugin with the host, the operator or a gateway client.
+ * Ids the host keeps for its own principals, separated by spaces. A plugin
+ * whose descriptor claims one is refused: hook events, session owners and
+ * metadata namespaces must never confuse a plugin with the host, the
+ * operator or a gateway client.
  */
-#define PINCER_RESERVED_IDS "operator", "pincer", "host", "system", "gateway", "admin", "anonymous"
+#define PINCER_RESERVED_IDS "operator pincer host system gateway admin anonymous"
 
 /*
- * Who the plugin is. A request struct (extension.h); required fields: id,
- * name, version. Owned by the plugin; every pointer must stay valid and
+ * Who the plugin is. A request struct (extension.h); struct_size must reach
+ * `version`. Owned by the plugin; every pointer must stay valid and
  * unchanged from the moment the .so is loaded until the process exits (static
  * storage is the intended use). All strings are NUL-terminated UTF-8.
  */
@@ -119,7 +122,7 @@ typedef struct pincer_plugin_descriptor {
 /*
  * The exported entry. A request struct (extension.h) whose first field is the
  * ABI version the plugin was compiled against: the host reads nothing else
- * before checking it. Required fields: descriptor, init, shutdown.
+ * before checking it. struct_size must reach `shutdown`.
  */
 typedef struct pincer_plugin_entry {
     /* PINCER_ABI_VERSION_INIT. */
@@ -144,13 +147,16 @@ typedef struct pincer_plugin_entry {
 
     /* Optional (NULL). [loader-thread] Called once after every plugin's init
      * succeeded and the engine accepts work: the place to begin background
-     * work. Should return promptly; start a thread for anything long. */
+     * work. Should return promptly; start a thread for anything long. Your
+     * tools and hooks are live from the end of your init, so they may be
+     * called before start() (by a later plugin's init, say). */
     void (PINCER_ABI *start)(const pincer_host *host);
 
     /* Required. [loader-thread] Called once, in the shutdown phase (host.h):
-     * stop and join your own threads here. No callback of yours is running
-     * or will start; the handle still answers non-blocking calls until this
-     * returns, and PINCER_ERR_SHUT_DOWN afterwards. */
+     * stop and join your own threads here. No callback of yours will start,
+     * and none is running unless one overran the drain (the host logs it;
+     * its registration is then never released). The handle still answers
+     * non-blocking calls until this returns, PINCER_ERR_SHUT_DOWN after. */
     void (PINCER_ABI *shutdown)(const pincer_host *host);
 
     /* Optional (NULL). [any-thread] Returns the plugin's table for an

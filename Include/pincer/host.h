@@ -104,15 +104,16 @@ struct pincer_host {
 
     /* The message of this plugin's last call on this thread that did not
      * return PINCER_OK. Owned by the host; valid until this plugin's next
-     * host call on this thread. Never NULL ("" when there is none). For a
+     * failing host call on this thread (read it in the same synchronous
+     * frame as the call that failed: an async binding may resume elsewhere). Never NULL ("" when there is none). For a
      * bad handle, the message of the last bad-handle call on this thread. */
     const char *(PINCER_ABI *last_error)(const pincer_host *host);
 
     /* Allocates `size` bytes the host may later take over and free: what a
      * callback hands back to the host (a tool's *out_text, a gate's reason
      * and patch) must come from here. The host remembers the size and never
-     * reads past it. NULL when size is 0, over 1 GiB, the handle is bad, or
-     * the memory is not available. */
+     * reads past it. NULL when size is 0, over 1 GiB, the handle is bad or
+     * dead, or the memory is not available. */
     void *(PINCER_ABI *alloc)(const pincer_host *host, size_t size);
 
     /* Releases memory from host->alloc or from an output of this table.
@@ -147,8 +148,9 @@ struct pincer_host {
      * behind any active run; returns at once with the run id. A prompt that
      * wakes an idle plugin session counts against guards.maxConcurrentSpawns;
      * PINCER_MAX_QUEUED_RUNS and PINCER_MAX_QUEUED_MESSAGE_BYTES bound the
-     * queue (PINCER_ERR_LIMIT). */
-    pincer_result (PINCER_ABI *prompt)(const pincer_host *host, const char *session_key, const char *text,
+     * queue (PINCER_ERR_LIMIT). The request is a struct so that a later
+     * minor can add per-run options (extension.h). */
+    pincer_result (PINCER_ABI *prompt)(const pincer_host *host, const pincer_prompt_request *request,
                                        pincer_run_ref *out);
 
     /* Cancels a queued or running run; it ends CANCELLED once the tool or
@@ -167,7 +169,10 @@ struct pincer_host {
      * PINCER_ERR_WOULD_BLOCK from a tool or gate serving a run of the same
      * session; PINCER_ERR_SHUT_DOWN at once when the plugin starts stopping.
      * A final text containing U+0000 gives PINCER_ERR_UNSUPPORTED (read it
-     * through messages(), where JSON escapes it). */
+     * through messages(), where JSON escapes it). The host remembers ended
+     * runs for wait() within a bound (the last 10,000, holding at most
+     * 64 MiB of messages, texts and events); an older one answers
+     * PINCER_ERR_NOT_FOUND (its session's transcript keeps what it said). */
     pincer_result (PINCER_ABI *wait)(const pincer_host *host, const char *run_id, uint32_t timeout_ms,
                                      pincer_run_info *out);
 
@@ -182,9 +187,9 @@ struct pincer_host {
      * counts. */
     pincer_result (PINCER_ABI *get_session)(const pincer_host *host, const char *session_key, char **out_json);
 
-    /* Whether the session is streaming (a run is at work in it), without
-     * side effects. PINCER_ERR_NOT_FOUND for an unknown key. Cheap: meant to
-     * be polled. */
+    /* Whether the session is streaming (a run is at work in it and the
+     * session is not compacting), without side effects. PINCER_ERR_NOT_FOUND
+     * for an unknown key. Cheap: meant to be polled. */
     pincer_result (PINCER_ABI *is_streaming)(const pincer_host *host, const char *session_key, bool *out);
 
     /* The calling plugin's own metadata namespace on a session, as a JSON

@@ -1,7 +1,9 @@
 /*
  * pincer/log.h — severities for host->log, and what the host does to a line.
  *
- * One call is one line, attributed by the host: "[<plugin-id>] <message>".
+ * One call is one line, attributed by the host: "[<plugin-id>] <message>"
+ * (the standard sink adds the level before the message for levels other
+ * than INFO: "[<plugin-id>] warn: <message>").
  * So that no plugin can forge a line in another's name or the host's, the
  * host escapes every control character in the message (line breaks, tabs,
  * terminal escape sequences, C1 controls) as a visible escape ("\n",

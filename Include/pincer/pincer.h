@@ -21,12 +21,12 @@
  *       (void)path; (void)err; (void)cap;
  *       return h->log(h, PINCER_LOG_INFO, "hello");
  *   }
- *   static void shutdown(const pincer_host *h) { (void)h; }
+ *   static void stop(const pincer_host *h) { (void)h; }
  *   static const pincer_plugin_descriptor descriptor = {
  *       sizeof(pincer_plugin_descriptor), "hello", "Hello", "1.0.0", NULL, NULL };
  *   PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {
  *       PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
- *       init, NULL, shutdown, NULL };
+ *       init, NULL, stop, NULL };
  *
  * ---- Threads: the one vocabulary every header uses -------------------------
  *
@@ -46,6 +46,24 @@
  *                    made into the plugin it returns PINCER_ERR_WOULD_BLOCK at
  *                    once when what it would wait for cannot progress until
  *                    that callback returns.
+ *
+ * Host calls made from inside a callback: make them on the thread the
+ * callback was entered on. That is how the host knows they are nested (a gate
+ * met again from its own spawn runs at once; a wait on the run the callback
+ * serves is refused at once). The same call handed to another thread and
+ * waited for is an unrelated call: it waits for the callback like anyone else,
+ * and a nested gate then reaches its deadline and blocks.
+ *
+ * Callbacks never unwind: init, start, shutdown, get_extension, tools, hooks
+ * and release callbacks must return normally (a C++ exception or a Rust panic
+ * crossing the boundary is undefined behaviour: catch it and return a code).
+ *
+ * ---- Types -----------------------------------------------------------------
+ *
+ * The layout is LP64 (Linux on x86_64 and aarch64): size_t and pointers are
+ * 8 bytes. bool is C's _Bool, one byte. Enums travel as fixed-width integers
+ * (pincer_result, pincer_run_status, … are int32_t); the enum types only name
+ * the values.
  *
  * ---- Strings ---------------------------------------------------------------
  *
@@ -68,16 +86,20 @@
  * and can read or write anything there, call any function, or end the
  * process. Nothing in this ABI can prevent a hostile plugin from doing so.
  * What the host does enforce is against mistakes and accidents:
- *  - each plugin gets its own handle; every call checks it, so a stale,
- *    copied or damaged handle gets PINCER_ERR_BAD_HANDLE, and each table
- *    lives in an allocation of its own (no fixed offset leads from one
- *    plugin's table to another's);
+ *  - each plugin gets its own handle; every call checks it: a pointer the
+ *    host did not hand out (a copy of the table, say) or a table whose
+ *    host_data was changed gets PINCER_ERR_BAD_HANDLE, a dead plugin's handle
+ *    PINCER_ERR_SHUT_DOWN; each table lives in a page of its own at a random
+ *    address (no fixed offset leads from one plugin's table to another's);
  *  - capabilities, session ownership, tool policies, rate-limit namespaces
  *    and every size limit are checked on every call, and bad input (NULL,
  *    invalid UTF-8, absurd sizes, wrapped counts) gets a code, never a crash;
  *  - the operator may bind a config entry to a file (path and/or SHA-256),
  *    so another .so claiming the same id does not inherit its grants.
- * Load only plugins you would link into the host yourself. Running untrusted
+ * Loading runs the plugin's code before the operator's config is applied to
+ * it: dlopen runs its constructors and the host calls pincer_plugin_get to
+ * learn its id. A denied or disabled plugin is never initialised, but its
+ * file has run. Load only plugins you would link into the host yourself. Running untrusted
  * plugins needs real isolation (a separate process behind this same ABI): a
  * later, separate mode, not this one.
  */

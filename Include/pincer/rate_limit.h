@@ -7,6 +7,11 @@
  * agent id), namespaced per plugin: two plugins using the same key never
  * share a window.
  *
+ * A key remembers the window_ms it was last checked with; checking it with
+ * another window_ms or max_requests applies the new values to the requests
+ * already counted (never allowing more than the new max_requests in the new
+ * window). Use one key per limit.
+ *
  * Exactness and memory. While a key has counted at most
  * PINCER_RATE_LIMIT_EXACT_REQUESTS requests in its window, the window is
  * exact: each request's timestamp is kept. Past that, the key counts requests
@@ -26,6 +31,7 @@
 #define PINCER_RATE_LIMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "platform.h"
@@ -37,7 +43,7 @@ PINCER_EXTERN_C_BEGIN
 #define PINCER_RATE_LIMIT_MAX_REQUESTS 65535u
 #define PINCER_RATE_LIMIT_MAX_WINDOW_MS (30ull * 24 * 3600 * 1000)
 #define PINCER_RATE_LIMIT_MAX_KEY_BYTES 256u
-/* Up to this max_requests the window is exact; above it, bucketed. */
+/* Up to this many counted requests a key's window is exact; past them, bucketed. */
 #define PINCER_RATE_LIMIT_EXACT_REQUESTS 64u
 #define PINCER_RATE_LIMIT_BUCKETS 128u
 
@@ -53,6 +59,8 @@ typedef struct pincer_rate_limit_result {
      * allowed, rounded up (exact in the exact mode; see above otherwise). */
     uint64_t retry_after_ms;
 } pincer_rate_limit_result;
+
+#define PINCER_RATE_LIMIT_RESULT_MIN_SIZE (offsetof(pincer_rate_limit_result, retry_after_ms) + sizeof(uint64_t))
 
 PINCER_EXTERN_C_END
 

@@ -32,11 +32,12 @@ enum pincer_result_code {
      * size limit, out of range, or a struct_size is below the struct's
      * minimum. The message names the argument. */
     PINCER_ERR_INVALID_ARGUMENT = 1,
-    /* The host pointer is not one the host handed out, or its table was
-     * modified. The call was ignored. */
+    /* The host pointer is not one the host handed out, or its table's
+     * host_data was changed. The call was ignored. */
     PINCER_ERR_BAD_HANDLE = 2,
-    /* The plugin is stopping (for blocking calls) or dead (for every call):
-     * see the lifecycle in host.h. */
+    /* The plugin is stopping (for blocking calls) or dead (for every call),
+     * or the host is shutting down and takes no new work: see the lifecycle
+     * in host.h. */
     PINCER_ERR_SHUT_DOWN = 3,
     /* No session or run with that key or id exists for this caller. A
      * session another plugin owns, which the caller may not use, is
@@ -58,12 +59,16 @@ enum pincer_result_code {
      * end of a struct as this host knows it (a newer header's option), or
      * text that cannot travel as a C string (it contains U+0000). */
     PINCER_ERR_UNSUPPORTED = 9,
-    /* A plugin callback failed: returned an error or produced bad output. */
+    /* Returned BY a plugin's callback (a tool, init) to say it failed; the
+     * host never returns it from a host function. A gate that fails makes
+     * the call it gates fail with PINCER_ERR_DENIED and a reason saying the
+     * gate failed. */
     PINCER_ERR_PLUGIN = 10,
     /* @since 1.0-rc2. A [blocking] call from inside a callback would wait for
      * work that cannot go on until that callback returns (a tool waiting on
-     * a run of the session it serves, a gate waiting on the run it gates).
-     * Nothing waited. */
+     * an unfinished run of the session it serves, a before_tool_call gate
+     * waiting on the run it gates, a gate waiting on the run whose tool call
+     * spawned the session it gates). Nothing waited. */
     PINCER_ERR_WOULD_BLOCK = 11
 };
 

@@ -4,11 +4,15 @@
  * The plugin's entry and the host's table both start with a pincer_version,
  * so each side sees which ABI the other was compiled against.
  *
- * The rule (CLAP's): a host loads a plugin when the MAJOR numbers are equal
- * and, while either side is a pre-release, the pre-release numbers are equal
- * too. Minor versions only add (extension.h says how), so a 1.0 plugin loads
- * in every 1.x host, and a 1.3 plugin loads in a 1.0 host and gets NULL for
- * the extensions that host does not have. The patch number is informational.
+ * The rule (CLAP's): a host loads a plugin when the MAJOR numbers are equal.
+ * Minor versions only add (extension.h says how), so a 1.0 plugin loads in
+ * every 1.x host, and a 1.3 plugin loads in a 1.0 host and gets NULL for the
+ * extensions that host does not have. Pre-releases are the exception: a
+ * plugin built against a release candidate loads only in a host of the same
+ * major.minor and the same candidate, and a host that is still a candidate
+ * of minor N loads no final N plugin (the final may differ from the
+ * candidate); final plugins of other minors load as usual. The patch number
+ * is informational.
  *
  * State: 1.0-rc2 (2026-11-25), a release candidate. 1.0 was declared released
  * once and re-opened after outside review (CHANGES lists why and what moved).
@@ -50,7 +54,9 @@ typedef struct pincer_version {
 /* True when a peer compiled against `v` can be loaded by code compiled
  * against this header. */
 static inline bool pincer_version_is_compatible(pincer_version v) {
-    return v.major == PINCER_ABI_MAJOR && v.prerelease == PINCER_ABI_PRERELEASE;
+    if (v.major != PINCER_ABI_MAJOR) return false;
+    if (v.prerelease != 0) return v.minor == PINCER_ABI_MINOR && v.prerelease == PINCER_ABI_PRERELEASE;
+    return v.minor != PINCER_ABI_MINOR || PINCER_ABI_PRERELEASE == 0;
 }
 
 PINCER_EXTERN_C_END

@@ -52,6 +52,12 @@ static int check(const char *what, pincer_result code) {
     return code == PINCER_OK;
 }
 
+/* A follow-up message in a session: prompt takes a request struct, so later minors can add options. */
+static pincer_result prompt(const char *session_key, const char *text, pincer_run_ref *out) {
+    pincer_prompt_request request = {.struct_size = sizeof request, .session_key = session_key, .text = text};
+    return host->prompt(host, &request, out);
+}
+
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -101,7 +107,7 @@ static void tour_sessions(void) {
     };
     pincer_spawn_result spawned = {.struct_size = sizeof(pincer_spawn_result)};
     if (!check("spawn", host->spawn(host, &request, &spawned))) return;
-    say("spawn: accepted=%d session=%s run=%s (allow echo,sleep,clock; deny clock)", spawned.accepted,
+    say("spawn: session=%s run=%s (allow echo,sleep,clock; deny clock)",
         spawned.session_key, spawned.run_id);
     wait_and_report("spawn/wait", spawned.run_id);
 
@@ -117,7 +123,7 @@ static void tour_sessions(void) {
 
     /* A follow-up whose tool sleeps, so the run streams long enough to steer. */
     pincer_run_ref follow_up = {.struct_size = sizeof(pincer_run_ref)};
-    if (!check("prompt", host->prompt(host, spawned.session_key, "Now double-check it @sleep{\"ms\":300}", &follow_up))) return;
+    if (!check("prompt", prompt(spawned.session_key, "Now double-check it @sleep{\"ms\":300}", &follow_up))) return;
     say("prompt: queued run %s", follow_up.run_id);
     bool streaming = false;
     for (int i = 0; i < 500 && !streaming; i++) {
@@ -136,7 +142,7 @@ static void tour_sessions(void) {
 
     /* A long run, cancelled; then the session is deleted. */
     pincer_run_ref long_run = {.struct_size = sizeof(pincer_run_ref)};
-    if (check("prompt", host->prompt(host, spawned.session_key, "Wait a long time @sleep{\"ms\":3000}", &long_run))) {
+    if (check("prompt", prompt(spawned.session_key, "Wait a long time @sleep{\"ms\":3000}", &long_run))) {
         sleep_ms(20);
         if (check("cancel_run", host->cancel_run(host, long_run.run_id))) wait_and_report("cancel_run/wait", long_run.run_id);
     }
@@ -245,7 +251,7 @@ static pincer_result sample_init(const pincer_host *h, const char *path, char *e
         .name = "c-sample.greet",
         .description = "Greets the person named in 'name'.",
         .parameters_json = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}",
-        .group = "samples",
+        .group = "c-sample.samples",
         .invoke = greet,
     };
     if (h->register_tool(h, &tool, NULL) != PINCER_OK) {

@@ -202,13 +202,14 @@ public final class PluginHost: @unchecked Sendable {
             hostLog("plugin '\(context.id)': \(overrun) callbacks still running after plugins.drainTimeoutMs = \(config.drainTimeoutMs) ms; calling its shutdown() anyway")
         }
         context.withdrawAll(keepHooksListed: true)
+        context.closeReleases()
         plugin.entry.shutdown(plugin.host)
         context.phase = .dead
     }
 
     /// A table the plugin offers through its get_extension, or nil.
     public func pluginExtension(pluginId: String, _ extensionId: String) -> UnsafeRawPointer? {
-        guard let plugin = snapshot().first(where: { $0.record.id == pluginId }),
+        guard let plugin = snapshot().first(where: { $0.record.id == pluginId }), plugin.context.phase == .live,
               let getExtension = plugin.entry.get_extension
         else { return nil }
         return extensionId.withCString { getExtension(plugin.host, $0) }

@@ -167,3 +167,24 @@ import Testing
         #expect(try reopened.transcript(sessionKey: first.sessionKey) == after)
     }
 }
+
+@Suite struct RetainedRunTests {
+    @Test func endedRunsAreForgottenPastTheirByteBudget() throws {
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        config.retainedRunBytes = 1 << 20
+        let e = try Engine(config: config)
+        defer { e.shutdown() }
+        let big = String(repeating: "x", count: 300 << 10)
+        var ids: [String] = []
+        for _ in 0..<8 {
+            let started = try e.spawn(SessionSpec(message: big), by: .operator)
+            #expect(try e.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+            ids.append(started.runId)
+        }
+        // Each run holds its 300 KiB message and a final text quoting it: only the newest fit in 1 MiB.
+        #expect(e.run(ids.last!) != nil)
+        #expect(e.run(ids.first!) == nil, "the oldest run is still held")
+        #expect(ids.filter { e.run($0) != nil }.count <= 3)
+    }
+}

@@ -8,6 +8,18 @@ import Synchronization
 import Testing
 
 @Suite struct HookLaneTests {
+    @Test func anObserverLaneHoldsABoundedNumberOfBytes() {
+        let lane = HookLane(name: "bytes")
+        defer { lane.close() }
+        let hold = DispatchSemaphore(value: 0)
+        _ = lane.post(bytes: 0) { hold.wait() } // the lane is busy with this one
+        usleep(50_000)
+        let megabyte = 1 << 20
+        let accepted = (0..<100).filter { _ in lane.post(bytes: megabyte) {} == 0 }.count
+        #expect(accepted == HookLane.maxQueuedBytes / megabyte)
+        hold.signal()
+    }
+
     @Test func aStuckObserverLosesEventsPastTheBoundAndTheRunGoesOn() throws {
         var config = EngineConfig()
         config.tokenDelayMs = 0

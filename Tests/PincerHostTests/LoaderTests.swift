@@ -18,7 +18,7 @@ import Testing
         try t.add(fixture, as: "f-init-fails.so", flags: ["-DFIXTURE_ID=\"fx-initfails\"", "-DFIXTURE_INIT_FAILS=\"no database\""])
         try t.add(fixture, as: "g-null-descriptor.so", flags: ["-DFIXTURE_ID=\"fx-nodesc\"", "-DFIXTURE_NULL_DESCRIPTOR"])
         try t.add(fixture, as: "h-bad-id.so", flags: ["-DFIXTURE_ID=\"Bad Id!\""])
-        try t.add(fixture, as: "i-newer-minor.so", flags: ["-DFIXTURE_ID=\"fx-minor\"", "-DFIXTURE_ABI_MINOR=7"])
+        try t.add(fixture, as: "i-newer-minor.so", flags: ["-DFIXTURE_ID=\"fx-minor\"", "-DFIXTURE_ABI_MINOR=7", "-DFIXTURE_ABI_PRERELEASE=0"])
         try "this is not a plugin\n".write(toFile: "\(t.directory)/j-not-elf.so", atomically: true, encoding: .utf8)
         // An ELF object file that is not a shared object.
         try runCommand("/usr/bin/env", ["cc", "-c", "-I", Repo.path("Include"), "-I", Repo.path("Tests/Fixtures/c"),
@@ -66,7 +66,7 @@ import Testing
                 #expect(record.state == .loaded, "\(file): \(record.reason ?? "")")
             }
         }
-        #expect(byFile["i-newer-minor.so"]?.abiVersion == "1.7.0-rc2")
+        #expect(byFile["i-newer-minor.so"]?.abiVersion == "1.7.0")
         #expect(byFile["c-wrong-major.so"]?.abiVersion == "2.0.0-rc2")
         // The good plugins work after all those refusals.
         #expect(t.run("fx-hostread", "read").passed)

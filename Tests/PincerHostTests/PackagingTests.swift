@@ -17,14 +17,19 @@ import Testing
         int exported_by_mistake(void) { return helper_that_must_stay_hidden(); }
         """
 
+    /// Writes the README's first code block in `language` to `path`, as an author would copy it.
+    private func readmeExample(_ language: String, into path: String) throws -> String {
+        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```\(language)\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func theREADMEsPluginCompilesCleanlyAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```c\n"))
-        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        let source = "\(t.directory)/hello.c"
-        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: source, atomically: true, encoding: .utf8)
+        let source = try readmeExample("c", into: "\(t.directory)/hello.c")
         let plugin = "\(t.directory)/libhello.so"
         try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", Repo.path("Include"), source,
                                         "-o", plugin, "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
@@ -36,6 +41,24 @@ import Testing
         #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
         let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
         #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
+    }
+
+    @Test func theREADMEsCppPluginCompilesCleanlyAndLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let source = try readmeExample("cpp", into: "\(t.directory)/hello.cpp")
+        let plugin = "\(t.directory)/libhello-cpp.so"
+        try runCommand("/usr/bin/env", ["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
+                                        "-I", Repo.path("Include"), source, "-o", plugin,
+                                        "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
+        let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", plugin])
+        #expect(symbols.split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["pincer_plugin"], "\(symbols)")
+        #expect(t.host.load(file: plugin).state == .loaded)
+        #expect(t.logs.contains("[hello-cpp] info: hello from C++"))
+        let started = try t.engine.spawn(SessionSpec(message: #"@clock @echo{"text":"hi"}"#), by: .plugin("hello-cpp"))
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
     }
 
     /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
@@ -56,17 +79,28 @@ import Testing
         let project = "\(t.directory)/author"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         try PackagingTests.plugin.write(toFile: "\(project)/outside.c", atomically: true, encoding: .utf8)
+        // The same plugin in C++: pincer_add_plugin builds it with hidden visibility and the version script too.
+        try PackagingTests.plugin.replacingOccurrences(of: "\"outside\", \"Outside\"", with: "\"outside-cpp\", \"Outside\"")
+            .replacingOccurrences(of: "(void)p; (void)e; (void)c; ", with: "")
+            .replacingOccurrences(of: "const char *p, char *e, size_t c", with: "const char *, char *, size_t")
+            .replacingOccurrences(of: "PINCER_EXPORT const pincer_plugin_entry", with: "const pincer_plugin_entry")
+            .write(toFile: "\(project)/outside.cpp", atomically: true, encoding: .utf8)
         try """
             cmake_minimum_required(VERSION 3.20)
-            project(outside C)
+            project(outside C CXX)
             find_package(Pincer 1.0 REQUIRED)
             pincer_add_plugin(outside outside.c)
+            pincer_add_plugin(outside_cpp outside.cpp)
             """.write(toFile: "\(project)/CMakeLists.txt", atomically: true, encoding: .utf8)
         try runCommand("/usr/bin/env", ["cmake", "-S", project, "-B", "\(project)/build", "-G", "Ninja", "-DCMAKE_PREFIX_PATH=\(prefix)"])
         try runCommand("/usr/bin/env", ["cmake", "--build", "\(project)/build"])
         let viaCMake = "\(project)/build/plugins/liboutside.so"
         let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", viaCMake])
         #expect(symbols.contains("pincer_plugin") && !symbols.contains("exported_by_mistake"), "\(symbols)")
+        let viaCMakeCpp = "\(project)/build/plugins/liboutside_cpp.so"
+        let cppSymbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", viaCMakeCpp])
+        #expect(cppSymbols.contains("pincer_plugin") && !cppSymbols.contains("exported_by_mistake"), "\(cppSymbols)")
+        #expect(t.host.load(file: viaCMakeCpp).state == .loaded)
 
         // pkg-config: cflags and the version script from the installed .pc file.
         let env = ProcessInfo.processInfo.environment.merging(["PKG_CONFIG_PATH": "\(prefix)/share/pkgconfig"]) { $1 }

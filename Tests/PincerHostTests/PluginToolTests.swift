@@ -37,7 +37,7 @@ import Testing
         let t = try host()
         defer { t.close() }
         let file = "\(t.directory)/must-not-exist.txt"
-        for policy in [ToolPolicy(deny: ["fx-tools.note"]), ToolPolicy(deny: ["group:fixture"]), ToolPolicy(allow: ["echo"])] {
+        for policy in [ToolPolicy(deny: ["fx-tools.note"]), ToolPolicy(deny: ["group:fx-tools.fixture"]), ToolPolicy(allow: ["echo"])] {
             let transcript = try run(t, "@fx-tools.note{\"path\":\"\(file)\",\"text\":\"x\"}", policy: policy)
             let result = try #require(transcript.first { $0.toolName == "fx-tools.note" })
             #expect(result.isError, "\(policy): \(result.content)")

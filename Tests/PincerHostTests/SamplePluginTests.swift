@@ -21,10 +21,11 @@ import Testing
         while !t.logs.contains("tour finished"), Date() < deadline { usleep(10_000) }
         t.host.shutdown()
         for line in [
+            "(ABI 1.0-rc2) loaded me from \(t.directory)/libpincer_sample_c.so",
             "[c-sample] info: status: {\"host\":\"pincer\"",
             "[c-sample] info: models: {\"default\":\"local/scripted\"",
             "gateway_request sessions.delete: refused as it should be: DENIED",
-            "spawn: accepted=1 session=plugin:c-sample:",
+            "spawn: session=plugin:c-sample:",
             "clock failed: tool 'clock' is denied by the session's tool policy",
             "set_metadata/get_metadata: my namespace now {\"ticket\":\"REL-42\",\"reviewed\":true}",
             "is_streaming: true",

@@ -23,6 +23,8 @@ public final class Engine: @unchecked Sendable {
     private var runs: [String: Run] = [:]
     private var endedRunIds: [String] = []
     private var endedRunIdsHead = 0
+    /// Bytes the remembered ended runs hold (messages, texts, events): bounded by config.retainedRunBytes.
+    private var retainedRunBytes = 0
     /// Plugin-spawned sessions with a queued or running run (the concurrency guard).
     private var activeSpawned = Set<String>()
     /// Bytes of user messages in runs that have not started, per caller (InputLimits.queuedMessageBytes).
@@ -84,8 +86,8 @@ public final class Engine: @unchecked Sendable {
         for stored in state.runs {
             let run = Run(restoring: stored)
             runs[run.id] = run
-            endedRunIds.append(run.id)
             if run.status.isTerminal { endedCounts[run.status, default: 0] += 1 }
+            remember(ended: run)
         }
     }
 
@@ -177,7 +179,7 @@ public final class Engine: @unchecked Sendable {
         do {
             lock.lock()
             defer { lock.unlock() }
-            guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new sessions") }
+            guard !stopping else { throw EngineError(.shuttingDown, "the host is shutting down; no new sessions") }
             if case .plugin = caller { try admitSpawn() }
             try checkNamespaces(metadata, by: caller)
             let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
@@ -222,7 +224,7 @@ public final class Engine: @unchecked Sendable {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }
-        guard !stopping else { throw EngineError(.denied, "the host is shutting down; no new runs") }
+        guard !stopping else { throw EngineError(.shuttingDown, "the host is shutting down; no new runs") }
         let session = try session(sessionKey, by: caller)
         if session.queue.count >= InputLimits.queuedRuns {
             throw EngineError(.limit, "session '\(sessionKey)' already holds \(session.queue.count) queued or running runs (at most PINCER_MAX_QUEUED_RUNS = \(InputLimits.queuedRuns))")
@@ -275,13 +277,6 @@ public final class Engine: @unchecked Sendable {
         }
         if run.status.isTerminal { return true }
         return run.stopRequest != nil || stopping || (run.status == .running && MonotonicClock.nanoseconds() >= run.deadlineNs)
-    }
-
-    /// The session a run belongs to (for the boundary's would-block check), or nil.
-    public func sessionKey(ofRun runId: String) -> String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return runs[runId]?.sessionKey
     }
 
     public func run(_ runId: String) -> RunSnapshot? {
@@ -631,12 +626,22 @@ public final class Engine: @unchecked Sendable {
         session.queue.removeAll { $0 === run }
         if session.state == .streaming { session.state = .idle }
         if sessions[session.key] === session { stateIndex.set(session.key, session.state, owner: number(of: session.owner)) }
+        remember(ended: run)
+    }
+
+    /// Keeps an ended run for wait() and listings, forgetting the oldest beyond
+    /// config.retainedRuns runs or config.retainedRunBytes bytes (the store keeps them all). Lock held.
+    private func remember(ended run: Run) {
         endedRunIds.append(run.id)
-        if endedRunIds.count - endedRunIdsHead > config.retainedRuns {
-            runs[endedRunIds[endedRunIdsHead]] = nil
+        run.measureRetainedBytes()
+        retainedRunBytes += run.retainedBytes
+        while endedRunIds.count - endedRunIdsHead > config.retainedRuns
+            || (retainedRunBytes > config.retainedRunBytes && endedRunIds.count - endedRunIdsHead > 1)
+        {
+            if let forgotten = runs.removeValue(forKey: endedRunIds[endedRunIdsHead]) { retainedRunBytes -= forgotten.retainedBytes }
             endedRunIdsHead += 1
-            if endedRunIdsHead > 4096 { endedRunIds.removeFirst(endedRunIdsHead); endedRunIdsHead = 0 }
         }
+        if endedRunIdsHead > 4096 { endedRunIds.removeFirst(endedRunIdsHead); endedRunIdsHead = 0 }
     }
 
     /// The session's worker: runs its queue until it is empty.

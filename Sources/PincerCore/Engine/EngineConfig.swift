@@ -22,6 +22,8 @@ public struct EngineConfig: Sendable {
     public var rateLimitMaxKeysPerPlugin = 100_000
     /// Ended runs kept for wait() and listings before the oldest are forgotten.
     public var retainedRuns = 10_000
+    /// …and at most this many bytes of them (messages, final texts, errors, events).
+    public var retainedRunBytes = 64 << 20
     /// The host's tool policy, checked before each session's own: a session can only narrow it.
     public var toolPolicy = ToolPolicy()
     /// Plugins the operator lets reach every session, not only those they created.

@@ -10,6 +10,8 @@ public struct EngineError: Error, CustomStringConvertible, Sendable, Equatable {
         case timeout
         case unsupported
         case internalFailure
+        /// The engine is shutting down and takes no new work.
+        case shuttingDown
     }
 
     public let kind: Kind

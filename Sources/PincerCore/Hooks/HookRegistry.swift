@@ -120,7 +120,9 @@ public final class HookRegistry: @unchecked Sendable {
             let current = event(hook.plugin)
             let deadline = hook.deadlineMs == 0 ? defaultDeadlineMs : hook.deadlineMs
             let handler = hook.handler
-            let answer = lane.call(deadlineMs: deadline) { Result { try handler(current) } }
+            // The gate serves its own session and whatever the asking thread serves (CallbackFrames).
+            let served = CallbackFrames.current + [current.sessionKey]
+            let answer = lane.call(deadlineMs: deadline) { CallbackFrames.serving(served) { Result { try handler(current) } } }
             let reason: String
             var isLimit = false
             switch answer {
@@ -129,7 +131,7 @@ public final class HookRegistry: @unchecked Sendable {
             case .closed:
                 reason = "blocked: \(what) cannot answer: the plugin is stopping or has shut down"
             case .full:
-                reason = "blocked: \(what) cannot answer: its gate lane already holds \(HookLane.maxPendingGates) calls waiting to start"
+                reason = "blocked: \(what) cannot answer: its gate lane already holds \(HookLane.maxPendingGates) calls waiting to start (PINCER_HOOK_MAX_PENDING_GATES)"
             case .tooDeep:
                 isLimit = true
                 reason = "blocked: \(what) would run nested more than \(HookLane.maxNesting) deep (PINCER_HOOK_MAX_NESTING)"

@@ -183,7 +183,7 @@ struct AgentLoop {
         let engine = self.engine, run = self.run
         let context = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
                                       pause: { ns in try engine.pause(run, nanoseconds: ns) })
-        return try tool.invoke(arguments, context)
+        return try CallbackFrames.serving([session.key]) { try tool.invoke(arguments, context) }
     }
 
     /// Why the session may not use `tool`, or nil when it may: the host's policy first, then

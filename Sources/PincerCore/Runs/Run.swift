@@ -79,6 +79,15 @@ final class Run {
                   error: error, durationMs: snapshot.durationMs)
     }
 
+    /// What an ended run holds in memory, roughly (its texts and recorded events), measured
+    /// once when the engine starts remembering it.
+    private(set) var retainedBytes = 0
+
+    func measureRetainedBytes() {
+        retainedBytes = message.utf8.count + (finalText?.utf8.count ?? 0) + (error?.utf8.count ?? 0)
+            + events.reduce(0) { $0 + $1.detail.description.utf8.count }
+    }
+
     var snapshot: RunSnapshot {
         RunSnapshot(id: id, sessionKey: sessionKey, status: status, finalText: finalText, error: error,
                     durationMs: restoredDurationMs ?? (endedNs > startedNs && startedNs > 0 ? (endedNs - startedNs) / 1_000_000 : 0))

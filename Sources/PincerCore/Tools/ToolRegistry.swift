@@ -66,10 +66,6 @@ public final class ToolRegistry: @unchecked Sendable {
         _ = tools.withLock { $0.removeValue(forKey: name.lowercased()) }
     }
 
-    /// How many tools `owner` has registered.
-    public func count(owner: String) -> Int {
-        tools.withLock { $0.values.reduce(0) { $0 + ($1.owner == owner ? 1 : 0) } }
-    }
 
     public func tool(named name: String) -> ToolDefinition? { tools.withLock { $0[name.lowercased()] } }
 

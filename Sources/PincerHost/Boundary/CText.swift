@@ -117,11 +117,15 @@ enum CText {
         if !fits { throw CallError(ResultCode.internalFailure, "\(field) '\(s)' does not fit its buffer") }
     }
 
-    /// Reads a C array of `count` strings (NULL array with count 0 is empty).
+    /// Reads a C array of `count` strings (NULL array with count 0 is empty). `count` is the
+    /// C size_t as Swift imports it (Int): a huge size_t arrives negative and is refused,
+    /// never read as "no entries".
     static func strings(_ array: UnsafePointer<UnsafePointer<CChar>?>?, count: Int, _ field: String, maxCount: Int, maxBytes: Int) throws(CallError) -> [String] {
-        guard count > 0 else { return [] }
+        guard count != 0 else { return [] }
+        guard count > 0, count <= maxCount else {
+            throw CallError(ResultCode.invalidArgument, "\(field)_count is \(UInt(bitPattern: count)); at most \(maxCount)")
+        }
         guard let array else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL but its count is \(count)") }
-        guard count <= maxCount else { throw CallError(ResultCode.invalidArgument, "\(field) has \(count) entries; at most \(maxCount)") }
         var out: [String] = []
         for i in 0..<count { out.append(try requiredString(array[i], "\(field)[\(i)]", max: maxBytes)) }
         return out

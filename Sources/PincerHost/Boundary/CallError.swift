@@ -51,6 +51,7 @@ struct CallError: Error {
         case .timeout: code = ResultCode.timeout
         case .unsupported: code = ResultCode.unsupported
         case .internalFailure: code = ResultCode.internalFailure
+        case .shuttingDown: code = ResultCode.shutDown
         }
         message = error.message
     }

@@ -101,15 +101,22 @@ enum HostThunks {
     }
 
     /// A result struct's capacity, checked before any work: its caller-set struct_size must
-    /// cover the struct as ABI 1.0 defined it.
-    static func result<T>(_ pointer: UnsafeMutablePointer<T>?, _ field: String, _ cType: String) throws(CallError) -> UnsafeMutablePointer<T> {
+    /// reach `minimum`, the end of the struct's 1.0 fields (its PINCER_…_MIN_SIZE), which no
+    /// later minor changes.
+    static func result<T>(_ pointer: UnsafeMutablePointer<T>?, _ field: String, _ cType: String, minimum: Int) throws(CallError) -> UnsafeMutablePointer<T> {
         guard let pointer else { throw CallError(ResultCode.invalidArgument, "\(field) is NULL") }
         let size = UnsafeRawPointer(pointer).load(as: UInt32.self)
-        guard size >= MemoryLayout<T>.size else {
-            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size); set it to sizeof(\(cType)) (at least \(MemoryLayout<T>.size)) before the call")
+        guard size >= minimum else {
+            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size); set it to sizeof(\(cType)) (at least \(minimum)) before the call")
         }
         return pointer
     }
+
+    /// The 1.0 minimum of each result struct (sessions.h, rate_limit.h: PINCER_…_MIN_SIZE).
+    static let spawnResultMinimum = end(of: \pincer_spawn_result.run_id)
+    static let runRefMinimum = end(of: \pincer_run_ref.run_id)
+    static let runInfoMinimum = end(of: \pincer_run_info.duration_ms)
+    static let rateLimitResultMinimum = end(of: \pincer_rate_limit_result.retry_after_ms)
 
     /// Writes `value` into a result struct checked by `result`: the smaller of the two sizes,
     /// and that size back into its struct_size.
@@ -198,7 +205,7 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
 {
     HostThunks.call(host, needs: .spawn, blocking: true) { (context) throws(CallError) in
         let request = try HostThunks.request(request, "request", "pincer_spawn_request", required: HostThunks.end(of: \pincer_spawn_request.message))
-        let out = try HostThunks.result(out, "out", "pincer_spawn_result")
+        let out = try HostThunks.result(out, "out", "pincer_spawn_result", minimum: HostThunks.spawnResultMinimum)
         var metadata: [String: JSON] = [:]
         if let text = try CText.string(request.metadata_json, "request->metadata_json",
                                        max: Int(PINCER_MAX_METADATA_NAMESPACES) * Int(PINCER_MAX_METADATA_BYTES), required: false) {
@@ -225,7 +232,6 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
             metadata: metadata)
         let accepted = try HostThunks.engine { () throws(EngineError) in try context.engine.spawn(spec, by: context.caller) }
         var result = pincer_spawn_result()
-        result.accepted = true
         try CText.copy(accepted.sessionKey, into: &result.session_key, "session_key")
         try CText.copy(accepted.runId, into: &result.run_id, "run_id")
         HostThunks.write(result, to: out)
@@ -233,13 +239,14 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
 }
 
 @_cdecl("pincer_host_prompt")
-func pincerHostPrompt(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ text: UnsafePointer<CChar>?,
+func pincerHostPrompt(_ host: HostHandle, _ request: UnsafePointer<pincer_prompt_request>?,
                       _ out: UnsafeMutablePointer<pincer_run_ref>?) -> pincer_result
 {
     HostThunks.call(host, needs: .prompt) { (context) throws(CallError) in
-        let key = try CText.requiredString(key, "session_key", max: HostThunks.keyLimit)
-        let text = try CText.requiredString(text, "text", max: HostThunks.textLimit)
-        let out = try HostThunks.result(out, "out", "pincer_run_ref")
+        let request = try HostThunks.request(request, "request", "pincer_prompt_request", required: HostThunks.end(of: \pincer_prompt_request.text))
+        let key = try CText.requiredString(request.session_key, "request->session_key", max: HostThunks.keyLimit)
+        let text = try CText.requiredString(request.text, "request->text", max: HostThunks.textLimit)
+        let out = try HostThunks.result(out, "out", "pincer_run_ref", minimum: HostThunks.runRefMinimum)
         let runId = try HostThunks.engine { () throws(EngineError) in try context.engine.prompt(sessionKey: key, text: text, by: context.caller) }
         var ref = pincer_run_ref()
         try CText.copy(runId, into: &ref.run_id, "run_id")
@@ -262,14 +269,14 @@ func pincerHostWait(_ host: HostHandle, _ runId: UnsafePointer<CChar>?, _ timeou
     var finished = false
     let code = HostThunks.call(host, needs: .read, blocking: true) { (context) throws(CallError) in
         let runId = try CText.requiredString(runId, "run_id", max: HostThunks.runIdLimit)
-        let out = try HostThunks.result(out, "out", "pincer_run_info")
-        if timeoutMs > 0, let session = context.engine.sessionKey(ofRun: runId), CallbackFrames.isServing(session) {
-            throw CallError(ResultCode.wouldBlock, "wait() on run '\(runId)' from a callback serving its session '\(session)': that run cannot go on until the callback returns")
+        let out = try HostThunks.result(out, "out", "pincer_run_info", minimum: HostThunks.runInfoMinimum)
+        if timeoutMs > 0, let run = context.engine.run(runId), !run.status.isTerminal, CallbackFrames.isServing(run.sessionKey) {
+            throw CallError(ResultCode.wouldBlock, "wait() on run '\(runId)' from a callback serving its session '\(run.sessionKey)': that run cannot go on until the callback returns")
         }
         let run = try HostThunks.engine { () throws(EngineError) in
-            try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller, abandon: { context.phase != .live })
+            try context.engine.wait(runId: runId, timeoutMs: timeoutMs, by: context.caller, abandon: { context.isStopping })
         }
-        if context.phase != .live, !run.status.isTerminal {
+        if context.isStopping, !run.status.isTerminal {
             throw CallError(ResultCode.shutDown, "plugin '\(context.id)' is stopping; its wait on run '\(runId)' returned at once")
         }
         finished = run.status.isTerminal
@@ -395,7 +402,7 @@ func pincerHostRateLimitCheck(_ host: HostHandle, _ key: UnsafePointer<CChar>?, 
 {
     HostThunks.call(host, needs: .rateLimit) { (context) throws(CallError) in
         let key = try CText.bytes(key, "key", max: Int(PINCER_RATE_LIMIT_MAX_KEY_BYTES))
-        let out = try HostThunks.result(out, "out", "pincer_rate_limit_result")
+        let out = try HostThunks.result(out, "out", "pincer_rate_limit_result", minimum: HostThunks.rateLimitResultMinimum)
         guard maxRequests >= 1, maxRequests <= SlidingWindowLimiter.maxRequestsLimit else {
             throw CallError(ResultCode.invalidArgument, "max_requests is \(maxRequests); it must be 1 to \(SlidingWindowLimiter.maxRequestsLimit)")
         }
@@ -453,7 +460,7 @@ func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pinc
         let definition = try HostThunks.request(definition, "tool", "pincer_tool_definition",
                                                 required: HostThunks.end(of: \pincer_tool_definition.invoke))
         let name = try CText.requiredString(definition.name, "tool->name", max: Int(PINCER_TOOL_NAME_MAX_BYTES))
-        if let problem = PluginTool.nameProblem(name, plugin: context.id) { throw CallError(ResultCode.invalidArgument, problem) }
+        if let problem = PluginTool.nameProblem(name, plugin: context.id, field: "tool->name") { throw CallError(ResultCode.invalidArgument, problem) }
         let description = try CText.requiredString(definition.description, "tool->description", max: Int(PINCER_TOOL_DESCRIPTION_MAX_BYTES))
         var parameters: JSON = ["type": "object"]
         if let text = try CText.string(definition.parameters_json, "tool->parameters_json", max: Int(PINCER_TOOL_SCHEMA_MAX_BYTES), required: false) {
@@ -462,18 +469,14 @@ func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pinc
             }
         }
         let group = try CText.string(definition.group, "tool->group", max: Int(PINCER_TOOL_GROUP_MAX_BYTES), required: false)
-        if let group, !PluginTool.isValidWord(group[...].utf8, max: Int(PINCER_TOOL_GROUP_MAX_BYTES)) {
-            throw CallError(ResultCode.invalidArgument, "tool->group '\(group)' is not [a-z][a-z0-9_-]*")
+        if let group, let problem = PluginTool.nameProblem(group, plugin: context.id, field: "tool->group") {
+            throw CallError(ResultCode.invalidArgument, problem)
         }
         guard let invoke = definition.invoke else { throw CallError(ResultCode.invalidArgument, "tool->invoke is NULL") }
-        if context.engine.tools.tool(named: name) != nil {
-            throw CallError(ResultCode.invalidArgument, "tool '\(name)' is already registered")
-        }
-        try context.admit(tool: true)
         let registration = Registration(plugin: context, isTool: true, context: definition.context, release: definition.release)
         let tool = PluginTool(plugin: context, registration: registration, name: name, invoke: invoke)
         let engine = context.engine
-        try context.add(registration) { () throws(CallError) in
+        try context.add(registration, toolName: name) { () throws(CallError) in
             try HostThunks.engine { () throws(EngineError) in
                 try engine.tools.register(ToolDefinition(name: name, description: description, parameters: parameters,
                                                          group: group, owner: context.id, invoke: { try tool.call($0, $1) }))
@@ -502,7 +505,6 @@ func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pinc
             throw CallError(ResultCode.invalidArgument, "hook->deadline_ms is \(definition.deadline_ms); at most PINCER_HOOK_MAX_DEADLINE_MS (\(PINCER_HOOK_MAX_DEADLINE_MS))")
         }
         guard let call = definition.call else { throw CallError(ResultCode.invalidArgument, "hook->call is NULL") }
-        try context.admit(tool: false)
         let registration = Registration(plugin: context, isTool: false, context: definition.context, release: definition.release)
         let hook = PluginHook(plugin: context, registration: registration, call: call)
         let engine = context.engine

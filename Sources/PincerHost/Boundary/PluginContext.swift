@@ -60,6 +60,7 @@ final class PluginContext: @unchecked Sendable {
     var slot = -1
     private let phaseValue = Atomic<UInt8>(Phase.initializing.rawValue)
     private let state = Mutex(State())
+    private let releasesClosed = Atomic<Bool>(false)
 
     private struct State {
         var registrations: [UInt64: Registration] = [:]
@@ -67,7 +68,8 @@ final class PluginContext: @unchecked Sendable {
         var callbacksRunning = 0
         /// Runs its tools are serving right now (run id → calls), for run_stop_requested.
         var servingRuns: [String: Int] = [:]
-        var tools = 0
+        /// Tool registrations and their names (a name at most once).
+        var tools: [UInt64: String] = [:]
         var hooks = 0
     }
 
@@ -91,6 +93,9 @@ final class PluginContext: @unchecked Sendable {
     }
 
     var caller: Caller { .plugin(id) }
+
+    /// Stopping or dead: blocking calls return at once.
+    var isStopping: Bool { phase == .stopping || phase == .dead }
 
     // MARK: - Callbacks into the plugin
 
@@ -120,53 +125,67 @@ final class PluginContext: @unchecked Sendable {
 
     // MARK: - Registrations
 
-    /// Admits one more tool or hook under the plugin's bound, or throws LIMIT naming it.
-    func admit(tool: Bool) throws(CallError) {
-        try state.withLock { (state: inout State) throws(CallError) in
-            if tool {
-                guard state.tools < Int(PINCER_MAX_TOOLS_PER_PLUGIN) else {
-                    throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.tools) tools (at most PINCER_MAX_TOOLS_PER_PLUGIN = \(PINCER_MAX_TOOLS_PER_PLUGIN))")
+    /// Adds a registration under the plugin's bounds (count; a tool's name once). It takes
+    /// effect at once when live; while initializing it waits for init to succeed. When it
+    /// cannot take effect, the call fails and nothing of it stays (its release is not called).
+    func add(_ registration: Registration, toolName: String? = nil, commit: @escaping () throws(CallError) -> Void) throws(CallError) {
+        let staged = try state.withLock { (state: inout State) throws(CallError) -> Bool in
+            if registration.isTool {
+                guard state.tools.count < Int(PINCER_MAX_TOOLS_PER_PLUGIN) else {
+                    throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.tools.count) tools (at most PINCER_MAX_TOOLS_PER_PLUGIN = \(PINCER_MAX_TOOLS_PER_PLUGIN))")
                 }
-                state.tools += 1
+                if let toolName, state.tools.values.contains(toolName) {
+                    throw CallError(ResultCode.invalidArgument, "tool '\(toolName)' is already registered")
+                }
+                state.tools[registration.id] = toolName ?? ""
             } else {
                 guard state.hooks < Int(PINCER_MAX_HOOKS_PER_PLUGIN) else {
                     throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.hooks) hooks (at most PINCER_MAX_HOOKS_PER_PLUGIN = \(PINCER_MAX_HOOKS_PER_PLUGIN))")
                 }
                 state.hooks += 1
             }
-        }
-    }
-
-    /// Takes effect at once when live; while initializing, waits for init to succeed.
-    func add(_ registration: Registration, commit: @escaping () throws(CallError) -> Void) throws(CallError) {
-        let staged = state.withLock { state -> Bool in
             state.registrations[registration.id] = registration
             if phase == .initializing { state.staged.append((registration, commit)) }
             return phase == .initializing
         }
-        if !staged { try commit() }
+        guard !staged else { return }
+        do { try commit() } catch {
+            state.withLock { state in _ = forget(registration, in: &state) }
+            throw error
+        }
     }
 
-    /// init succeeded: what it registered takes effect.
+    /// init succeeded: what it registered takes effect (each name was checked when registered).
     func commitStaged() {
         let staged = state.withLock { state in
             defer { state.staged.removeAll() }
             return state.staged
         }
         for (registration, commit) in staged {
-            do { try commit() } catch { withdraw(registration.id) }
+            do { try commit() } catch {
+                log(id, .error, "registration \(registration.id) could not take effect after init: \(error.message)")
+                withdraw(registration.id)
+            }
         }
+    }
+
+    /// Takes a registration out of the plugin's books; false when it is not there. Lock held.
+    private func forget(_ registration: Registration, in state: inout State) -> Bool {
+        guard state.registrations.removeValue(forKey: registration.id) != nil else { return false }
+        state.staged.removeAll { $0.0 === registration }
+        if registration.isTool { state.tools[registration.id] = nil } else { state.hooks -= 1 }
+        return true
     }
 
     /// Withdraws one registration; false when it is not one of this plugin's.
     @discardableResult
     func withdraw(_ id: UInt64, keepHooksListed: Bool = false) -> Bool {
-        guard let registration = state.withLock({ $0.registrations.removeValue(forKey: id) }) else { return false }
-        registration.withdraw(keepListed: keepHooksListed && !registration.isTool)
-        state.withLock { state in
-            state.staged.removeAll { $0.0 === registration }
-            if registration.isTool { state.tools -= 1 } else { state.hooks -= 1 }
+        let registration = state.withLock { state -> Registration? in
+            guard let registration = state.registrations[id], forget(registration, in: &state) else { return nil }
+            return registration
         }
+        guard let registration else { return false }
+        registration.withdraw(keepListed: keepHooksListed && !registration.isTool)
         return true
     }
 
@@ -176,4 +195,10 @@ final class PluginContext: @unchecked Sendable {
         let ids = state.withLock { Array($0.registrations.keys) }
         ids.forEach { withdraw($0, keepHooksListed: keepHooksListed) }
     }
+
+    /// From now on no release callback runs (shutdown() is about to be called; a callback
+    /// that overran the drain and returns later is never released).
+    func closeReleases() { releasesClosed.store(true, ordering: .releasing) }
+
+    var releasesOpen: Bool { !releasesClosed.load(ordering: .acquiring) && phase != .dead }
 }

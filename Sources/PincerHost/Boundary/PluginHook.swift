@@ -1,6 +1,6 @@
 // A hook a plugin registered, seen from the engine: a Swift closure that
 // builds the C event on the plugin's lane, calls the plugin (counted as a
-// running callback; a gate serves the session it gates), takes what it hands
+// running callback), takes what it hands
 // back (reason, patch) and turns each failure — an error code, an unknown
 // verdict, text that is not UTF-8, a patch that is not JSON — into a thrown
 // error, which a gate turns into a block.
@@ -23,6 +23,8 @@ struct PluginHook: @unchecked Sendable {
     func handle(_ event: HookEvent) throws -> HookReply {
         guard registration.enter() else { throw HookFailure("plugin '\(plugin.id)' is stopping or has shut down") }
         defer { registration.exit() }
+        // Ids come from the model: one a C string cannot carry is refused, never cut short.
+        if let id = event.toolCallId, id.utf8.contains(0) { throw HookFailure("the tool call id contains U+0000, which a NUL-terminated string cannot carry") }
         // Copies that live for the call: the C event points into them.
         let texts = [event.sessionKey, event.sessionId, event.runId, event.owner.namespace, event.workspaceDir,
                      event.toolName, event.toolCallId, event.payload.description].map { $0.map { strdup($0)! } }
@@ -34,9 +36,7 @@ struct PluginHook: @unchecked Sendable {
         var decision = pincer_hook_decision(struct_size: UInt32(MemoryLayout<pincer_hook_decision>.size),
                                              verdict: Int32(PINCER_HOOK_CONTINUE.rawValue), reason: nil, patch_json: nil)
         let context = registration.context
-        let code = event.point.isGate
-            ? CallbackFrames.serving(event.sessionKey) { call(context, &cEvent, &decision) }
-            : call(context, &cEvent, &decision)
+        let code = call(context, &cEvent, &decision)
         let reason: String?, patchText: String?
         do {
             // Take both before judging either: the host frees what it was handed, whatever happens.

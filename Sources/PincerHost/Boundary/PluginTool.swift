@@ -1,6 +1,6 @@
 // A tool a plugin registered, seen from the engine: a Swift closure that
-// builds the C call, runs the plugin's invoke (counted as a running callback,
-// serving its session), takes ownership of what it returns, and turns every
+// builds the C call, runs the plugin's invoke (counted as a running callback),
+// takes ownership of what it returns, and turns every
 // failure (an error code, NULL, text that is not UTF-8) into an error result
 // the model sees.
 
@@ -21,17 +21,21 @@ struct PluginTool: @unchecked Sendable {
         return word.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2D }
     }
 
-    /// Why `name` is not a valid full tool name for plugin `id`, or nil.
-    static func nameProblem(_ name: String, plugin id: String) -> String? {
+    /// Why `name` is not a valid "<plugin-id>.<name>" (a tool's or a group's) for plugin `id`, or nil.
+    static func nameProblem(_ name: String, plugin id: String, field: String) -> String? {
         let prefix = id + "."
-        guard name.hasPrefix(prefix) else { return "tool->name '\(name)' must start with the plugin's id and a dot ('\(prefix)')" }
+        guard name.hasPrefix(prefix) else { return "\(field) '\(name)' must start with the plugin's id and a dot ('\(prefix)')" }
         guard isValidWord(name.dropFirst(prefix.count).utf8, max: 31), name.utf8.count <= Int(PINCER_TOOL_NAME_MAX_BYTES) else {
-            return "tool->name '\(name)': after '\(prefix)' comes 1 to 31 characters of [a-z0-9_-] starting with a letter"
+            return "\(field) '\(name)': after '\(prefix)' comes 1 to 31 characters of [a-z0-9_-] starting with a letter"
         }
         return nil
     }
 
     func call(_ arguments: JSON, _ call: ToolCallContext) throws -> String {
+        // Ids come from the model: one a C string cannot carry is refused, never cut short.
+        for (field, value) in [("tool call id", call.toolCallId), ("session key", call.sessionKey)] where value.utf8.contains(0) {
+            throw ToolFailure("the \(field) contains U+0000, which a NUL-terminated string cannot carry")
+        }
         guard registration.enter(servingRun: call.runId) else { throw ToolFailure("plugin '\(plugin.id)' is stopping; its tool '\(name)' is withdrawn") }
         defer { registration.exit(servingRun: call.runId) }
         var output: UnsafeMutablePointer<CChar>?
@@ -46,7 +50,7 @@ struct PluginTool: @unchecked Sendable {
                                     struct_size: UInt32(MemoryLayout<pincer_tool_call>.size), session_key: sessionKey,
                                     session_id: sessionId, run_id: runId, tool_call_id: toolCallId, tool_name: toolName,
                                     arguments_json: argumentsJSON)
-                                return CallbackFrames.serving(call.sessionKey) { invoke(context, &request, &output) }
+                                return invoke(context, &request, &output)
                             }
                         }
                     }

@@ -70,8 +70,8 @@ final class Registration: @unchecked Sendable {
             return true
         }
         guard due, let release else { return }
-        if plugin.phase == .dead {
-            plugin.log(plugin.id, .warn, "registration \(id) was never released: its last call returned after the plugin's shutdown")
+        guard plugin.releasesOpen else {
+            plugin.log(plugin.id, .warn, "registration \(id) was never released: its last call returned after the plugin's drain")
             return
         }
         release(context)

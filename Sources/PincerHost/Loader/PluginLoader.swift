@@ -28,7 +28,7 @@ enum PluginLoader {
     }
 
     /// Ids the host keeps for its own principals (entry.h's PINCER_RESERVED_IDS).
-    static let reservedIds: Set<String> = ["operator", "pincer", "host", "system", "gateway", "admin", "anonymous"]
+    static let reservedIds = Set(PINCER_RESERVED_IDS.split(separator: " ").map(String.init))
 
     private typealias EntryFunction = @convention(c) () -> UnsafePointer<pincer_plugin_entry>?
 
@@ -58,8 +58,7 @@ enum PluginLoader {
         }
         let v = entryPointer.pointee.abi_version
         record.abiVersion = PincerVersion.describe(major: v.major, minor: v.minor, patch: v.patch, prerelease: v.prerelease)
-        guard v.major == UInt32(PINCER_ABI_MAJOR), v.prerelease == UInt32(PINCER_ABI_PRERELEASE) else {
-            let why = v.major != UInt32(PINCER_ABI_MAJOR) ? "major versions must match" : "pre-release headers load only in a host of the same pre-release"
+        if let why = incompatibility(v) {
             return refuse("built for Pincer ABI \(record.abiVersion!); this host speaks \(PincerVersion.abi) (\(why))")
         }
         let entry: pincer_plugin_entry, descriptor: pincer_plugin_descriptor
@@ -104,6 +103,19 @@ enum PluginLoader {
         guard entry.`init` != nil else { return refuse("required function entry->init is NULL") }
         guard entry.shutdown != nil else { return refuse("required function entry->shutdown is NULL") }
         return .success(OpenedPlugin(record: record, entry: entry, image: image, requested: requested))
+    }
+
+    /// version.h's rule (pincer_version_is_compatible), with the reason when it refuses.
+    static func incompatibility(_ v: pincer_version) -> String? {
+        let major = UInt32(PINCER_ABI_MAJOR), minor = UInt32(PINCER_ABI_MINOR), prerelease = UInt32(PINCER_ABI_PRERELEASE)
+        if v.major != major { return "major versions must match" }
+        if v.prerelease != 0, v.minor != minor || v.prerelease != prerelease {
+            return "a plugin built against a release candidate loads only in a host of that same candidate"
+        }
+        if v.prerelease == 0, v.minor == minor, prerelease != 0 {
+            return "this host is still a release candidate of that minor version; the final headers may differ from it"
+        }
+        return nil
     }
 
     /// Why the file cannot be an ELF shared object, or nil when its header says it is one.

@@ -11,7 +11,11 @@
  * `report`, e.g. a session key), or non-zero with the failed expectation in
  * `report`. Knobs, for the refusal fixtures: FIXTURE_ABI_MAJOR,
  * FIXTURE_ABI_MINOR, FIXTURE_ABI_PRERELEASE, FIXTURE_NULL_INIT, FIXTURE_INIT_FAILS,
- * FIXTURE_NULL_DESCRIPTOR, FIXTURE_ENTRY_NAME, FIXTURE_CAPABILITIES.
+ * FIXTURE_NULL_DESCRIPTOR, FIXTURE_ENTRY_NAME, FIXTURE_ABI_PRERELEASE,
+ * FIXTURE_ENTRY_FUNCTION (export pincer_plugin_get instead of the data
+ * symbol), FIXTURE_CAPABILITIES, and FIXTURE_ON_INIT (a function the fixture
+ * defines before including this file, called in init before it succeeds or
+ * fails), FIXTURE_ON_SHUTDOWN (likewise, called in shutdown).
  */
 #ifndef FIXTURE_H
 #define FIXTURE_H
@@ -49,6 +53,25 @@ static int run_case(const char *name, char *report, size_t capacity);
 #define EXPECT_ERROR_MENTIONS(part) \
     EXPECT(strstr(host->last_error(host), (part)) != NULL, "last_error '%s' does not mention '%s'", host->last_error(host), (part))
 
+/* A spawn request for `message`, every other field at its default. */
+static inline pincer_spawn_request fixture_request(const char *message) {
+    pincer_spawn_request r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    r.message = message;
+    return r;
+}
+
+/* host->prompt with its request built from the two strings. */
+static inline pincer_result fixture_prompt(const char *session_key, const char *text, pincer_run_ref *out) {
+    pincer_prompt_request r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    r.session_key = session_key;
+    r.text = text;
+    return host->prompt(host, &r, out);
+}
+
 static inline void fixture_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -73,6 +96,9 @@ static const void *fixture_get_extension(const pincer_host *h, const char *id) {
 __attribute__((unused)) static pincer_result fixture_init(const pincer_host *h, const char *path, char *error, size_t error_capacity) {
     (void)path;
     host = h;
+#ifdef FIXTURE_ON_INIT
+    FIXTURE_ON_INIT(h);
+#endif
 #ifdef FIXTURE_INIT_FAILS
     snprintf(error, error_capacity, "fixture refuses to start: %s", FIXTURE_INIT_FAILS);
     return PINCER_ERR_PLUGIN;
@@ -83,7 +109,12 @@ __attribute__((unused)) static pincer_result fixture_init(const pincer_host *h, 
 #endif
 }
 
-static void fixture_shutdown(const pincer_host *h) { (void)h; }
+static void fixture_shutdown(const pincer_host *h) {
+    (void)h;
+#ifdef FIXTURE_ON_SHUTDOWN
+    FIXTURE_ON_SHUTDOWN();
+#endif
+}
 
 #ifndef FIXTURE_CAPABILITIES
 #define FIXTURE_CAPABILITIES PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT, PINCER_CAP_SESSIONS_DELETE, PINCER_CAP_SESSIONS_METADATA, PINCER_CAP_SESSIONS_STEER, \
@@ -108,7 +139,13 @@ static const pincer_plugin_descriptor fixture_descriptor = {
 #define FIXTURE_ENTRY_NAME pincer_plugin
 #endif
 
-PINCER_EXPORT const pincer_plugin_entry FIXTURE_ENTRY_NAME = {
+#ifdef FIXTURE_ENTRY_FUNCTION
+#define FIXTURE_ENTRY_DECLARATION static const pincer_plugin_entry fixture_entry
+#else
+#define FIXTURE_ENTRY_DECLARATION PINCER_EXPORT const pincer_plugin_entry FIXTURE_ENTRY_NAME
+#endif
+
+FIXTURE_ENTRY_DECLARATION = {
     {FIXTURE_ABI_MAJOR, FIXTURE_ABI_MINOR, 0, FIXTURE_ABI_PRERELEASE},
     sizeof(pincer_plugin_entry),
 #ifdef FIXTURE_NULL_DESCRIPTOR
@@ -124,5 +161,9 @@ PINCER_EXPORT const pincer_plugin_entry FIXTURE_ENTRY_NAME = {
     NULL,
     fixture_shutdown,
     fixture_get_extension};
+
+#ifdef FIXTURE_ENTRY_FUNCTION
+PINCER_EXPORT const pincer_plugin_entry *pincer_plugin_get(void) { return &fixture_entry; }
+#endif
 
 #endif /* FIXTURE_H */

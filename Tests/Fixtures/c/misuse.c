@@ -12,10 +12,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     pincer_rate_limit_result rl = {.struct_size = sizeof(pincer_rate_limit_result)};
     bool streaming;
     char *json;
-    pincer_spawn_request r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.message = "hi";
+    pincer_spawn_request r = fixture_request("hi");
     if (strcmp(name, "null_arguments") == 0) {
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->spawn(host, NULL, &s));
         EXPECT_ERROR_MENTIONS("request is NULL");
@@ -23,9 +20,9 @@ static int run_case(const char *name, char *report, size_t capacity) {
         r.message = NULL;
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->spawn(host, &r, &s));
         EXPECT_ERROR_MENTIONS("request->message is NULL");
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->prompt(host, NULL, "x", &ref));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, fixture_prompt(NULL, "x", &ref));
         EXPECT_ERROR_MENTIONS("session_key is NULL");
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->prompt(host, "k", NULL, &ref));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, fixture_prompt("k", NULL, &ref));
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->wait(host, NULL, 0, &info));
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->messages(host, NULL, 0, &json));
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->messages(host, "k", 0, NULL));
@@ -63,7 +60,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         return 0;
     }
     if (strcmp(name, "unknown_keys") == 0) {
-        EXPECT_CODE(PINCER_ERR_NOT_FOUND, host->prompt(host, "plugin:ghost:1", "x", &ref));
+        EXPECT_CODE(PINCER_ERR_NOT_FOUND, fixture_prompt("plugin:ghost:1", "x", &ref));
         EXPECT_ERROR_MENTIONS("no session with key 'plugin:ghost:1'");
         EXPECT_CODE(PINCER_ERR_NOT_FOUND, host->wait(host, "run-ghost", 0, &info));
         EXPECT_ERROR_MENTIONS("no run with id 'run-ghost'");
@@ -75,7 +72,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         char long_key[300];
         memset(long_key, 'a', sizeof long_key - 1);
         long_key[sizeof long_key - 1] = 0;
-        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->prompt(host, long_key, "x", &ref));
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, fixture_prompt(long_key, "x", &ref));
         EXPECT_ERROR_MENTIONS("longer than 127 bytes");
         return 0;
     }

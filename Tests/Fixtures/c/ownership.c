@@ -17,10 +17,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     bool streaming;
     char *json = NULL;
     if (strcmp(name, "own") == 0) {
-        pincer_spawn_request r;
-        memset(&r, 0, sizeof r);
-        r.struct_size = sizeof r;
-        r.message = "mine @sleep{\"ms\":400}";
+        pincer_spawn_request r = fixture_request("mine @sleep{\"ms\":400}");
         pincer_spawn_result s = {.struct_size = sizeof(pincer_spawn_result)};
         EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &s));
         EXPECT_CODE(PINCER_OK, host->get_session(host, s.session_key, &json));
@@ -54,7 +51,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     EXPECT(intrude || reach, "unknown case %s", name);
     EXPECT(sscanf(name + (intrude ? 8 : 6), "%127s %63s", key, run) == 2, "bad case %s", name);
     if (intrude) {
-        EXPECT_CODE(PINCER_ERR_NOT_FOUND, host->prompt(host, key, "hello", &ref));
+        EXPECT_CODE(PINCER_ERR_NOT_FOUND, fixture_prompt(key, "hello", &ref));
         EXPECT_ERROR_MENTIONS("no session with key");
         EXPECT_CODE(PINCER_OK, host->steer(host, key, "left", &outcome));
         EXPECT(outcome == PINCER_STEER_NO_SESSION, "steer on another's session answered %d, not NO_SESSION", outcome);
@@ -75,7 +72,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     host->free(host, json);
     EXPECT_CODE(PINCER_OK, host->get_session(host, key, &json));
     host->free(host, json);
-    EXPECT_CODE(PINCER_OK, host->prompt(host, key, "hello", &ref));
+    EXPECT_CODE(PINCER_OK, fixture_prompt(key, "hello", &ref));
     EXPECT_CODE(PINCER_OK, host->wait(host, ref.run_id, 10000, &info));
     EXPECT(info.status == PINCER_RUN_COMPLETED, "status %d", info.status);
     host->free(host, info.final_text);

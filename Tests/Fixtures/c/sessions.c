@@ -3,10 +3,7 @@
 #include "fixture.h"
 
 static pincer_result spawn(const char *message, uint32_t timeout_seconds, pincer_spawn_result *out) {
-    pincer_spawn_request r;
-    memset(&r, 0, sizeof r);
-    r.struct_size = sizeof r;
-    r.message = message;
+    pincer_spawn_request r = fixture_request(message);
     r.timeout_seconds = timeout_seconds;
     r.label = "sessions-fixture";
     r.metadata_json = "{\"fx-sessions\":{\"owner\":\"fx-sessions\"}}";
@@ -22,7 +19,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_CODE(PINCER_OK, host->wait(host, s.run_id, 10000, &info));
         host->free(host, info.final_text);
         pincer_run_ref ref = {.struct_size = sizeof(pincer_run_ref)};
-        EXPECT_CODE(PINCER_OK, host->prompt(host, s.session_key, "second @echo{\"text\":\"again\"}", &ref));
+        EXPECT_CODE(PINCER_OK, fixture_prompt(s.session_key, "second @echo{\"text\":\"again\"}", &ref));
         EXPECT(strcmp(ref.run_id, s.run_id) != 0, "the follow-up reused the run id");
         EXPECT_CODE(PINCER_OK, host->wait(host, ref.run_id, 10000, &info));
         EXPECT(info.status == PINCER_RUN_COMPLETED, "status %d", info.status);
@@ -57,7 +54,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     if (strcmp(name, "cancel") == 0) {
         EXPECT_CODE(PINCER_OK, spawn("long @sleep{\"ms\":8000}", 0, &s));
         pincer_run_ref queued = {.struct_size = sizeof(pincer_run_ref)};
-        EXPECT_CODE(PINCER_OK, host->prompt(host, s.session_key, "after it", &queued));
+        EXPECT_CODE(PINCER_OK, fixture_prompt(s.session_key, "after it", &queued));
         fixture_sleep_ms(30);
         EXPECT_CODE(PINCER_OK, host->cancel_run(host, queued.run_id));
         EXPECT_CODE(PINCER_OK, host->wait(host, queued.run_id, 0, &info));

@@ -8,10 +8,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
     pincer_steer_outcome outcome;
     bool streaming = false;
     if (strcmp(name, "steer") == 0) {
-        pincer_spawn_request r;
-        memset(&r, 0, sizeof r);
-        r.struct_size = sizeof r;
-        r.message = "work @sleep{\"ms\":300} @echo{\"text\":\"done\"}";
+        pincer_spawn_request r = fixture_request("work @sleep{\"ms\":300} @echo{\"text\":\"done\"}");
         EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &s));
         for (int i = 0; i < 1000 && !streaming; i++) {
             EXPECT_CODE(PINCER_OK, host->is_streaming(host, s.session_key, &streaming));

@@ -84,7 +84,7 @@ static pincer_tool_definition tool(const char *name, pincer_tool_invoke invoke) 
     t.name = name;
     t.description = "a fixture tool";
     t.parameters_json = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}}}";
-    t.group = "fixture";
+    t.group = FIXTURE_ID ".fixture";
     t.invoke = invoke;
     t.context = &calls;
     return t;
@@ -110,6 +110,10 @@ static int run_case(const char *name, char *report, size_t capacity) {
         t = tool(FIXTURE_ID ".Bad Name", note);
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
         EXPECT_ERROR_MENTIONS("comes 1 to 31 characters of [a-z0-9_-] starting with a letter");
+        t = tool(FIXTURE_ID ".grouped", note);
+        t.group = "basic"; /* the host's group: never a plugin's */
+        EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
+        EXPECT_ERROR_MENTIONS("tool->group 'basic' must start with the plugin's id and a dot");
         t = tool(FIXTURE_ID ".noinvoke", NULL);
         EXPECT_CODE(PINCER_ERR_INVALID_ARGUMENT, host->register_tool(host, &t, NULL));
         EXPECT_ERROR_MENTIONS("tool->invoke is NULL");

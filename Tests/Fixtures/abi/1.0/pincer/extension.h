@@ -26,24 +26,34 @@
  *    entry). The plugin sets struct_size = sizeof the struct as it was
  *    compiled. If that is SMALLER than the host's, the host reads what is
  *    there and takes the documented default (zero, NULL) for every field
- *    past it; it must still cover the struct's required fields (each struct
- *    says which), else PINCER_ERR_INVALID_ARGUMENT. If it is LARGER (the
+ *    past it. Each request struct names its minimum: "struct_size must reach
+ *    <field>" — the last field the host cannot do without — else
+ *    PINCER_ERR_INVALID_ARGUMENT. A field before that point may still be
+ *    optional (NULL) by its own comment. If it is LARGER (the
  *    plugin was built against a newer minor), the host accepts it only when
  *    every byte past the end it knows is zero; otherwise the call fails with
  *    PINCER_ERR_UNSUPPORTED naming the offset of the first non-zero byte —
  *    fail closed: a newer plugin's option, a restriction perhaps, is never
  *    silently dropped by an older host. struct_size over
- *    PINCER_MAX_STRUCT_SIZE is PINCER_ERR_INVALID_ARGUMENT.
+ *    PINCER_MAX_STRUCT_SIZE is PINCER_ERR_INVALID_ARGUMENT. So: zero the
+ *    whole struct first (memset, `= {0}`, `{}`), padding included, then set
+ *    fields; and set a field a later minor added only when
+ *    host->abi_version.minor says the host has it.
  *  - Results (the plugin provides, the host fills: pincer_spawn_result,
  *    pincer_run_ref, pincer_run_info, pincer_rate_limit_result). The plugin
  *    sets struct_size before the call; it must be at least the struct's 1.0
- *    size. The host writes min(struct_size, its own size) bytes and stores
- *    that number back into struct_size, so the plugin knows which fields
- *    hold answers.
+ *    minimum, PINCER_<STRUCT>_MIN_SIZE beside each result (the end of its
+ *    1.0 fields: it never changes). The host writes min(struct_size, its
+ *    own size) bytes and stores that number back into struct_size, so the
+ *    plugin knows which fields hold answers.
  *  - Host-written structs (pincer_host, pincer_hook_event, pincer_tool_call,
  *    pincer_hook_decision). The host sets struct_size; the plugin reads a
  *    field only when struct_size covers it (PINCER_STRUCT_HAS below) and
  *    writes a field of the decision only when it is covered.
+ *
+ * The descriptor and the entry follow the request rule too, so a field a
+ * later minor adds to them is one an older host must understand: purely
+ * informational additions go through an extension id instead.
  *
  * ---- Extension ids ---------------------------------------------------------
  *

@@ -41,12 +41,15 @@
  * before_session_create). That nested gate runs at once, within the call,
  * rather than queueing behind the gate that made it; past
  * PINCER_HOOK_MAX_NESTING nested gates the call is refused
- * (PINCER_ERR_LIMIT, naming the limit). A gate that calls wait() on the run
- * it gates gets PINCER_ERR_WOULD_BLOCK.
+ * (PINCER_ERR_LIMIT, naming the limit). A gate that calls wait() on a run
+ * that waits for it (the tool call it gates, or the run whose sessions_spawn
+ * call is creating the session it gates) gets PINCER_ERR_WOULD_BLOCK. Make
+ * these calls on the thread the gate was entered on (pincer.h).
  *
  * Bounds. A plugin's gate lane holds at most PINCER_HOOK_MAX_PENDING_GATES
- * gate calls waiting to start: past that, the gate blocks at once ("its lane
- * is full"). A gate call whose deadline passes before it starts is dropped
+ * gate calls waiting to start: past that, the gate blocks at once, with a
+ * reason naming that limit. A gate call whose deadline passes before it
+ * starts is dropped
  * from the lane with its event. The observer lane holds at most
  * PINCER_HOOK_MAX_QUEUED_EVENTS events and PINCER_HOOK_MAX_QUEUED_EVENT_BYTES
  * bytes of payload; past either, new events are dropped and the host logs how
@@ -189,9 +192,8 @@ typedef struct pincer_hook_decision {
 typedef pincer_result (PINCER_ABI *pincer_hook_fn)(void *context, const pincer_hook_event *event,
                                                    pincer_hook_decision *decision);
 
-/* What register_hook copies. A request struct (extension.h); required fields:
- * point, priority, deadline_ms, call. Owned by the plugin; needed only during
- * the call. */
+/* What register_hook copies. A request struct (extension.h); struct_size must
+ * reach `call`. Owned by the plugin; needed only during the call. */
 typedef struct pincer_hook_definition {
     /* sizeof(pincer_hook_definition) as the plugin was compiled. */
     uint32_t struct_size;
@@ -205,7 +207,8 @@ typedef struct pincer_hook_definition {
     pincer_hook_fn call;
     /* Optional. Handed back to call and release as is. */
     void *context;
-    /* Optional (NULL). @since 1.0-rc2. As pincer_tool_definition.release. */
+    /* Optional (NULL). @since 1.0-rc2. As pincer_tool_definition.release
+     * (tools.h says when and where it runs). */
     pincer_release_fn release;
 } pincer_hook_definition;
 

@@ -31,11 +31,12 @@ PINCER_EXTERN_C_BEGIN
 /* Capacity, including the NUL, of a session key or run id the host writes.
  * Keys and ids the plugin passes in must fit too (PINCER_ERR_INVALID_ARGUMENT
  * otherwise). */
-#define PINCER_SESSION_KEY_CAPACITY 128
-#define PINCER_RUN_ID_CAPACITY 64
+#define PINCER_SESSION_KEY_CAPACITY 128u
+#define PINCER_RUN_ID_CAPACITY 64u
 
 /* Size limits of what a plugin hands the session functions, in bytes of
- * UTF-8 unless said otherwise; past one, PINCER_ERR_INVALID_ARGUMENT. */
+ * UTF-8 unless said otherwise; past one, PINCER_ERR_INVALID_ARGUMENT. A
+ * message, prompt or steer text must also not be empty. */
 #define PINCER_MAX_MESSAGE_BYTES (1u << 20)         /* spawn message, prompt and steer text */
 #define PINCER_MAX_SYSTEM_PROMPT_BYTES (256u << 10)
 #define PINCER_MAX_LABEL_BYTES 256u
@@ -43,8 +44,9 @@ PINCER_EXTERN_C_BEGIN
 #define PINCER_MAX_POLICY_PATTERNS 128u             /* per list: tools_allow, tools_deny */
 #define PINCER_MAX_PATTERN_BYTES 256u
 #define PINCER_MAX_METADATA_BYTES (64u << 10)       /* per namespace, as JSON text */
-#define PINCER_MAX_METADATA_NAMESPACES 16u          /* in one spawn's metadata_json */
-#define PINCER_MAX_TIMEOUT_SECONDS (7u * 24 * 3600)
+#define PINCER_MAX_METADATA_NAMESPACES 16u          /* in one spawn's metadata_json, whose
+                                                      text is at most 16 × 64 KiB */
+#define PINCER_MAX_TIMEOUT_SECONDS 604800u          /* 7 days */
 /* Runs one session holds queued or running; past it prompt() gives
  * PINCER_ERR_LIMIT. A plugin's runs also count against the spawn guards
  * (host.h) and the plugin's queued-message budget. */
@@ -54,7 +56,7 @@ PINCER_EXTERN_C_BEGIN
 #define PINCER_MAX_QUEUED_MESSAGE_BYTES (16u << 20)
 
 /* What spawn starts: a new session and its first run. A request struct;
- * required fields: message. */
+ * struct_size must reach `message`. */
 typedef struct pincer_spawn_request {
     /* sizeof(pincer_spawn_request) as the plugin was compiled. */
     uint32_t struct_size;
@@ -97,17 +99,29 @@ typedef struct pincer_spawn_request {
     const char *metadata_json;
 } pincer_spawn_request;
 
-/* What spawn answers. A result struct. */
+/* What spawn answers when it returns PINCER_OK: the session exists and its
+ * first run is queued. A result struct. */
 typedef struct pincer_spawn_result {
     /* Set by the plugin before the call (sizeof); the host writes back what it filled. */
     uint32_t struct_size;
-    /* True: the session exists and its first run is queued. */
-    bool accepted;
     /* The new session's canonical key, NUL-terminated. */
     char session_key[PINCER_SESSION_KEY_CAPACITY];
     /* The first run's id, NUL-terminated; pass it to wait(). */
     char run_id[PINCER_RUN_ID_CAPACITY];
 } pincer_spawn_result;
+
+#define PINCER_SPAWN_RESULT_MIN_SIZE (offsetof(pincer_spawn_result, run_id) + PINCER_RUN_ID_CAPACITY)
+
+/* What prompt queues: a follow-up user message in an existing session, as a
+ * new run. A request struct; struct_size must reach `text`. */
+typedef struct pincer_prompt_request {
+    /* sizeof(pincer_prompt_request) as the plugin was compiled. */
+    uint32_t struct_size;
+    /* Required. The session's key. */
+    const char *session_key;
+    /* Required. The user message. */
+    const char *text;
+} pincer_prompt_request;
 
 /* A run id, as prompt() answers it. A result struct. */
 typedef struct pincer_run_ref {
@@ -115,6 +129,8 @@ typedef struct pincer_run_ref {
     uint32_t struct_size;
     char run_id[PINCER_RUN_ID_CAPACITY];
 } pincer_run_ref;
+
+#define PINCER_RUN_REF_MIN_SIZE (offsetof(pincer_run_ref, run_id) + PINCER_RUN_ID_CAPACITY)
 
 typedef int32_t pincer_run_status;
 enum pincer_run_status_code {
@@ -142,6 +158,8 @@ typedef struct pincer_run_info {
     uint64_t duration_ms;
 } pincer_run_info;
 
+#define PINCER_RUN_INFO_MIN_SIZE (offsetof(pincer_run_info, duration_ms) + sizeof(uint64_t))
+
 /* What steer did with the text. */
 typedef int32_t pincer_steer_outcome;
 enum pincer_steer_outcome_code {
@@ -162,7 +180,7 @@ enum pincer_steer_outcome_code {
 };
 
 /* Undelivered steering texts a run holds at most. */
-#define PINCER_STEER_MAX_PENDING 32
+#define PINCER_STEER_MAX_PENDING 32u
 
 PINCER_EXTERN_C_END
 

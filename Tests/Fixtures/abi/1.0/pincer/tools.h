@@ -12,10 +12,18 @@
  * host checks the prefix is its own id. The host's own tools have no dot, so
  * no two plugins, and no plugin and the host, can ever claim one name.
  *
- * Lifetime. A registration lasts until host->unregister(host, id) withdraws
- * it, or the plugin stops. Once withdrawn no new call starts; the definition's
- * release callback (if any) is called exactly once, after the last call in
- * flight has returned — so a binding can free the closure behind `context`.
+ * Groups are named like tools, "<plugin-id>.<group>", so a plugin can never
+ * put its tool in the host's groups ("basic", "sessions") or another's.
+ *
+ * Lifetime. A registration lasts until host->unregister(host, registration)
+ * withdraws it, or the plugin stops. Once withdrawn no new call starts; the
+ * definition's release callback (if any) is called exactly once, after the
+ * last call in flight has returned — so a binding can free the closure behind
+ * `context`. Release never overlaps a call of its own registration. It runs
+ * on the thread that ended the last call (a run's or a lane's), or inside
+ * unregister itself when no call is running (do not hold a lock release
+ * needs across unregister), or on the loader thread when the plugin stops
+ * (before shutdown()). It may call host functions.
  *
  * @since 1.0
  */
@@ -37,7 +45,7 @@ PINCER_EXTERN_C_BEGIN
 #define PINCER_TOOL_NAME_MAX_BYTES 64u
 #define PINCER_TOOL_DESCRIPTION_MAX_BYTES (4u << 10)
 #define PINCER_TOOL_SCHEMA_MAX_BYTES (64u << 10)
-#define PINCER_TOOL_GROUP_MAX_BYTES 32u
+#define PINCER_TOOL_GROUP_MAX_BYTES 64u
 /* The largest result a tool may hand back (bytes, without the NUL). */
 #define PINCER_TOOL_RESULT_MAX_BYTES (16u << 20)
 
@@ -65,9 +73,9 @@ typedef struct pincer_tool_call {
 /*
  * Runs a tool. [run-lane] Called on behalf of the session whose model made
  * the call: calls for one session never overlap, calls for different sessions
- * may. The tool may call host functions; wait() on a run of the same session
- * returns PINCER_ERR_WOULD_BLOCK (that run cannot go on until the tool
- * returns). A long tool should poll host->run_stop_requested(host,
+ * may. The tool may call host functions; wait() on an unfinished run of the
+ * same session returns PINCER_ERR_WOULD_BLOCK (that run cannot go on until
+ * the tool returns). *out_text is NULL when invoke is called. A long tool should poll host->run_stop_requested(host,
  * call->run_id, &stop) and return early once it is true: the run was
  * cancelled, timed out or the host is stopping, and whatever the tool returns
  * then is discarded — it never enters the transcript.
@@ -87,9 +95,8 @@ typedef pincer_result (PINCER_ABI *pincer_tool_invoke)(void *context, const pinc
  * "Lifetime" above). [any-thread] */
 typedef void (PINCER_ABI *pincer_release_fn)(void *context);
 
-/* What register_tool copies. A request struct (extension.h); required fields:
- * name, description, parameters_json, group, invoke. Owned by the plugin;
- * needed only during the call. */
+/* What register_tool copies. A request struct (extension.h); struct_size must
+ * reach `invoke`. Owned by the plugin; needed only during the call. */
 typedef struct pincer_tool_definition {
     /* sizeof(pincer_tool_definition) as the plugin was compiled. */
     uint32_t struct_size;
@@ -99,8 +106,8 @@ typedef struct pincer_tool_definition {
     const char *description;
     /* Optional (NULL = {"type":"object"}). JSON Schema of the arguments object. */
     const char *parameters_json;
-    /* Optional (NULL). A group name, [a-z][a-z0-9_-]*; policies may say
-     * "group:<name>". */
+    /* Optional (NULL). A group, "<plugin-id>.<name>" (named like a tool);
+     * policies may say "group:<plugin-id>.<name>". */
     const char *group;
     /* Required. */
     pincer_tool_invoke invoke;
