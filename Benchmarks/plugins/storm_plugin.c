@@ -130,7 +130,8 @@ static void prompts(long n, int one_at_a_time) {
     wait_for(run);
     for (long i = 0; i < n && (i % 16 != 0 || !over_cap()); i++) {
         pincer_run_ref ref = {.struct_size = sizeof ref};
-        pincer_result code = host->prompt(host, key, megabyte, &ref);
+        pincer_prompt_request request = {.struct_size = sizeof request, .session_key = key, .text = megabyte};
+        pincer_result code = host->prompt(host, &request, &ref);
         count(code);
         if (code != PINCER_OK) continue;
         snprintf(last, sizeof last, "%s", ref.run_id);

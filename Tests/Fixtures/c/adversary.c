@@ -111,6 +111,9 @@ static pincer_result noted(const pincer_host *h, const char *what, pincer_result
         else if ((out) != NULL) FAIL(#call " left *out set", "code %d, out %p", code_, (void *)(out)); \
     } while (0)
 
+/* A prompt request for one call, its struct_size set (prompt takes a request struct). */
+#define PROMPT(key, text) (&(pincer_prompt_request){sizeof(pincer_prompt_request), (key), (text)})
+
 /* ---- Memory the attacks need ------------------------------------------------------------ */
 
 static size_t page;
@@ -374,7 +377,7 @@ static pincer_result tool_wait_self(void *context, const pincer_tool_call *call,
     TRYL("tool: wait() on the run it serves", WOULD_BLOCK, host->wait(host, call->run_id, 1000, &info));
     TRYL("tool: wait(0) on the run it serves", TIMEOUT, host->wait(host, call->run_id, 0, &info));
     pincer_run_ref queued = {.struct_size = sizeof(pincer_run_ref)};
-    if (TRYL("tool: prompt its own session", OK_ | LIMIT, host->prompt(host, call->session_key, "again", &queued)) == PINCER_OK)
+    if (TRYL("tool: prompt its own session", OK_ | LIMIT, host->prompt(host, PROMPT(call->session_key, "again"), &queued)) == PINCER_OK)
         TRYL("tool: wait() on a run queued behind it", WOULD_BLOCK, host->wait(host, queued.run_id, 1000, &info));
     bool stop = true;
     TRYL("tool: run_stop_requested on its run", OK_, host->run_stop_requested(host, call->run_id, &stop));
@@ -545,7 +548,7 @@ static void sweep_handle(const pincer_host *h, unsigned allowed) {
     TRY_H(h, allowed, host->log(h, PINCER_LOG_INFO, "through a handle"));
     TRY_OUT(h, allowed, out, host->get_config(h, &out));
     TRY_H(h, allowed, host->spawn(h, &request, &spawned));
-    TRY_H(h, allowed, host->prompt(h, own_key, "x", &ref));
+    TRY_H(h, allowed, host->prompt(h, PROMPT(own_key, "x"), &ref));
     TRY_H(h, allowed, host->cancel_run(h, guessed_run));
     TRY_H(h, allowed, host->wait(h, own_run, 0, &info));
     TRY_OUT(h, allowed, out, host->messages(h, own_key, 0, &out));
@@ -716,16 +719,30 @@ static void attack_inputs(void) {
     TRY(INVALID, host->spawn(host, &r, &spawned));
 
     /* prompt, cancel_run, wait. */
-    TRY(INVALID, host->prompt(host, NULL, "x", &ref));
-    TRY(INVALID, host->prompt(host, own_key, NULL, &ref));
-    TRY(INVALID, host->prompt(host, bad, "x", &ref));
-    TRY(INVALID, host->prompt(host, own_key, bad, &ref));
-    TRY(INVALID, host->prompt(host, over.key, "x", &ref));
-    TRY(INVALID, host->prompt(host, own_key, over.message, &ref));
-    TRY(INVALID, host->prompt(host, own_key, "x", NULL));
+    TRY(INVALID, host->prompt(host, NULL, &ref));
+    static _Thread_local union {
+        pincer_prompt_request request;
+        unsigned char bytes[PINCER_MAX_STRUCT_SIZE + 8];
+    } wide_prompt;
+    memset(&wide_prompt, 0, sizeof wide_prompt);
+    wide_prompt.request = *PROMPT(own_key, "x");
+    for (size_t i = 0; i < sizeof struct_sizes / sizeof struct_sizes[0]; i++) {
+        wide_prompt.request.struct_size = struct_sizes[i];
+        TRYL("prompt with struct_size 0, 4, 8, 4097 or 4 G", INVALID, host->prompt(host, &wide_prompt.request, &ref));
+    }
+    wide_prompt.request.struct_size = PINCER_MAX_STRUCT_SIZE;
+    wide_prompt.bytes[sizeof(pincer_prompt_request) + 3] = 9;
+    TRYL("prompt with a non-zero byte past the host's struct", UNSUPPORTED, host->prompt(host, &wide_prompt.request, &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(NULL, "x"), &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(own_key, NULL), &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(bad, "x"), &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(own_key, bad), &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(over.key, "x"), &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(own_key, over.message), &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(own_key, "x"), NULL));
     pincer_run_ref small_ref = {.struct_size = 0};
-    TRY(INVALID, host->prompt(host, own_key, "x", &small_ref));
-    for (int i = 0; i < 3; i++) TRYL("prompt a session of another plugin (guessed key)", NOT_FOUND, host->prompt(host, guessed_keys[i], "x", &ref));
+    TRY(INVALID, host->prompt(host, PROMPT(own_key, "x"), &small_ref));
+    for (int i = 0; i < 3; i++) TRYL("prompt a session of another plugin (guessed key)", NOT_FOUND, host->prompt(host, PROMPT(guessed_keys[i], "x"), &ref));
     TRY(INVALID, host->cancel_run(host, NULL));
     TRY(INVALID, host->cancel_run(host, over.run_id));
     TRY(INVALID, host->cancel_run(host, bad));
@@ -853,8 +870,8 @@ static void attack_inputs(void) {
     tool.invoke = NULL;
     TRY(INVALID, host->register_tool(host, &tool, NULL));
     tool.invoke = tool_null;
-    tool.name = attack_tools[0].name; /* already registered */
-    TRYL("register_tool with a name already registered", INVALID, host->register_tool(host, &tool, NULL));
+    tool.name = attack_tools[0].name; /* already registered: at the tool bound LIMIT applies too, and host.h orders neither */
+    TRYL("register_tool with a name already registered", INVALID | LIMIT, host->register_tool(host, &tool, NULL));
     tool.name = "fx-victim.ping"; /* the victim's own tool's name */
     TRYL("register_tool under the victim's tool name", INVALID, host->register_tool(host, &tool, NULL));
     static _Thread_local union {
@@ -1050,7 +1067,7 @@ static void *storm_worker(void *arg) {
         if (code == PINCER_ERR_LIMIT) atomic_fetch_add(&spawn_limit, 1);
 
         /* A 1 MiB prompt into a busy session: queued until the queue bounds say no. */
-        code = TRYL("prompt (1 MiB) into a busy own session", OK_ | LIMIT, host->prompt(host, busy_keys[w->index % BUSY], big_message, &ref));
+        code = TRYL("prompt (1 MiB) into a busy own session", OK_ | LIMIT, host->prompt(host, PROMPT(busy_keys[w->index % BUSY], big_message), &ref));
         if (code == PINCER_OK) atomic_fetch_add(&prompt_ok, 1);
         if (code == PINCER_ERR_LIMIT) atomic_fetch_add(&prompt_limit, 1);
 
