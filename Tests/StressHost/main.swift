@@ -78,14 +78,15 @@ final class Lines: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Lines that say something about the host's own health rather than the storm's refusals.
-    private static let notableParts = ["never released", "still running after", "cannot", "error", "PINCER_HOOK_MAX_NESTING"]
+    /// Lines that say something about the host's own health rather than the storm's refusals:
+    /// registrations never released, a drain overrun, a store failure, and the nesting refusal.
+    private static let notableParts = ["never released", "still running after", "store", "PINCER_HOOK_MAX_NESTING"]
 
     func host(_ line: String) {
         state.withLock { state in
             state.host += 1
             if line.contains("PINCER_HOOK_MAX_NESTING") { state.nesting = true }
-            if state.notable.count < 20, Lines.notableParts.contains(where: { line.contains($0) }), !line.contains("did not answer within") {
+            if state.notable.count < 20, Lines.notableParts.contains(where: { line.contains($0) }) {
                 state.notable.append(String(line.prefix(300)))
             }
         }
