@@ -1158,7 +1158,14 @@ static pincer_result gate_linger(void *context, const pincer_hook_event *event, 
     set_decision(decision, PINCER_HOOK_BLOCK, NULL, NULL);
     return PINCER_OK;
 }
-static atomic_long calls_while_stopping, calls_after_dead, linger_registered, linger_released_before, linger_unregistered, linger_names;
+static atomic_long calls_while_stopping, calls_after_dead, linger_registered, linger_released, linger_unregistered, linger_names;
+
+/* Registrations made while the plugin stops must each be released exactly once (tools.h):
+ * by unregister, or by the host withdrawing them before shutdown() (host.h). */
+static void linger_release(void *context) {
+    (void)context;
+    atomic_fetch_add(&linger_released, 1);
+}
 
 /* Calls the table while the host stops the plugin: answers stay codes (blocking calls
  * SHUT_DOWN once stopping, every call once dead). Ends 200 rounds after it sees death. */
@@ -1189,7 +1196,14 @@ static void *linger(void *arg) {
         pincer_registration id = 0;
         char name[PINCER_TOOL_NAME_MAX_BYTES];
         snprintf(name, sizeof name, FIXTURE_ID ".linger%ld", atomic_fetch_add(&linger_names, 1));
-        if (TRYL("register_tool during shutdown", OK_ | LIMIT | SHUT_DOWN, register_tool_named(name, NULL, tool_null, &id)) == PINCER_OK) {
+        pincer_tool_definition tool;
+        memset(&tool, 0, sizeof tool);
+        tool.struct_size = sizeof tool;
+        tool.name = name;
+        tool.description = "registered while the plugin stops";
+        tool.invoke = tool_null;
+        tool.release = linger_release;
+        if (TRYL("register_tool during shutdown", OK_ | LIMIT | SHUT_DOWN, host->register_tool(host, &tool, &id)) == PINCER_OK) {
             atomic_fetch_add(&linger_registered, 1);
             if (TRYL("unregister during shutdown", OK_ | NOT_FOUND | SHUT_DOWN, host->unregister(host, id)) == PINCER_OK)
                 atomic_fetch_add(&linger_unregistered, 1);
@@ -1424,7 +1438,6 @@ static int storm(int percent, char *report, size_t capacity) {
     /* Then threads that keep calling while the host stops the plugin ("after_shutdown" joins them
      * and reports their calls with its own). */
     reset_counts();
-    atomic_store(&linger_released_before, atomic_load(&released));
     pincer_registration linger_gate = 0;
     TRYL("register the lingering gate", OK_, register_hook_at(PINCER_HOOK_BEFORE_SESSION_CREATE, 0, 200, gate_linger, &linger_gate));
     for (int i = 0; i < LINGERERS; i++) lingerers[i] = start_thread(linger, NULL, 0);
@@ -1437,7 +1450,6 @@ static int after_shutdown(char *report, size_t capacity) {
     for (int i = 0; i < LINGERERS; i++)
         if (lingerers[i]) pthread_join(lingerers[i], NULL);
     long lingering = atomic_load(&linger_registered), unregistered = atomic_load(&linger_unregistered);
-    long released_since = atomic_load(&released) - atomic_load(&linger_released_before);
     /* The dead handle: every call answers SHUT_DOWN; forged ones still BAD_HANDLE. */
     sweep_handle(host, SHUT_DOWN);
     for (int i = 0; i < FORGED; i++) sweep_handle(forged[i], BAD_HANDLE);
@@ -1446,7 +1458,8 @@ static int after_shutdown(char *report, size_t capacity) {
     put_codes(&w);
     put(&w, ",\"callsWhileStopping\":%ld,\"callsAfterDead\":%ld,", atomic_load(&calls_while_stopping), atomic_load(&calls_after_dead));
     put(&w, "\"lingerGateSawStopping\":%s,", atomic_load(&linger_gate_saw_stopping) ? "true" : "false");
-    put(&w, "\"lingerRegistered\":%ld,\"lingerUnregistered\":%ld,\"lingerReleased\":%ld}", lingering, unregistered, released_since);
+    put(&w, "\"lingerRegistered\":%ld,\"lingerUnregistered\":%ld,\"lingerReleased\":%ld}", lingering, unregistered,
+        atomic_load(&linger_released));
     return 0;
 }
 
