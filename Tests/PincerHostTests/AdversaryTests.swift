@@ -26,7 +26,7 @@
 // 64 MiB (host.h, wait()), however many 1 MiB prompts a plugin waits through. One check is a
 // known issue, intermittent: a tool registered in the instant a plugin dies is never released.
 //
-// Valgrind (not in CI: about 6 minutes on 2 cores), on the debug build, a reduced storm:
+// Valgrind (not in CI: 3 to 8 minutes on 2 cores), on the debug build, a reduced storm:
 //   valgrind --error-exitcode=99 --fair-sched=yes --num-callers=30 \
 //     .build/debug/pincer-stress-host --plugins DIR --percent 25 --memory-mib 65536 --cpu-seconds 3000
 // where DIR holds adversary.so and victim.so (scripts/storm --valgrind builds them and runs this;
