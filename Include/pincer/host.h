@@ -38,8 +38,9 @@
  *  stopping  No new callback into the plugin starts (its gates block, its
  *            queued observer events are dropped, its tools answer the model
  *            with an error). Its threads blocked in wait() return
- *            PINCER_ERR_SHUT_DOWN at once, and so does every later wait().
- *            Non-blocking calls still work.
+ *            PINCER_ERR_SHUT_DOWN at once, and so does every later wait()
+ *            and every register_tool / register_hook. Other non-blocking
+ *            calls still work.
  *  draining  The host waits for the plugin's callbacks already running to
  *            return, at most plugins.drainTimeoutMs (default 5000 ms, at
  *            most 60000). When that passes, the host logs the overrun

@@ -130,6 +130,10 @@ final class PluginContext: @unchecked Sendable {
     /// cannot take effect, the call fails and nothing of it stays (its release is not called).
     func add(_ registration: Registration, toolName: String? = nil, commit: @escaping () throws(CallError) -> Void) throws(CallError) {
         let staged = try state.withLock { (state: inout State) throws(CallError) -> Bool in
+            // Checked with the insertion, under the lock withdrawAll takes after the phase moves on.
+            guard !isStopping else {
+                throw CallError(ResultCode.shutDown, "plugin '\(id)' is stopping: nothing it registers now could be called")
+            }
             if registration.isTool {
                 guard state.tools.count < Int(PINCER_MAX_TOOLS_PER_PLUGIN) else {
                     throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.tools.count) tools (at most PINCER_MAX_TOOLS_PER_PLUGIN = \(PINCER_MAX_TOOLS_PER_PLUGIN))")
