@@ -293,6 +293,7 @@ static const pincer_plugin_descriptor descriptor = {
     .version = "0.1.0",
     .description = "Tours every host function of ABI 1.0 and logs what each answers.",
     .capabilities = capabilities,
+    .language = PINCER_SOURCE_LANGUAGE,
 };
 
 PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {

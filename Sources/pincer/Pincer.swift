@@ -124,7 +124,7 @@ struct Plugins: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load every plugin in a directory and print each one's id, version, ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.")
+            abstract: "Load every plugin in a directory and print each one's id, version, language (and the SDK that built it, when the descriptor says), ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.")
 
         @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
         var plugins: String
@@ -143,11 +143,12 @@ struct Plugins: ParsableCommand {
                 return
             }
             let rows = host.records.map { r in
-                [r.id ?? "-", r.version ?? "-", r.abiVersion ?? "-", r.state.rawValue,
+                [r.id ?? "-", r.version ?? "-", r.language.map { lang in r.sdk.map { "\(lang) (\($0))" } ?? lang } ?? r.sdk ?? "-",
+                 r.abiVersion ?? "-", r.state.rawValue,
                  r.state == .loaded ? r.fileName : "\(r.fileName): \(r.reason ?? "")",
                  (r.tools.map { "tool \($0)" } + r.hooks.map { "hook \($0)" }).joined(separator: ", ")]
             }
-            print(Table.render(header: ["ID", "VERSION", "ABI", "STATE", "FILE / REASON", "REGISTERED"], rows: rows))
+            print(Table.render(header: ["ID", "VERSION", "LANGUAGE", "ABI", "STATE", "FILE / REASON", "REGISTERED"], rows: rows))
         }
     }
 }

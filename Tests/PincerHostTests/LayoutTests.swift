@@ -176,7 +176,7 @@ enum LayoutDescription {
             "pincer_version": cLayout(pincer_version.self, [("major", \.major), ("minor", \.minor), ("patch", \.patch), ("prerelease", \.prerelease)]),
             "pincer_plugin_descriptor": cLayout(pincer_plugin_descriptor.self, [
                 ("struct_size", \.struct_size), ("id", \.id), ("name", \.name), ("version", \.version),
-                ("description", \.description), ("capabilities", \.capabilities)]),
+                ("description", \.description), ("capabilities", \.capabilities), ("language", \.language), ("sdk", \.sdk)]),
             "pincer_plugin_entry": cLayout(pincer_plugin_entry.self, [
                 ("abi_version", \.abi_version), ("struct_size", \.struct_size), ("descriptor", \.descriptor), ("init", \.`init`),
                 ("start", \.start), ("shutdown", \.shutdown), ("get_extension", \.get_extension)]),

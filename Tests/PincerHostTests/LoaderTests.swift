@@ -31,7 +31,9 @@ import Testing
         try Fixtures.build(fixture, flags: ["-DFIXTURE_ID=\"fx-missingdep\"", "-Wl,--no-as-needed", "-L\(lib)", "-lnope"],
                            into: t.directory, as: "l-missing-dep.so")
         try FileManager.default.removeItem(atPath: "\(lib)/libnope.so")
-        try t.add("Tests/Fixtures/c/host_read.c", as: "z-good.so")
+        try t.add(fixture, as: "m-bad-language.so", flags: ["-DFIXTURE_ID=\"fx-lang\"", "-DFIXTURE_LANGUAGE=\"C Sharp\""])
+        try t.add(fixture, as: "n-bad-sdk.so", flags: ["-DFIXTURE_ID=\"fx-sdk\"", "-DFIXTURE_SDK=\"kit 1.0\""])
+        try t.add("Tests/Fixtures/c/host_read.c", as: "z-good.so", flags: ["-DFIXTURE_SDK=\"test-kit/2.1\""])
         let records = try t.host.loadDirectory(t.directory)
         return Dictionary(uniqueKeysWithValues: records.map { ($0.fileName, $0) })
     }
@@ -53,6 +55,8 @@ import Testing
             "j-not-elf.so": "not an ELF shared object",
             "k-object.so": "an ELF file but not a shared object",
             "l-missing-dep.so": "dlopen failed: libnope.so: cannot open shared object file",
+            "m-bad-language.so": "descriptor->language 'C Sharp' is not 1 to 16 characters of [a-z0-9+#_-]",
+            "n-bad-sdk.so": "descriptor->sdk 'kit 1.0' is not \"<name>/<version>\"",
             "z-good.so": nil,
         ]
         #expect(byFile.count == expected.count)
@@ -68,6 +72,8 @@ import Testing
         }
         #expect(byFile["i-newer-minor.so"]?.abiVersion == "1.7.0")
         #expect(byFile["c-wrong-major.so"]?.abiVersion == "2.0.0-rc2")
+        #expect(byFile["a-good.so"].map { [$0.language, $0.sdk] } == ["c", nil])
+        #expect(byFile["z-good.so"].map { [$0.language, $0.sdk] } == ["c", "test-kit/2.1"])
         // The good plugins work after all those refusals.
         #expect(t.run("fx-hostread", "read").passed)
         #expect(t.run("fx-services", "services").passed)

@@ -84,6 +84,14 @@ enum PluginLoader {
             record.name = try CText.requiredString(descriptor.name, "descriptor->name", max: 256)
             record.version = try CText.requiredString(descriptor.version, "descriptor->version", max: 64)
             record.description = try CText.string(descriptor.description, "descriptor->description", max: 4096, required: false)
+            record.language = try CText.string(descriptor.language, "descriptor->language", max: 16, required: false)
+            if let language = record.language, !isValidLanguage(language) {
+                return refuse("descriptor->language '\(language)' is not 1 to 16 characters of [a-z0-9+#_-] (e.g. \"c\", \"c++\", \"swift\", \"rust\")")
+            }
+            record.sdk = try CText.string(descriptor.sdk, "descriptor->sdk", max: 64, required: false)
+            if let sdk = record.sdk, !sdk.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) || !sdk.contains("/") {
+                return refuse("descriptor->sdk '\(sdk)' is not \"<name>/<version>\" in printable ASCII without spaces")
+            }
         } catch {
             return refuse(error.message)
         }
@@ -133,6 +141,12 @@ enum PluginLoader {
     }
 
     /// entry.h's id grammar: [a-z][a-z0-9_-]{0,31}.
+    /// entry.h: 1 to 16 characters of [a-z0-9+#_-].
+    static func isValidLanguage(_ language: String) -> Bool {
+        (1...16).contains(language.utf8.count)
+            && language.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || "+#_-".utf8.contains($0) }
+    }
+
     static func isValidId(_ id: String) -> Bool {
         PluginTool.isValidWord(id[...].utf8, max: Int(PINCER_PLUGIN_ID_MAX_BYTES))
     }

@@ -16,6 +16,9 @@ public struct PluginRecord: Sendable, Equatable {
     public var name: String?
     public var version: String?
     public var description: String?
+    /// What the descriptor says it is written in ("c", "c++", "swift", "rust"), and the SDK that built it.
+    public var language: String?
+    public var sdk: String?
     /// "1.0.0": the ABI the plugin was compiled against, once read.
     public var abiVersion: String?
     /// Capabilities granted (requested ∩ allowed by the operator).
@@ -36,6 +39,7 @@ public struct PluginRecord: Sendable, Equatable {
 
     var json: JSON {
         var members: [(String, JSON)] = [("file", .string(file)), ("id", JSON(id)), ("name", JSON(name)), ("version", JSON(version)),
+                                         ("language", JSON(language)), ("sdk", JSON(sdk)),
                                          ("abiVersion", JSON(abiVersion)), ("state", .string(state.rawValue))]
         if let reason { members.append(("reason", .string(reason))) }
         members.append(("capabilities", .array(capabilities.map(JSON.string))))

@@ -122,9 +122,15 @@ static void fixture_shutdown(const pincer_host *h) {
 #endif
 static const char *const fixture_capabilities[] = {FIXTURE_CAPABILITIES, NULL};
 
+#ifndef FIXTURE_LANGUAGE
+#define FIXTURE_LANGUAGE PINCER_SOURCE_LANGUAGE
+#endif
+#ifndef FIXTURE_SDK
+#define FIXTURE_SDK NULL
+#endif
 static const pincer_plugin_descriptor fixture_descriptor = {
     sizeof(pincer_plugin_descriptor), FIXTURE_ID, "Fixture " FIXTURE_ID, "1.0.0", "A test fixture.",
-    fixture_capabilities};
+    fixture_capabilities, FIXTURE_LANGUAGE, FIXTURE_SDK};
 
 #ifndef FIXTURE_ABI_MAJOR
 #define FIXTURE_ABI_MAJOR PINCER_ABI_MAJOR

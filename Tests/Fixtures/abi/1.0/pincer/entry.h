@@ -117,7 +117,24 @@ typedef struct pincer_plugin_descriptor {
     /* Optional (NULL = none). NULL-terminated array of PINCER_CAP_* ids, at
      * most PINCER_MAX_CAPABILITIES, each at most 64 bytes. */
     const char *const *capabilities;
+    /* Optional (NULL = not said). The language the plugin is written in, as
+     * 1 to 16 characters of [a-z0-9+#_-]: "c", "c++", "swift", "rust", ...
+     * PINCER_SOURCE_LANGUAGE below says "c" or "c++" from the compiler; the
+     * Swift and Rust SDKs fill it in. Shown by `pincer plugins list`; the
+     * host never acts on it. @since 1.0 */
+    const char *language;
+    /* Optional (NULL = none). The toolkit that built the entry, as
+     * "<name>/<version>", at most 64 bytes of printable ASCII without spaces,
+     * e.g. "PincerPluginKit/0.1.0". Shown by `pincer plugins list`. @since 1.0 */
+    const char *sdk;
 } pincer_plugin_descriptor;
+
+/* "c" or "c++": the descriptor's `language` for a plugin written in either. */
+#ifdef __cplusplus
+#define PINCER_SOURCE_LANGUAGE "c++"
+#else
+#define PINCER_SOURCE_LANGUAGE "c"
+#endif
 
 /*
  * The exported entry. A request struct (extension.h) whose first field is the
