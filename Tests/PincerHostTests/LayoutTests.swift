@@ -1,8 +1,9 @@
 // ABI rule 8: layout is tested, not assumed. One description of every struct
-// (Include/pincer/layout/abi-1.0.json) is checked against three readers of
+// (Include/pincer/layout/abi-1.0.json) is checked against four readers of
 // the header: the C compiler (offsetof / sizeof / _Alignof), libffi's
-// ffi_get_struct_offsets (an oracle that knows nothing of the header), and
-// Swift's import of it (what the host's thunks read and write).
+// ffi_get_struct_offsets (an oracle that knows nothing of the header),
+// Swift's import of it (what the host's thunks read and write), and the Rust
+// SDK's #[repr(C)] mirror of it (what Rust plugins read and write).
 
 import CPincer
 import Foundation
@@ -219,6 +220,18 @@ enum LayoutDescription {
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")
         for s in structs {
             #expect(swift[s.name] == LayoutDescription.expected(s), "Swift: \(s.name) is \(swift[s.name].map(\.description) ?? "missing")")
+        }
+    }
+
+    @Test func theRustSDKLaysOutEveryStructTheSame() throws {
+        // The crate's probe prints size_of / align_of / offset_of! in the C probe's format, reader "rust".
+        let output = try Cargo.run(["run", "--offline", "-j", "1", "--quiet", "--manifest-path", Repo.path("SDKs/rust/Cargo.toml"),
+                                    "--example", "layout"])
+        let rust = LayoutDescription.parse(output, reader: "rust")
+        let structs = try LayoutDescription.load()
+        #expect(Set(rust.keys) == Set(structs.map(\.name)), "the Rust crate and the description list different structs")
+        for s in structs {
+            #expect(rust[s.name] == LayoutDescription.expected(s), "Rust: \(s.name) is \(rust[s.name].map(\.description) ?? "missing")")
         }
     }
 
