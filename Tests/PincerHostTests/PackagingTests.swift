@@ -61,6 +61,29 @@ import Testing
         #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
     }
 
+    @Test func theREADMEsRustPluginBuildsWithCargoAndLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        // The README's Cargo.toml and lib.rs, as an author would copy them, with the SDK's path filled in.
+        let crate = "\(t.directory)/hello-rust"
+        try FileManager.default.createDirectory(atPath: "\(crate)/src", withIntermediateDirectories: true)
+        let manifest = try String(contentsOfFile: try readmeExample("toml", into: "\(crate)/Cargo.toml"), encoding: .utf8)
+        let path = try #require(manifest.range(of: #"path = "[^"]*""#, options: .regularExpression))
+        try manifest.replacingCharacters(in: path, with: "path = \"\(Repo.path("SDKs/rust"))\"")
+            .write(toFile: "\(crate)/Cargo.toml", atomically: true, encoding: .utf8)
+        _ = try readmeExample("rust", into: "\(crate)/src/lib.rs")
+        let plugin = try Cargo.plugin(crate, library: "hello_rust", into: t.directory, as: "libhello-rust.so")
+        #expect(try Cargo.exportedSymbols(plugin) == ["pincer_plugin"])
+        let record = t.host.load(file: plugin)
+        #expect(record.state == .loaded && record.language == "rust", "\(record.reason ?? "")")
+        #expect(t.logs.contains("[hello-rust] info: hello from Rust"))
+        let started = try t.engine.spawn(SessionSpec(message: #"@clock @hello-rust.greet{"to":"you"}"#), by: .plugin("hello-rust"))
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-rust' (before_tool_call hook): no clocks here",
+                                           #"hello, {"to":"you"}"#])
+    }
+
     /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
     private func install(into prefix: String) throws {
         let build = prefix + "-build"

@@ -27,12 +27,12 @@ enum Cargo {
         return try built.withLock { _ in try runCommand(executable, arguments, environment: env) }
     }
 
-    /// Builds the cdylib crate at `manifestDirectory` (relative to the repository), once per
-    /// process, and returns the path of its .so in the target directory.
+    /// Builds the cdylib crate at `manifestDirectory` (relative to the repository, or absolute),
+    /// once per process, and returns the path of its .so in the target directory.
     static func build(_ manifestDirectory: String, library: String, release: Bool = false) throws -> String {
         let key = "\(manifestDirectory) \(release)"
         if let path = built.withLock({ $0[key] }) { return path }
-        try run(["build", "--offline", "-j", "1", "--quiet", "--manifest-path", Repo.path("\(manifestDirectory)/Cargo.toml")]
+        try run(["build", "--offline", "-j", "1", "--quiet", "--manifest-path", (manifestDirectory.hasPrefix("/") ? manifestDirectory : Repo.path(manifestDirectory)) + "/Cargo.toml"]
                 + (release ? ["--release"] : []))
         let path = "\(targetDirectory)/\(release ? "release" : "debug")/lib\(library).so"
         built.withLock { $0[key] = path }
