@@ -9,6 +9,8 @@
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
 //   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
 //   hook gate         time a C before_tool_call hook adds to each tool call, vs none
+//   Rust SDK          is_streaming, rate_limit_check and a tool call through the Rust safe
+//                     layer (SDKs/rust), vs raw C in the same run (issue 8: <= 20% or 10 ns over C)
 //
 // Run it built for release: scripts/bench (or swift run -c release pincer-bench [N]).
 
@@ -45,6 +47,27 @@ func compile(_ source: String, to output: String, defines: [String] = []) throws
 }
 
 func nanoseconds() -> UInt64 { MonotonicClock.nanoseconds() }
+
+/// Builds a Rust plugin crate with cargo (release, offline, -j 1) into build/cargo, where
+/// scripts/build puts its crates too, and returns a copy of its .so at a path of its own.
+func cargoRelease(_ crate: String, library: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["cargo", "build", "--release", "--offline", "-j", "1", "--quiet",
+                         "--manifest-path", root.appendingPathComponent("\(crate)/Cargo.toml").path]
+    let target = root.appendingPathComponent("build/cargo").path
+    process.environment = ProcessInfo.processInfo.environment.merging(["CARGO_TARGET_DIR": target]) { $1 }
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "cargo failed for \(crate)"]) }
+    let copy = "\(work)/lib\(library).so"
+    try? FileManager.default.removeItem(atPath: copy)
+    try FileManager.default.copyItem(atPath: "\(target)/release/lib\(library).so", toPath: copy)
+    return copy
+}
+
+/// Issue 8's goal for an SDK's call: at most 20% or 10 ns over raw C, whichever is larger.
+func withinSDKGoal(_ sdk: Double, _ c: Double) -> Bool { sdk <= max(1.2 * c, c + 10) }
 
 
 struct Row {
@@ -111,6 +134,66 @@ rows.append(Row(name: "rate_limit_check, allowed (ns/call)", value: String(forma
 rows.append(Row(name: "rate_limit_check, refused (ns/call)", value: String(format: "%.1f", fullNs),
                 baseline: String(format: "%llu of %llu allowed", allowed, 3_000_000 / scale), goal: "<= 50 ns", met: fullNs <= 50))
 try engine.cancelRun(streaming.runId)
+
+// MARK: - The Rust SDK against raw C
+
+progress("building the Rust benchmark plugin (cargo, release)")
+guard host.load(file: try cargoRelease("Benchmarks/plugins/rust-bench", library: "rust_bench")).state == .loaded else {
+    fatalError("the Rust bench plugin did not load")
+}
+struct RustBenchTable {
+    /// mode: 0 raw sys, 1 safe layer with a &str key, 2 safe layer with a &CStr key.
+    var isStreaming: @convention(c) (UnsafePointer<CChar>?, UInt64, Int32) -> Double
+    /// safe: 0 raw sys, 1 safe layer with &str keys.
+    var rateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, Int32, UnsafeMutablePointer<UInt64>?) -> Double
+}
+let rustBench = host.pluginExtension(pluginId: "bench-rs", "pincer.bench-rs/1")!.load(as: RustBenchTable.self)
+// Fresh streaming sessions for both plugins (a sleep lasts at most 10 s), each its owner's.
+let longWork = String(repeating: "@sleep{\"ms\":10000} ", count: 6)
+let cSession = try engine.spawn(SessionSpec(message: longWork), by: .plugin("bench"))
+let rustSession = try engine.spawn(SessionSpec(message: longWork), by: .plugin("bench-rs"))
+for session in [cSession, rustSession] {
+    while try engine.transcript(sessionKey: session.sessionKey, limit: 0).count < 2 { usleep(1000) }
+}
+progress("is_streaming: C plugin, Rust raw sys, Rust safe layer, \(iterations) calls each, interleaved, best of 5")
+var cStreamNs = Double.infinity, rustRawStreamNs = Double.infinity, rustSafeStreamNs = Double.infinity, rustCStrStreamNs = Double.infinity
+for _ in 0..<5 {
+    cStreamNs = min(cStreamNs, valid(bench.isStreaming(cSession.sessionKey, iterations, 1), "C is_streaming"))
+    rustRawStreamNs = min(rustRawStreamNs, valid(rustBench.isStreaming(rustSession.sessionKey, iterations, 0), "Rust raw is_streaming"))
+    rustSafeStreamNs = min(rustSafeStreamNs, valid(rustBench.isStreaming(rustSession.sessionKey, iterations, 1), "Rust is_streaming"))
+    rustCStrStreamNs = min(rustCStrStreamNs, valid(rustBench.isStreaming(rustSession.sessionKey, iterations, 2), "Rust is_streaming, &CStr"))
+}
+rows.append(Row(name: "is_streaming, Rust safe layer (ns/call)", value: String(format: "%.1f", rustSafeStreamNs),
+                baseline: String(format: "C plugin %.1f ns; ratio %.2fx; Rust raw sys %.1f ns", cStreamNs, rustSafeStreamNs / cStreamNs, rustRawStreamNs),
+                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustSafeStreamNs, cStreamNs)))
+rows.append(Row(name: "  the same with a &CStr key (no conversion) (ns/call)", value: String(format: "%.1f", rustCStrStreamNs),
+                baseline: String(format: "C plugin %.1f ns; ratio %.2fx", cStreamNs, rustCStrStreamNs / cStreamNs),
+                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustCStrStreamNs, cStreamNs)))
+// Allowed: the safe layer fills the Rust plugin's 10,000 keys as the C plugin filled its own above.
+// Refused: then all three check full keys (refusals change no state), interleaved, best of 3.
+progress("rate_limit_check from Rust: 10,000 keys x 30 allowed, then \(3_000_000 / scale) refused each for C, Rust raw sys, Rust safe layer")
+var rustAllowed: UInt64 = 0
+let rustFillNs = valid(rustBench.rateLimit(10_000, 300_000, 30, 600_000, 1, &rustAllowed), "Rust rate_limit_check")
+rows.append(Row(name: "rate_limit_check allowed, Rust safe layer (ns/call)", value: String(format: "%.1f", rustFillNs),
+                baseline: String(format: "C plugin %.1f ns; ratio %.2fx; %llu of 300000 allowed", fillNs, rustFillNs / fillNs, rustAllowed),
+                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustFillNs, fillNs)))
+var cRefusedNs = Double.infinity, rustRawRefusedNs = Double.infinity, rustSafeRefusedNs = Double.infinity
+var refusedAllowed: UInt64 = 0
+for _ in 0..<3 {
+    var counted: UInt64 = 0
+    cRefusedNs = min(cRefusedNs, valid(bench.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, &counted), "C rate_limit_check"))
+    refusedAllowed += counted
+    rustRawRefusedNs = min(rustRawRefusedNs, valid(rustBench.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, 0, &counted), "Rust raw rate_limit_check"))
+    refusedAllowed += counted
+    rustSafeRefusedNs = min(rustSafeRefusedNs, valid(rustBench.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, 1, &counted), "Rust rate_limit_check"))
+    refusedAllowed += counted
+}
+rows.append(Row(name: "rate_limit_check refused, Rust safe layer (ns/call)", value: String(format: "%.1f", rustSafeRefusedNs),
+                baseline: String(format: "C plugin %.1f ns; ratio %.2fx; Rust raw sys %.1f ns; %llu allowed", cRefusedNs,
+                                 rustSafeRefusedNs / cRefusedNs, rustRawRefusedNs, refusedAllowed),
+                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustSafeRefusedNs, cRefusedNs)))
+try engine.cancelRun(cSession.runId)
+try engine.cancelRun(rustSession.runId)
 
 // Where a check's time goes: the clock read, and the limiter alone (fixed time, no boundary).
 do {
@@ -284,11 +367,12 @@ if latencies.count >= 10, !turnLengths.isEmpty {
                     goal: "p99 <= 1 ms + token delay", met: p99 <= 1 + Double(tokenDelayMs)))
 }
 
-// MARK: - Hook gate round trip
+// MARK: - Hook gate and tool round trips
 
-/// Microseconds per tool call over `runs` runs of 10 echo calls each on local/instant (short
-/// transcripts, so the model's own work stays small), with or without a C gate.
-func microsecondsPerToolCall(gate: Bool, runs: Int) throws -> Double {
+/// Microseconds per tool call over `runs` runs of 10 calls each of `tool` on local/instant (short
+/// transcripts, so the model's own work stays small), in sessions of plugin `id`, with the plugin
+/// at `plugin` loaded (a fresh copy each time: a file is loaded once per process) or none.
+func microsecondsPerToolCall(plugin: String?, id: String, tool: String, runs: Int) throws -> Double {
     var config = EngineConfig()
     config.tokenDelayMs = 0
     config.defaultModel = "local/instant"
@@ -296,29 +380,38 @@ func microsecondsPerToolCall(gate: Bool, runs: Int) throws -> Double {
     let engine = try Engine(config: config)
     let host = PluginHost(engine: engine, log: { _, _, _ in }, hostLog: { _ in })
     defer { host.shutdown(); engine.shutdown() }
-    if gate {
-        let path = "\(work)/gate.so"
-        try compile("Benchmarks/plugins/tiny_plugin.c", to: path, defines: ["-DTINY_ID=\"tiny-gate\"", "-DTINY_GATE"])
-        guard host.load(file: path).state == .loaded, engine.hooks.has(.beforeToolCall) else { fatalError("the gate plugin did not load") }
+    if let plugin {
+        let copy = "\(work)/\(UUID().uuidString).so"
+        try FileManager.default.copyItem(atPath: plugin, toPath: copy)
+        guard host.load(file: copy).state == .loaded else { fatalError("\(plugin) did not load") }
     }
     let started = nanoseconds()
     for _ in 0..<runs {
-        // The plugin's own sessions: those its hooks see.
-        let run = try engine.spawn(SessionSpec(message: String(repeating: "@echo ", count: 10)), by: .plugin("tiny-gate"))
-        guard try engine.wait(runId: run.runId, timeoutMs: 60_000).status == .completed else { fatalError("a gate run did not complete") }
+        // The plugin's own sessions: those its hooks see, and whose tools it serves.
+        let run = try engine.spawn(SessionSpec(message: String(repeating: "@\(tool) ", count: 10)), by: .plugin(id))
+        guard try engine.wait(runId: run.runId, timeoutMs: 60_000).status == .completed else { fatalError("a \(tool) run did not complete") }
     }
     return Double(nanoseconds() - started) / 1e3 / Double(runs * 10)
 }
 let gateRuns = quick ? 20 : 300
-progress("hook gate: \(gateRuns * 10) tool calls without hooks, then with a C before_tool_call gate, best of 3")
-var plainCall = Double.infinity, gatedCall = Double.infinity
+let gatePath = "\(work)/gate.so", cToolPath = "\(work)/tool.so"
+try compile("Benchmarks/plugins/tiny_plugin.c", to: gatePath, defines: ["-DTINY_ID=\"tiny-gate\"", "-DTINY_GATE"])
+try compile("Benchmarks/plugins/tiny_plugin.c", to: cToolPath, defines: ["-DTINY_ID=\"tiny-tool\"", "-DTINY_TOOL"])
+let rustToolPath = try cargoRelease("Benchmarks/plugins/rust-bench", library: "rust_bench")
+progress("hook gate and tool round trip: \(gateRuns * 10) tool calls each without hooks, with a C gate, to a C tool, to a Rust tool, best of 3")
+var plainCall = Double.infinity, gatedCall = Double.infinity, cToolCall = Double.infinity, rustToolCall = Double.infinity
 for _ in 0..<3 {
-    plainCall = min(plainCall, try microsecondsPerToolCall(gate: false, runs: gateRuns))
-    gatedCall = min(gatedCall, try microsecondsPerToolCall(gate: true, runs: gateRuns))
+    plainCall = min(plainCall, try microsecondsPerToolCall(plugin: nil, id: "tiny-gate", tool: "echo", runs: gateRuns))
+    gatedCall = min(gatedCall, try microsecondsPerToolCall(plugin: gatePath, id: "tiny-gate", tool: "echo", runs: gateRuns))
+    cToolCall = min(cToolCall, try microsecondsPerToolCall(plugin: cToolPath, id: "tiny-tool", tool: "tiny-tool.echo", runs: gateRuns))
+    rustToolCall = min(rustToolCall, try microsecondsPerToolCall(plugin: rustToolPath, id: "bench-rs", tool: "bench-rs.echo", runs: gateRuns))
 }
 rows.append(Row(name: "tool call with a C before_tool_call gate (us)", value: String(format: "%.1f", gatedCall),
                 baseline: String(format: "without hooks %.1f us; the gate adds %.1f us", plainCall, gatedCall - plainCall),
                 goal: "-", met: nil))
+rows.append(Row(name: "tool call round trip to a Rust SDK tool (us)", value: String(format: "%.2f", rustToolCall),
+                baseline: String(format: "C tool %.2f us; ratio %.2fx; host's echo %.2f us", cToolCall, rustToolCall / cToolCall, plainCall),
+                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustToolCall * 1000, cToolCall * 1000)))
 
 // MARK: - Report
 

@@ -5,13 +5,15 @@
 //! `String`, `CStr` and `CString`. A `&CStr` passes as it is; a `&str` short
 //! enough is copied onto the stack with its NUL (no allocation: the hot calls,
 //! `rate_limit_check` and `is_streaming`, take short keys), a longer one into a
-//! `CString`. Text containing U+0000 cannot travel (pincer.h) and is refused
+//! `CString`. The copy costs a few nanoseconds (pincer-bench measures it): a
+//! key polled in a tight loop is cheapest held as a `CString` and passed as is. Text containing U+0000 cannot travel (pincer.h) and is refused
 //! here with the host's code for it, PINCER_ERR_INVALID_ARGUMENT.
 
 use std::ffi::{c_char, CStr, CString};
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::ops::Deref;
+use std::ptr;
 use std::ptr::NonNull;
 
 use crate::{Error, Host};
@@ -44,23 +46,60 @@ impl CText for str {
     #[inline]
     fn with_c<R>(&self, f: impl FnOnce(*const c_char) -> R) -> Result<R, Error> {
         let bytes = self.as_bytes();
-        if bytes.contains(&0) {
-            return Err(Error::new(crate::Code::INVALID_ARGUMENT, format!("text contains U+0000, which cannot travel as a C string: {self:?}")));
-        }
         if bytes.len() <= STACK_BYTES {
-            // Uninitialised, not zeroed: only the text and its NUL are written (hot path).
+            // Uninitialised, not zeroed: only the text and its NUL are written (the hot path).
             let mut buffer = [MaybeUninit::<u8>::uninit(); STACK_BYTES + 1];
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.as_mut_ptr().cast::<u8>(), bytes.len());
+            let start = buffer.as_mut_ptr().cast::<u8>();
+            if !copy_without_nul(bytes, start) {
+                return Err(contains_nul(self));
             }
             buffer[bytes.len()].write(0);
-            Ok(f(buffer.as_ptr().cast()))
+            Ok(f(start.cast_const().cast()))
         } else {
-            // No NUL inside, checked above, so this cannot fail.
-            let owned = CString::new(bytes).map_err(|e| Error::new(crate::Code::INVALID_ARGUMENT, e.to_string()))?;
+            let owned = CString::new(bytes).map_err(|_| contains_nul(self))?;
             Ok(f(owned.as_ptr()))
         }
     }
+}
+
+#[cold]
+fn contains_nul(text: &str) -> Error {
+    Error::new(crate::Code::INVALID_ARGUMENT, format!("text contains U+0000, which cannot travel as a C string: {text:?}"))
+}
+
+/// Copies `src` to `dst` and tells whether it held no 0 byte, in one pass of
+/// 8-byte words: keys are short and this runs on every hot call, where a
+/// memchr and a memcpy cost more than the host's own work (SWAR zero test:
+/// `(v - 0x01…01) & !v & 0x80…80` is non-zero exactly when a byte of v is 0).
+#[inline]
+fn copy_without_nul(src: &[u8], dst: *mut u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let n = src.len();
+    let from = src.as_ptr();
+    let mut zero = 0u64;
+    unsafe {
+        if n >= 8 {
+            let mut i = 0;
+            while i + 8 <= n {
+                let v = ptr::read_unaligned(from.add(i).cast::<u64>());
+                zero |= v.wrapping_sub(ONES) & !v & HIGHS;
+                ptr::write_unaligned(dst.add(i).cast::<u64>(), v);
+                i += 8;
+            }
+            // The last, overlapping word covers the tail.
+            let v = ptr::read_unaligned(from.add(n - 8).cast::<u64>());
+            zero |= v.wrapping_sub(ONES) & !v & HIGHS;
+            ptr::write_unaligned(dst.add(n - 8).cast::<u64>(), v);
+        } else {
+            for i in 0..n {
+                let b = *from.add(i);
+                zero |= (b == 0) as u64;
+                *dst.add(i) = b;
+            }
+        }
+    }
+    zero == 0
 }
 
 impl CText for String {

@@ -83,6 +83,18 @@ fn text_goes_in_nul_terminated_and_u0000_is_refused() {
     let error = through_c("a\0b").unwrap_err();
     assert_eq!(error.code(), Code::INVALID_ARGUMENT);
     assert!(error.message().contains("U+0000"), "{error}");
+    // The word-at-a-time copy finds a NUL wherever it is, in the words and in the tail.
+    for len in 1..40 {
+        for at in 0..len {
+            let mut text = vec![b'k'; len];
+            text[at] = 0;
+            let text = String::from_utf8(text).unwrap();
+            assert!(through_c(&text).is_err(), "U+0000 at {at} of {len} passed");
+        }
+        let clean = "k".repeat(len);
+        assert_eq!(through_c(&clean).unwrap(), clean);
+    }
+    assert_eq!(through_c("\u{80}\u{ff}ÿ").unwrap(), "\u{80}\u{ff}ÿ", "bytes with the high bit set are not zeros");
     assert_eq!(c"as is".with_c(|p| unsafe { CStr::from_ptr(p) }.to_bytes().len()).unwrap(), 5);
 }
 
