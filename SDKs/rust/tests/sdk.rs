@@ -8,8 +8,11 @@ use pincer::json::{self, Value};
 use pincer::sys;
 use pincer::{CText, Code, HookPoint, LogLevel, RunStatus, SteerOutcome};
 
+/// A struct of the description: name, size, align, and (field, offset) in order.
+type Described = (String, u64, u64, Vec<(String, u64)>);
+
 /// Include/pincer/layout/abi-1.0.json, read with the crate's own JSON reader.
-fn description() -> Vec<(String, u64, u64, Vec<(String, u64)>)> {
+fn description() -> Vec<Described> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Include/pincer/layout/abi-1.0.json");
     let text = std::fs::read_to_string(path).expect("the layout description");
     let doc = json::parse(&text).expect("valid JSON");
