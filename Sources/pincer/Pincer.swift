@@ -17,7 +17,7 @@ struct Pincer: ParsableCommand {
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
         discussion: "A runtime error (config, store, plugins directory) prints one line, pincer: <message>, on stderr and exits 1; a usage error prints the usage and exits 64. See pincer run --help for a run's exit statuses.",
         version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
-        subcommands: [Plugins.self, Tools.self, Run.self, Sessions.self])
+        subcommands: [Plugins.self, Tools.self, Validate.self, ValidateCheck.self, Run.self, Sessions.self])
 
     /// ArgumentParser's main, but a RuntimeFailure is reported as one line, without usage text.
     static func main() {
