@@ -56,7 +56,7 @@ import Testing
         (["-DFAULT_TOOL_BAD_UTF8"], "tools", "faulty.answer: the text plugin 'faulty' returned from tool 'faulty.answer' is not valid UTF-8"),
         (["-DFAULT_CALLS_AFTER_SHUTDOWN"], "after-shutdown", "called the host after shutdown returned: log: PINCER_ERR_SHUT_DOWN"),
         (["-DFAULT_THREAD_LEFT"], "threads", "1 threads started while it was loaded still run"),
-        (["-DFAULT_RUN_LEFT"], "runs", "left 1 runs of its sessions going after its shutdown returned"),
+        (["-DFAULT_RUN_LEFT"], "runs", "left 1 runs of its sessions going 500 ms after its shutdown returned"),
     ])
     func eachFaultFailsTheCheckThatNamesIt(flags: [String], check: String, detail: String) throws {
         let verdict = try validate(try faulty(flags))

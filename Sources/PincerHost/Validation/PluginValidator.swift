@@ -177,9 +177,15 @@ public struct PluginValidator: Sendable {
             }
             return CheckOutcome(.pass, "none left")
         case .runs:
-            let active = scenario.activeRuns(ownedBy: id)
+            // A run it cancelled in shutdown ends a moment later: give it the grace.
+            let deadline = MonotonicClock.milliseconds() + UInt64(Self.graceMs)
+            var active = scenario.activeRuns(ownedBy: id)
+            while !active.isEmpty, MonotonicClock.milliseconds() < deadline {
+                usleep(20_000)
+                active = scenario.activeRuns(ownedBy: id)
+            }
             if !active.isEmpty {
-                return CheckOutcome(.fail, "left \(active.count) runs of its sessions going after its shutdown returned: \(Self.list(active)); cancel or wait for them in shutdown")
+                return CheckOutcome(.fail, "left \(active.count) runs of its sessions going \(Self.graceMs) ms after its shutdown returned: \(Self.list(active)); cancel them in shutdown")
             }
             return CheckOutcome(.pass, "none left")
         default:
