@@ -46,10 +46,11 @@ import Testing
     }
 
     /// Every run of every session has ended, and the observers have had a moment to act on the last one.
-    private func settle(_ t: TestHost, _ keys: [String]) throws -> Bool {
-        let ended = try eventually { keys.allSatisfy { t.engine.runs(ofSession: $0).allSatisfy { $0.status != .queued && $0.status != .running } } }
+    private func settle(_ t: TestHost, _ keys: [String]) -> Bool {
+        func ended() -> Bool { keys.allSatisfy { t.engine.runs(ofSession: $0).allSatisfy { $0.status != .queued && $0.status != .running } } }
+        let first = eventually(ended)
         usleep(300_000)
-        return ended && keys.allSatisfy { t.engine.runs(ofSession: $0).allSatisfy { $0.status != .queued && $0.status != .running } }
+        return first && ended()
     }
 
     @Test func aMembersMessageIsSteeredIntoStreamingPeersAndPromptedToIdleOnesOneHopOnly() throws {
@@ -73,7 +74,7 @@ import Testing
         // Bravo's own answer reaches the others in turn (alpha is idle by now: a prompt).
         #expect(try eventually { try messages(t, alpha.sessionKey, .user).contains { $0.hasPrefix("[swarm g1] \(bravo.sessionKey): Steering noted") } })
 
-        #expect(try settle(t, [alpha.sessionKey, bravo.sessionKey, charlie.sessionKey]))
+        #expect(settle(t, [alpha.sessionKey, bravo.sessionKey, charlie.sessionKey]))
         // One hop: what charlie answered to the relayed prompt is not relayed again.
         for key in [alpha.sessionKey, bravo.sessionKey] {
             #expect(try !(messages(t, key, .user) + messages(t, key, .steer)).contains { $0.contains("[swarm g1] \(charlie.sessionKey)") })
@@ -94,7 +95,7 @@ import Testing
         for text in ["two", "three"] {
             try completes(t, try t.engine.prompt(sessionKey: chatty.sessionKey, text: text, by: .operator))
         }
-        #expect(try settle(t, [listener.sessionKey, chatty.sessionKey]))
+        #expect(settle(t, [listener.sessionKey, chatty.sessionKey]))
         // Prompted, or steered when the listener was still answering the previous one.
         let heard = try t.engine.transcript(sessionKey: listener.sessionKey).filter { $0.role == .user || $0.role == .steer }.map(\.content).filter { $0.hasPrefix("[swarm chat] \(chatty.sessionKey)") }
         #expect(heard == ["one", "two"].map { "[swarm chat] \(chatty.sessionKey): You said: \($0)." })

@@ -108,6 +108,27 @@ impl Parser<'_> {
         }
     }
 
+    /// Skips whitespace, then consumes `byte` when it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        self.space();
+        let next = self.bytes.get(self.at) == Some(&byte);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
+    /// After an array item or object member: true at `close`, false at a comma.
+    fn next_or_end(&mut self, close: u8) -> Result<bool, String> {
+        if self.eat(b',') {
+            Ok(false)
+        } else if self.eat(close) {
+            Ok(true)
+        } else {
+            Err(self.fail(if close == b']' { "expected , or ]" } else { "expected , or }" }))
+        }
+    }
+
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, String> {
         if self.bytes[self.at..].starts_with(word.as_bytes()) {
             self.at += word.len();
@@ -131,54 +152,36 @@ impl Parser<'_> {
             Some(b'[') => {
                 self.at += 1;
                 let mut items = Vec::new();
-                self.space();
-                if self.bytes.get(self.at) == Some(&b']') {
-                    self.at += 1;
-                    return Ok(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.space();
-                    match self.bytes.get(self.at) {
-                        Some(b',') => self.at += 1,
-                        Some(b']') => {
-                            self.at += 1;
-                            return Ok(Value::Array(items));
+                if !self.eat(b']') {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        if self.next_or_end(b']')? {
+                            break;
                         }
-                        _ => return Err(self.fail("expected , or ]")),
                     }
                 }
+                Ok(Value::Array(items))
             }
             Some(b'{') => {
                 self.at += 1;
                 let mut members = Vec::new();
-                self.space();
-                if self.bytes.get(self.at) == Some(&b'}') {
-                    self.at += 1;
-                    return Ok(Value::Object(members));
-                }
-                loop {
-                    self.space();
-                    if self.bytes.get(self.at) != Some(&b'"') {
-                        return Err(self.fail("expected a member name"));
-                    }
-                    let name = self.string()?;
-                    self.space();
-                    if self.bytes.get(self.at) != Some(&b':') {
-                        return Err(self.fail("expected :"));
-                    }
-                    self.at += 1;
-                    members.push((name, self.value(depth + 1)?));
-                    self.space();
-                    match self.bytes.get(self.at) {
-                        Some(b',') => self.at += 1,
-                        Some(b'}') => {
-                            self.at += 1;
-                            return Ok(Value::Object(members));
+                if !self.eat(b'}') {
+                    loop {
+                        self.space();
+                        if self.bytes.get(self.at) != Some(&b'"') {
+                            return Err(self.fail("expected a member name"));
                         }
-                        _ => return Err(self.fail("expected , or }")),
+                        let name = self.string()?;
+                        if !self.eat(b':') {
+                            return Err(self.fail("expected :"));
+                        }
+                        members.push((name, self.value(depth + 1)?));
+                        if self.next_or_end(b'}')? {
+                            break;
+                        }
                     }
                 }
+                Ok(Value::Object(members))
             }
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.at;
