@@ -59,6 +59,18 @@ import Testing
         #expect(t.logs.contains("[rs-fixture] error: tool rs-fixture.boom panicked: boom in rs-fixture.boom"), "\(t.logs.all)")
     }
 
+    @Test func initsErrorOrPanicRefusesThePluginWithItsMessage() throws {
+        for (config, reason) in [(#"{"initFails": "no backend configured"}"#, "init failed with PINCER_ERR_LIMIT: no backend configured"),
+                                 (#"{"initPanics": true}"#, "init failed with PINCER_ERR_PLUGIN: init panicked: init panics on purpose")] {
+            let t = try TestHost(config: try OperatorConfig.parse(#"{"plugins": {"entries": {"rs-fixture": {"config": \#(config)}}}}"#, source: "test"))
+            defer { t.close() }
+            let record = try loadFixture(t)
+            #expect(record.state != .loaded && record.reason?.contains(reason) == true, "\(record.reason ?? "loaded")")
+            // What init registered before failing was withdrawn with it.
+            #expect(t.engine.tools.tool(named: "rs-fixture.hello") == nil)
+        }
+    }
+
     @Test func aPanickingGateBlocksTheCallAndAPanickingShutdownIsCaught() throws {
         let t = try TestHost(config: RustSDKTests.greeting)
         defer { t.close() }

@@ -5,6 +5,8 @@
 //!   a before_tool_call gate that panics when the tool is `clock`
 //! and its shutdown panics. Its "pincer.test/1" table runs the case "tour",
 //! which calls every host function through the safe layer and checks the answers.
+//! Its config can make init fail: {"initFails": "why"} returns an error after
+//! registering a tool, {"initPanics": true} panics.
 
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr::NonNull;
@@ -159,6 +161,7 @@ struct Fixture;
 impl Plugin for Fixture {
     fn init(host: Host, _plugin_path: &str) -> Result<Self, Error> {
         let _ = HOST.set(host);
+        let config = json::parse(&host.get_config()?).map_err(Error::plugin)?;
         let tool = |name, description| Tool { name, description, ..Default::default() };
         host.register_tool(&tool("rs-fixture.hello", "Says hello with its arguments."), |call| Ok(format!("hello {}", call.arguments_json)))?;
         host.register_tool(&tool("rs-fixture.fail", "Fails on purpose."), |_| Err(Error::plugin("refused on purpose")))?;
@@ -169,6 +172,12 @@ impl Plugin for Fixture {
             }
             Ok(Decision::Continue)
         })?;
+        if let Some(why) = config.get("initFails").and_then(Value::as_str) {
+            return Err(Error::new(Code::LIMIT, why));
+        }
+        if config.get("initPanics").and_then(Value::as_bool) == Some(true) {
+            panic!("init panics on purpose");
+        }
         Ok(Fixture)
     }
 
