@@ -96,6 +96,7 @@ struct BenchTable {
     var rateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, UnsafeMutablePointer<UInt64>?) -> Double
     var heapInUse: @convention(c) () -> UInt64
     var emptyCall: @convention(c) (UInt64) -> Double
+    var resetKeys: @convention(c) (UInt32) -> Void
 }
 let bench = host.pluginExtension(pluginId: "bench", "pincer.bench/1")!.load(as: BenchTable.self)
 /// A timing the plugin reports as negative was taken over failing calls: stop rather than print it.
@@ -146,6 +147,7 @@ struct RustBenchTable {
     var isStreaming: @convention(c) (UnsafePointer<CChar>?, UInt64, Int32) -> Double
     /// safe: 0 raw sys, 1 safe layer with &str keys.
     var rateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, Int32, UnsafeMutablePointer<UInt64>?) -> Double
+    var resetKeys: @convention(c) (UInt32) -> Void
 }
 let rustBench = host.pluginExtension(pluginId: "bench-rs", "pincer.bench-rs/1")!.load(as: RustBenchTable.self)
 // Fresh streaming sessions for both plugins (a sleep lasts at most 10 s), each its owner's.
@@ -169,14 +171,28 @@ rows.append(Row(name: "is_streaming, Rust safe layer (ns/call)", value: String(f
 rows.append(Row(name: "  the same with a &CStr key (no conversion) (ns/call)", value: String(format: "%.1f", rustCStrStreamNs),
                 baseline: String(format: "C plugin %.1f ns; ratio %.2fx", cStreamNs, rustCStrStreamNs / cStreamNs),
                 goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustCStrStreamNs, cStreamNs)))
-// Allowed: the safe layer fills the Rust plugin's 10,000 keys as the C plugin filled its own above.
-// Refused: then all three check full keys (refusals change no state), interleaved, best of 3.
-progress("rate_limit_check from Rust: 10,000 keys x 30 allowed, then \(3_000_000 / scale) refused each for C, Rust raw sys, Rust safe layer")
-var rustAllowed: UInt64 = 0
-let rustFillNs = valid(rustBench.rateLimit(10_000, 300_000, 30, 600_000, 1, &rustAllowed), "Rust rate_limit_check")
-rows.append(Row(name: "rate_limit_check allowed, Rust safe layer (ns/call)", value: String(format: "%.1f", rustFillNs),
-                baseline: String(format: "C plugin %.1f ns; ratio %.2fx; %llu of 300000 allowed", fillNs, rustFillNs / fillNs, rustAllowed),
-                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustFillNs, fillNs)))
+// Allowed: C, Rust raw and the Rust safe layer each fill 10,000 fresh keys with 30 requests (the C figure
+// above, again), keys reset between rounds, interleaved, best of 3. Refused: then all three check
+// those full keys, which changes no state, interleaved, best of 3.
+progress("rate_limit_check: C, Rust raw sys and Rust safe layer fill 10,000 keys x 30, 3 rounds; then \(3_000_000 / scale) refused each for C, Rust raw sys, Rust safe layer")
+var cAllowedNs = Double.infinity, rustRawAllowedNs = Double.infinity, rustAllowedNs = Double.infinity
+var allowedCounts: [UInt64] = []
+for _ in 0..<3 {
+    var counted: UInt64 = 0
+    bench.resetKeys(10_000)
+    cAllowedNs = min(cAllowedNs, valid(bench.rateLimit(10_000, 300_000, 30, 600_000, &counted), "C rate_limit_check"))
+    allowedCounts.append(counted)
+    rustBench.resetKeys(10_000)
+    rustRawAllowedNs = min(rustRawAllowedNs, valid(rustBench.rateLimit(10_000, 300_000, 30, 600_000, 0, &counted), "Rust raw rate_limit_check"))
+    allowedCounts.append(counted)
+    rustBench.resetKeys(10_000)
+    rustAllowedNs = min(rustAllowedNs, valid(rustBench.rateLimit(10_000, 300_000, 30, 600_000, 1, &counted), "Rust rate_limit_check"))
+    allowedCounts.append(counted)
+}
+rows.append(Row(name: "rate_limit_check allowed, Rust safe layer (ns/call)", value: String(format: "%.1f", rustAllowedNs),
+                baseline: String(format: "C plugin %.1f ns; ratio %.2fx; Rust raw sys %.1f ns; %llu of 300000 allowed at worst", cAllowedNs,
+                                 rustAllowedNs / cAllowedNs, rustRawAllowedNs, allowedCounts.min()!),
+                goal: "<= 1.2x or +10 ns C", met: withinSDKGoal(rustAllowedNs, cAllowedNs)))
 var cRefusedNs = Double.infinity, rustRawRefusedNs = Double.infinity, rustSafeRefusedNs = Double.infinity
 var refusedAllowed: UInt64 = 0
 for _ in 0..<3 {

@@ -111,13 +111,24 @@ unsafe extern "C" fn rate_limit(key_count: u32, iterations: u64, max_requests: u
     figure
 }
 
+/// Forgets the windows of the first `key_count` keys rate_limit uses, so a fill can be timed again.
+unsafe extern "C" fn reset_keys(key_count: u32) {
+    let Some(&host) = HOST.get() else { return };
+    let _ = std::panic::catch_unwind(|| {
+        for k in 0..key_count {
+            let _ = host.rate_limit_reset(format!("198.51.{}.{}", k / 256, k % 256));
+        }
+    });
+}
+
 /// The table pincer-bench reads.
 #[repr(C)]
 pub struct BenchTable {
     pub is_streaming: unsafe extern "C" fn(*const c_char, u64, i32) -> f64,
     pub rate_limit: unsafe extern "C" fn(u32, u64, u32, u64, i32, *mut u64) -> f64,
+    pub reset_keys: unsafe extern "C" fn(u32),
 }
-static TABLE: BenchTable = BenchTable { is_streaming, rate_limit };
+static TABLE: BenchTable = BenchTable { is_streaming, rate_limit, reset_keys };
 
 struct Bench;
 
