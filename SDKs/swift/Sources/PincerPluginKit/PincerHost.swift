@@ -1,4 +1,4 @@
-// Host: the plugin's handle (its identity) and the whole host table (host.h)
+// PincerHost: the plugin's handle (its identity) and the whole host table (host.h)
 // as typed Swift methods. Each method lends its arguments as C strings for the
 // call, sets struct_size on every request and result (extension.h), and turns
 // a failure into a PincerError carrying the code and last_error, read at once
@@ -11,7 +11,7 @@
 import Glibc
 #endif
 
-public struct Host: @unchecked Sendable {  // the host table is [any-thread] and immutable
+public struct PincerHost: @unchecked Sendable {  // the host table is [any-thread] and immutable
     /// The plugin's own handle, as init received it: what a raw C call takes.
     public let raw: UnsafePointer<pincer_host>
 
@@ -198,11 +198,11 @@ public struct Host: @unchecked Sendable {  // the host table is [any-thread] and
 
     /// The calls host.h tags [blocking], synchronous: for use inside a tool or hook,
     /// whose nested host calls must stay on the callback's thread (pincer.h). Elsewhere
-    /// use the async methods of Host.
+    /// use the async methods of PincerHost.
     public var blocking: Blocking { Blocking(host: self) }
 
     public struct Blocking: Sendable {
-        let host: Host
+        let host: PincerHost
 
         public func spawn(_ request: SpawnRequest) throws -> SpawnedSession {
             let raw = host.raw

@@ -45,7 +45,7 @@ public protocol Plugin: AnyObject, Sendable {
 
     /// The plugin's init: read config, register tools and hooks. What it throws refuses the
     /// plugin with that message, and the host withdraws what it registered.
-    init(host: Host) throws
+    init(host: PincerHost) throws
 
     /// Every plugin's init succeeded and the engine accepts work: begin background work.
     func start()

@@ -46,7 +46,7 @@ private let initPlugin: @convention(c) (UnsafePointer<pincer_host>?, UnsafePoint
     raw, _, errorBuffer, capacity in
     guard let raw, let type = state.withLock({ $0.type }) else { return ResultCode.invalidArgument.rawValue }
     do {
-        let plugin = try type.init(host: Host(raw))
+        let plugin = try type.init(host: PincerHost(raw))
         state.withLock { $0.instance = plugin }
         return ResultCode.ok.rawValue
     } catch {

@@ -63,25 +63,25 @@ public enum HookDecision: Sendable, Equatable {
 }
 
 final class ToolBox: Sendable {
-    let host: Host
+    let host: PincerHost
     let body: @Sendable (ToolCall) throws -> String
-    init(host: Host, body: @escaping @Sendable (ToolCall) throws -> String) {
+    init(host: PincerHost, body: @escaping @Sendable (ToolCall) throws -> String) {
         self.host = host
         self.body = body
     }
 }
 
 final class HookBox: Sendable {
-    let host: Host
+    let host: PincerHost
     let body: @Sendable (HookEvent) throws -> HookDecision
-    init(host: Host, body: @escaping @Sendable (HookEvent) throws -> HookDecision) {
+    init(host: PincerHost, body: @escaping @Sendable (HookEvent) throws -> HookDecision) {
         self.host = host
         self.body = body
     }
 }
 
 /// The code a thrown error returns, after logging it: a PincerError keeps its code, anything else is PLUGIN.
-func report(_ error: any Error, in what: String, through host: Host) -> (code: pincer_result, message: String) {
+func report(_ error: any Error, in what: String, through host: PincerHost) -> (code: pincer_result, message: String) {
     let pincer = error as? PincerError
     let message = pincer?.message ?? String(describing: error)
     try? host.log(.error, "\(what) threw: \(message)")
@@ -137,7 +137,7 @@ private let callHook: pincer_hook_fn = { context, event, decision in
     }
 }
 
-extension Host {
+extension PincerHost {
     /// Registers a tool named "<plugin-id>.<name>" ("tools.register"). `body` runs on the
     /// session's run lane and answers the text the model reads; what it throws reaches the
     /// model as the tool's error (and the host's log). The closure is released once the

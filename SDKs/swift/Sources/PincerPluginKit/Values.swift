@@ -103,7 +103,7 @@ public struct RateLimitDecision: Sendable, Hashable {
     public let retryAfterMs: UInt64
 }
 
-/// A tool or hook registration; hand it to Host.unregister to withdraw it.
+/// A tool or hook registration; hand it to PincerHost.unregister to withdraw it.
 public struct Registration: RawRepresentable, Hashable, Sendable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
