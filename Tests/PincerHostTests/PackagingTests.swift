@@ -43,6 +43,34 @@ import Testing
         #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
     }
 
+    /// The README's Swift plugin, in a package made from the kit's template (the sample's
+    /// manifest, renamed) outside the repository: PINCER_INCLUDE points it at the headers.
+    @Test func theREADMEsSwiftPluginBuildsFromTheTemplateAndLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let package = "\(t.directory)/hello-swift"
+        try FileManager.default.createDirectory(atPath: "\(package)/Sources/Hello", withIntermediateDirectories: true)
+        _ = try readmeExample("swift", into: "\(package)/Sources/Hello/Hello.swift")
+        let template = try String(contentsOfFile: Repo.path("SamplePlugins/swift/session-envelope/Package.swift"), encoding: .utf8)
+        try template.replacingOccurrences(of: "session-envelope", with: "hello-swift")
+            .replacingOccurrences(of: "SessionEnvelope", with: "Hello")
+            .replacingOccurrences(of: "../../../SDKs/swift", with: Repo.path("SDKs/swift"))
+            .write(toFile: "\(package)/Package.swift", atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PINCER_INCLUDE"] = Repo.path("Include")
+        try runCommand("/usr/bin/env", ["swift", "build", "--package-path", package], environment: environment)
+        let plugin = "\(package)/.build/debug/libhello-swift.so"
+        let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", plugin])
+        #expect(symbols.split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["pincer_plugin_get"], "\(symbols)")
+        #expect(t.host.load(file: plugin).state == .loaded)
+        #expect(t.logs.contains("[hello-swift] info: hello"))
+        let started = try t.engine.spawn(SessionSpec(message: #"@clock @hello-swift.greet{"name":"Ada"}"#), by: .plugin("hello-swift"))
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-swift' (before_tool_call hook): no clocks here",
+                                           #"Hello from Swift, {"name":"Ada"}"#])
+    }
+
     @Test func theREADMEsCppPluginCompilesCleanlyAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
