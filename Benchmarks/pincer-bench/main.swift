@@ -9,6 +9,8 @@
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
 //   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
 //   hook gate         time a C before_tool_call hook adds to each tool call, vs none
+//   Swift SDK         is_streaming and rate_limit_check through PincerPluginKit, and a Swift
+//                     tool's round trip, vs the same raw C calls and a C tool in the same run
 //
 // Run it built for release: scripts/bench (or swift run -c release pincer-bench [N]).
 
@@ -110,6 +112,33 @@ rows.append(Row(name: "rate_limit_check, allowed (ns/call)", value: String(forma
                 goal: "<= 50 ns", met: fillNs <= 50))
 rows.append(Row(name: "rate_limit_check, refused (ns/call)", value: String(format: "%.1f", fullNs),
                 baseline: String(format: "%llu of %llu allowed", allowed, 3_000_000 / scale), goal: "<= 50 ns", met: fullNs <= 50))
+
+// The same calls from a Swift plugin through PincerPluginKit (built by scripts/bench), against
+// the raw C calls above: the cost the kit's safe layer adds, string conversions included.
+let swiftBenchPath = root.appendingPathComponent("Benchmarks/plugins/swift-bench/.build/release/libswift-bench.so").path
+struct BenchSwiftTable {
+    var isStreaming: @convention(c) (UnsafePointer<CChar>?, UInt64) -> Double
+    var rateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, UnsafeMutablePointer<UInt64>?) -> Double
+}
+let swiftBenchLoaded = FileManager.default.fileExists(atPath: swiftBenchPath) && host.load(file: swiftBenchPath).state == .loaded
+if swiftBenchLoaded, let table = host.pluginExtension(pluginId: "swift-bench", "pincer.bench-swift/1")?.load(as: BenchSwiftTable.self) {
+    let swiftStreaming = try engine.spawn(SessionSpec(message: "@sleep{\"ms\":120000}"), by: .plugin("swift-bench"))
+    while try engine.transcript(sessionKey: swiftStreaming.sessionKey, limit: 0).count < 3 { usleep(1000) }
+    progress("PincerPluginKit: is_streaming \(iterations) calls best of 3, rate_limit_check as above")
+    let swiftNs = (0..<3).map { _ in valid(table.isStreaming(swiftStreaming.sessionKey, iterations), "Swift is_streaming") }.min()!
+    var swiftAllowed: UInt64 = 0
+    let swiftFillNs = valid(table.rateLimit(10_000, 300_000, 30, 600_000, &swiftAllowed), "Swift rate_limit_check")
+    let swiftFullNs = valid(table.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, &swiftAllowed), "Swift rate_limit_check")
+    for (name, kit, raw) in [("is_streaming", swiftNs, hostNs), ("rate_limit_check, allowed", swiftFillNs, fillNs),
+                             ("rate_limit_check, refused", swiftFullNs, fullNs)] {
+        rows.append(Row(name: "\(name) via PincerPluginKit (ns/call)", value: String(format: "%.1f", kit),
+                        baseline: String(format: "raw C %.1f ns; ratio %.2fx (+%.1f ns)", raw, kit / raw, kit - raw),
+                        goal: "<= raw C +20% or +10 ns", met: kit <= max(raw * 1.2, raw + 10)))
+    }
+    try engine.cancelRun(swiftStreaming.runId)
+} else {
+    progress("PincerPluginKit figures skipped: \(swiftBenchPath) is not built (scripts/bench builds it)")
+}
 try engine.cancelRun(streaming.runId)
 
 // Where a check's time goes: the clock read, and the limiter alone (fixed time, no boundary).
@@ -286,9 +315,9 @@ if latencies.count >= 10, !turnLengths.isEmpty {
 
 // MARK: - Hook gate round trip
 
-/// Microseconds per tool call over `runs` runs of 10 echo calls each on local/instant (short
-/// transcripts, so the model's own work stays small), with or without a C gate.
-func microsecondsPerToolCall(gate: Bool, runs: Int) throws -> Double {
+/// Microseconds per tool call over `runs` runs of 10 calls of `tool` each on local/instant (short
+/// transcripts, so the model's own work stays small), in sessions of `owner`, with `plugins` loaded.
+func microsecondsPerToolCall(plugins: [String], owner: String, tool: String = "echo", runs: Int) throws -> Double {
     var config = EngineConfig()
     config.tokenDelayMs = 0
     config.defaultModel = "local/instant"
@@ -296,29 +325,41 @@ func microsecondsPerToolCall(gate: Bool, runs: Int) throws -> Double {
     let engine = try Engine(config: config)
     let host = PluginHost(engine: engine, log: { _, _, _ in }, hostLog: { _ in })
     defer { host.shutdown(); engine.shutdown() }
-    if gate {
-        let path = "\(work)/gate.so"
-        try compile("Benchmarks/plugins/tiny_plugin.c", to: path, defines: ["-DTINY_ID=\"tiny-gate\"", "-DTINY_GATE"])
-        guard host.load(file: path).state == .loaded, engine.hooks.has(.beforeToolCall) else { fatalError("the gate plugin did not load") }
-    }
+    for path in plugins where host.load(file: path).state != .loaded { fatalError("\(path) did not load") }
     let started = nanoseconds()
     for _ in 0..<runs {
-        // The plugin's own sessions: those its hooks see.
-        let run = try engine.spawn(SessionSpec(message: String(repeating: "@echo ", count: 10)), by: .plugin("tiny-gate"))
-        guard try engine.wait(runId: run.runId, timeoutMs: 60_000).status == .completed else { fatalError("a gate run did not complete") }
+        // The plugin's own sessions: those its hooks see, and that may call its tools.
+        let run = try engine.spawn(SessionSpec(message: String(repeating: "@\(tool) ", count: 10)), by: .plugin(owner))
+        guard try engine.wait(runId: run.runId, timeoutMs: 60_000).status == .completed else { fatalError("a run calling \(tool) did not complete") }
     }
     return Double(nanoseconds() - started) / 1e3 / Double(runs * 10)
 }
 let gateRuns = quick ? 20 : 300
+let gatePath = "\(work)/gate.so"
+try compile("Benchmarks/plugins/tiny_plugin.c", to: gatePath, defines: ["-DTINY_ID=\"tiny-gate\"", "-DTINY_GATE"])
 progress("hook gate: \(gateRuns * 10) tool calls without hooks, then with a C before_tool_call gate, best of 3")
 var plainCall = Double.infinity, gatedCall = Double.infinity
 for _ in 0..<3 {
-    plainCall = min(plainCall, try microsecondsPerToolCall(gate: false, runs: gateRuns))
-    gatedCall = min(gatedCall, try microsecondsPerToolCall(gate: true, runs: gateRuns))
+    plainCall = min(plainCall, try microsecondsPerToolCall(plugins: [], owner: "tiny-gate", runs: gateRuns))
+    gatedCall = min(gatedCall, try microsecondsPerToolCall(plugins: [gatePath], owner: "tiny-gate", runs: gateRuns))
 }
 rows.append(Row(name: "tool call with a C before_tool_call gate (us)", value: String(format: "%.1f", gatedCall),
                 baseline: String(format: "without hooks %.1f us; the gate adds %.1f us", plainCall, gatedCall - plainCall),
                 goal: "-", met: nil))
+
+if swiftBenchLoaded {
+    let cToolPath = "\(work)/tool.so"
+    try compile("Benchmarks/plugins/tiny_plugin.c", to: cToolPath, defines: ["-DTINY_ID=\"tiny-tool\"", "-DTINY_TOOL"])
+    progress("tool round trip: \(gateRuns * 10) calls of a C tool, then of a PincerPluginKit tool, best of 3")
+    var cTool = Double.infinity, swiftTool = Double.infinity
+    for _ in 0..<3 {
+        cTool = min(cTool, try microsecondsPerToolCall(plugins: [cToolPath], owner: "tiny-tool", tool: "tiny-tool.echo", runs: gateRuns))
+        swiftTool = min(swiftTool, try microsecondsPerToolCall(plugins: [swiftBenchPath], owner: "swift-bench", tool: "swift-bench.echo", runs: gateRuns))
+    }
+    rows.append(Row(name: "tool call round trip, PincerPluginKit tool (us)", value: String(format: "%.2f", swiftTool),
+                    baseline: String(format: "C tool %.2f us; ratio %.2fx (+%.2f us)", cTool, swiftTool / cTool, swiftTool - cTool),
+                    goal: "<= C +20%", met: swiftTool <= cTool * 1.2))
+}
 
 // MARK: - Report
 

@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Lends `text` as a C string for `body`; INVALID_ARGUMENT naming `name` when it holds U+0000.
-@inline(__always)
+/// Inlinable, with the hot calls that use it, so a plugin's call site compiles to the C call itself.
+@inlinable
 func withCText<R>(_ text: String, _ name: StaticString, _ body: (UnsafePointer<CChar>) throws -> R) throws -> R {
     try text.withCString { c in
         // withCString lends the string's own NUL-terminated storage: a NUL before its
@@ -44,7 +45,7 @@ func string<T>(fromCharArray array: inout T) -> String {
 }
 
 /// The string a borrowed C pointer holds, "" for NULL.
-@inline(__always)
+@inlinable
 func string(_ pointer: UnsafePointer<CChar>?) -> String {
     pointer.map { String(cString: $0) } ?? ""
 }

@@ -27,7 +27,7 @@ public struct PincerHost: @unchecked Sendable {  // the host table is [any-threa
     public var version: String { string(raw.pointee.host_version) }
 
     /// Throws the host's error for a failed call; call it right after the call, on its thread.
-    @inline(__always)
+    @inlinable
     func check(_ code: pincer_result) throws {
         guard code != ResultCode.ok.rawValue else { return }
         throw PincerError(ResultCode(rawValue: code), string(raw.pointee.last_error!(raw)))
@@ -116,7 +116,7 @@ public struct PincerHost: @unchecked Sendable {  // the host table is [any-threa
     }
 
     /// Whether a run is at work in the session and it is not compacting; cheap ("sessions.read").
-    @inline(__always)
+    @inlinable
     public func isStreaming(_ sessionKey: String) throws -> Bool {
         var streaming = false
         try withCText(sessionKey, "sessionKey") { try check(raw.pointee.is_streaming!(raw, $0, &streaming)) }
@@ -160,7 +160,7 @@ public struct PincerHost: @unchecked Sendable {  // the host table is [any-threa
     // MARK: Rate limiting ("rate_limit")
 
     /// Checks, and when allowed counts, one request for `key` (rate_limit.h).
-    @inline(__always)
+    @inlinable
     public func rateLimitCheck(_ key: String, maxRequests: UInt32, windowMs: UInt64) throws -> RateLimitDecision {
         var out = pincer_rate_limit_result()
         out.struct_size = UInt32(MemoryLayout<pincer_rate_limit_result>.size)

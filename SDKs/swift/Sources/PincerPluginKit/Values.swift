@@ -101,6 +101,13 @@ public struct RateLimitDecision: Sendable, Hashable {
     public let remaining: UInt32
     /// 0 when allowed; else milliseconds until one more request would be allowed.
     public let retryAfterMs: UInt64
+
+    @usableFromInline
+    init(allowed: Bool, remaining: UInt32, retryAfterMs: UInt64) {
+        self.allowed = allowed
+        self.remaining = remaining
+        self.retryAfterMs = retryAfterMs
+    }
 }
 
 /// A tool or hook registration; hand it to PincerHost.unregister to withdraw it.
