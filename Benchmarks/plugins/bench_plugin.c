@@ -113,7 +113,7 @@ static const char *const capabilities[] = {PINCER_CAP_SESSIONS_READ, PINCER_CAP_
 #define BENCH_ID "bench"
 #endif
 static const pincer_plugin_descriptor descriptor = {sizeof(pincer_plugin_descriptor), BENCH_ID, "Benchmark", "1.0.0",
-                                                    "Times host calls.", capabilities};
+                                                    "Times host calls.", capabilities, PINCER_SOURCE_LANGUAGE, NULL};
 
 PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
                                                         init, NULL, shutdown, get_extension};

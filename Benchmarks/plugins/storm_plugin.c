@@ -228,6 +228,6 @@ static void shutdown(const pincer_host *h) { (void)h; }
 static const char *const capabilities[] = {PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT,
                                            PINCER_CAP_RATE_LIMIT, PINCER_CAP_TOOLS_REGISTER, PINCER_CAP_HOOKS_GATE, NULL};
 static const pincer_plugin_descriptor descriptor = {sizeof(pincer_plugin_descriptor), "storm", "Memory storms", "1.0.0",
-                                                    "What a plugin can make the host hold.", capabilities};
+                                                    "What a plugin can make the host hold.", capabilities, PINCER_SOURCE_LANGUAGE, NULL};
 PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor, init,
                                                          start, shutdown, NULL};

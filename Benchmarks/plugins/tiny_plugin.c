@@ -51,6 +51,7 @@ static const char *const capabilities[] = {PINCER_CAP_TOOLS_REGISTER, NULL};
 #else
 static const char *const *const capabilities = NULL;
 #endif
-static const pincer_plugin_descriptor descriptor = {sizeof(pincer_plugin_descriptor), TINY_ID, "Tiny", "1.0.0", NULL, capabilities};
+static const pincer_plugin_descriptor descriptor = {sizeof(pincer_plugin_descriptor), TINY_ID, "Tiny", "1.0.0", NULL, capabilities,
+                                                    PINCER_SOURCE_LANGUAGE, NULL};
 PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
                                                         init, NULL, shutdown, NULL};

@@ -23,8 +23,12 @@ public final class PluginHost: @unchecked Sendable {
     public let config: OperatorConfig
     private let log: LogSink
     private let hostLog: @Sendable (String) -> Void
+    /// Whether each plugin's contract faults are recorded (pincer validate).
+    private let diagnose: Bool
     private let lock = NSLock()
     private var loaded: [LoadedPlugin] = []
+    /// Plugins stopped while diagnosing, whose diagnostics are still read after their shutdown.
+    private var stopped: [LoadedPlugin] = []
     /// Images whose init has been called: init runs at most once per image (entry.h's re-init rule).
     private var initializedImages: [UnsafeMutableRawPointer: String] = [:]
     public private(set) var records: [PluginRecord] = []
@@ -32,11 +36,14 @@ public final class PluginHost: @unchecked Sendable {
     /// - Parameters:
     ///   - log: receives each plugin's host->log lines.
     ///   - hostLog: receives the host's own lines (refusals, loads, warnings).
+    ///   - diagnose: record each plugin's contract faults (`diagnostics(of:)`), as `pincer validate` does.
     public init(engine: Engine, config: OperatorConfig = OperatorConfig(),
                 log: @escaping LogSink = PluginHost.standardErrorLog,
-                hostLog: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pincer: " + $0 + "\n").utf8)) })
+                hostLog: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pincer: " + $0 + "\n").utf8)) },
+                diagnose: Bool = false)
     {
         self.engine = engine
+        self.diagnose = diagnose
         self.config = config
         self.log = log
         self.hostLog = hostLog
@@ -122,7 +129,8 @@ public final class PluginHost: @unchecked Sendable {
             record.warnings.append(line)
         }
         let context = PluginContext(id: id, file: record.file, engine: engine, capabilities: granted,
-                                    configJSON: (entryConfig?.config ?? .object([])).description, log: log)
+                                    configJSON: (entryConfig?.config ?? .object([])).description,
+                                    diagnostics: diagnose ? PluginDiagnostics() : nil, log: log)
         let host: UnsafePointer<pincer_host>
         do { host = try HostTables.register(context) } catch { return refuse(error.message) }
 
@@ -190,6 +198,26 @@ public final class PluginHost: @unchecked Sendable {
         engine.close()
     }
 
+    /// Stops one plugin through the phases while the engine and the other plugins go on; false
+    /// when no loaded plugin has the id. Its sessions and their runs are left as they are.
+    @discardableResult
+    public func stop(pluginId: String) -> Bool {
+        lock.lock()
+        let index = loaded.firstIndex { $0.record.id == pluginId }
+        let plugin = index.map { loaded.remove(at: $0) }
+        lock.unlock()
+        guard let plugin else { return false }
+        stop(plugin)
+        return true
+    }
+
+    /// What a plugin did against the contract so far; nil unless the host diagnoses, or for an unknown id.
+    public func diagnostics(of pluginId: String) -> PluginDiagnostics? {
+        lock.lock()
+        defer { lock.unlock() }
+        return (loaded + stopped).first { $0.record.id == pluginId }?.context.diagnostics
+    }
+
     private func stop(_ plugin: LoadedPlugin) {
         let context = plugin.context
         context.phase = .stopping
@@ -205,6 +233,11 @@ public final class PluginHost: @unchecked Sendable {
         context.closeReleases()
         plugin.entry.shutdown(plugin.host)
         context.phase = .dead
+        if diagnose {
+            lock.lock()
+            stopped.append(plugin)
+            lock.unlock()
+        }
     }
 
     /// A table the plugin offers through its get_extension, or nil.

@@ -17,7 +17,7 @@ struct Pincer: ParsableCommand {
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
         discussion: "A runtime error (config, store, plugins directory) prints one line, pincer: <message>, on stderr and exits 1; a usage error prints the usage and exits 64. See pincer run --help for a run's exit statuses.",
         version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
-        subcommands: [Plugins.self, Run.self, Sessions.self])
+        subcommands: [Plugins.self, Tools.self, Validate.self, ValidateCheck.self, Run.self, Sessions.self])
 
     /// ArgumentParser's main, but a RuntimeFailure is reported as one line, without usage text.
     static func main() {
@@ -150,6 +150,49 @@ struct Plugins: ParsableCommand {
             }
             print(Table.render(header: ["ID", "VERSION", "LANGUAGE", "ABI", "STATE", "FILE / REASON", "REGISTERED"], rows: rows))
         }
+    }
+}
+
+struct Tools: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Inspect the tools sessions can be offered.", subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every tool a session could be offered: the host's built-in tools and those the plugins in --plugins register, each with its group, owner, description and arguments (the whole JSON Schema with --json), and whether the host's tool policy (operator config tools) allows it.")
+
+        @Option(name: .long, help: "Directory whose .so files are loaded as plugins, so their tools are listed too (default: none).")
+        var plugins: String?
+
+        @OptionGroup var options: HostOptions
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() throws {
+            let host = try options.makeHost(plugins: plugins)
+            let catalog = host.engine.tools.catalogJSON(hostPolicy: host.engine.config.toolPolicy)
+            host.shutdown()
+            host.engine.shutdown()
+            if json {
+                print(catalog)
+                return
+            }
+            let rows = (catalog.arrayValue ?? []).map { tool in
+                [tool["name"]?.stringValue ?? "-", tool["group"]?.stringValue ?? "-", tool["owner"]?.stringValue ?? "-",
+                 tool["hostPolicy"]?.stringValue == "allowed" ? "allowed" : "denied", Tools.arguments(of: tool["parameters"]),
+                 tool["description"]?.stringValue ?? ""]
+            }
+            print(Table.render(header: ["NAME", "GROUP", "OWNER", "HOST POLICY", "ARGUMENTS", "DESCRIPTION"], rows: rows))
+        }
+    }
+
+    /// A schema's properties in one line, "name: type" ("name?: type" when not required).
+    static func arguments(of schema: JSON?) -> String {
+        guard let properties = schema?["properties"]?.objectValue, !properties.isEmpty else { return "-" }
+        let required = Set((schema?["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        return properties.map { name, property in
+            "\(name)\(required.contains(name) ? "" : "?"): \(property["type"]?.stringValue ?? "any")"
+        }.joined(separator: ", ")
     }
 }
 

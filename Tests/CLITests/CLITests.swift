@@ -95,6 +95,28 @@ import Testing
         #expect(notObject.status == 1 && notObject.stderr.contains("--metadata must be a JSON object keyed by namespace"), "\(notObject.stderr)")
     }
 
+    @Test func toolsListGivesEachToolsSchemaGroupAndTheHostsPolicy() throws {
+        let outcome = try withConfig(#"{"tools": {"deny": ["sleep"]}}"#) { config in
+            try pincer(["tools", "list", "--config", config, "--json"])
+        }
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let tools = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: tools.compactMap { tool in (tool["name"] as? String).map { ($0, tool) } })
+        #expect(Set(byName.keys).isSuperset(of: ["echo", "sleep", "clock", "sessions_spawn", "sessions_steer", "gateway"]))
+        let echo = try #require(byName["echo"])
+        #expect(echo["group"] as? String == "basic")
+        #expect(echo["owner"] as? String == "host")
+        #expect(echo["hostPolicy"] as? String == "allowed")
+        #expect(((echo["parameters"] as? [String: Any])?["properties"] as? [String: Any])?["text"] != nil)
+        #expect((byName["sleep"]?["hostPolicy"] as? String)?.contains("deny pattern 'sleep'") == true)
+        #expect((byName["sessions_spawn"]?["required"]) == nil && byName["sessions_spawn"]?["note"] != nil)
+
+        let table = try pincer(["tools", "list"])
+        #expect(table.stdout.split(separator: "\n").first?.hasPrefix("NAME") == true)
+        #expect(table.stdout.contains("sessions_steer  sessions"))
+        #expect(table.stdout.contains("sessionKey: string, text: string"))
+    }
+
     @Test func aMissingPluginsDirectoryExits1() throws {
         let outcome = try pincer(["run", "--no-store", "--plugins", "/nonexistent/plugins", "hello"])
         #expect(outcome.status == 1)

@@ -1,7 +1,9 @@
 // Every limit the headers publish is the one the host enforces: the core keeps
-// its own copies (it knows no C), so this checks each against its macro.
+// its own copies (it knows no C), so this checks each against its macro; and
+// every result code of result.h is the one the host names in its messages.
 
 import CPincer
+import Foundation
 @testable import PincerCore
 @testable import PincerHost
 import Testing
@@ -34,5 +36,21 @@ import Testing
         ]
         for (name, header, host) in pairs { #expect(header == host, "\(name) is \(header) in the header, \(host) in the host") }
         #expect(Int(SlidingWindowLimiter.maxWindowMs) == 30 * 24 * 3600 * 1000)
+    }
+
+    @Test func everyResultCodeOfResultHIsTheOneTheHostNames() throws {
+        let header = try String(contentsOfFile: Repo.path("Include/pincer/result.h"), encoding: .utf8)
+        let codes = header.split(separator: "\n").compactMap { line -> (String, Int32)? in
+            let parts = line.trimmingCharacters(in: .whitespaces).split(separator: " ")
+            guard parts.count >= 3, parts[0].hasPrefix("PINCER_"), parts[1] == "=",
+                  let value = Int32(parts[2].trimmingCharacters(in: CharacterSet(charactersIn: ","))) else { return nil }
+            return (String(parts[0]), value)
+        }
+        #expect(codes.count == 12, "\(codes)")
+        for (name, value) in codes {
+            #expect(ResultCode.name(value) == name)
+            #expect(ResultCode.isKnown(value))
+        }
+        #expect(!ResultCode.isKnown(Int32(codes.count)))
     }
 }

@@ -130,6 +130,8 @@ import Testing
         ("{\"plugins\": {\"entries\": {\"x\": {\"sessionAccess\": \"some\"}}}}", "plugins.entries.x.sessionAccess must be \"own\" or \"all\""),
         ("{\"providers\": [{\"name\": \"o\", \"baseURL\": \"http://h/v1\", \"models\": []}]}", "cfg.json: providers[0].models must name at least one model"),
         ("{\"providers\": [{\"name\": \"o\", \"models\": [\"m\"], \"apiKey\": \"sk\"}]}", "cfg.json: providers[0].apiKey is not a known setting"),
+        ("{\"providers\": [{\"name\": \"o\", \"baseURL\": \"http://h/v1\", \"models\": [{\"contextWindow\": 8}]}]}", "cfg.json: providers[0].models[0] must be a model name or an object with \"name\""),
+        ("{\"providers\": [{\"name\": \"o\", \"baseURL\": \"http://h/v1\", \"models\": [{\"name\": \"m\", \"contextWindow\": 0}]}]}", "cfg.json: providers[0].models[0].contextWindow must be a whole number from 1"),
         ("{\"hooks\": {\"defaultDeadlineMs\": 0}}", "cfg.json: hooks.defaultDeadlineMs must be a whole number from 1 to 60000"),
         ("{\"engine\": {\"workspaceDir\": \"relative\"}}", "cfg.json: engine.workspaceDir must be an absolute path"),
     ])
@@ -151,6 +153,8 @@ import Testing
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
         #expect(config.engine.openAIProviders.map(\.name) == ["openai", "llama"])
         #expect(config.engine.openAIProviders.first?.apiKeyEnv == "OPENAI_API_KEY")
+        #expect(config.engine.openAIProviders.first?.models == ["gpt-4o-mini", "gpt-4o"])
+        #expect(config.engine.openAIProviders.first?.contextWindows == ["gpt-4o": 128_000])
     }
 
     @Test func readsEverySetting() throws {

@@ -587,9 +587,7 @@ public final class Engine: @unchecked Sendable {
         if !session.workerActive {
             session.workerActive = true
             workers += 1
-            let thread = Thread { [self] in drain(session) }
-            thread.name = "pincer-run \(session.key)"
-            thread.start()
+            HostThreads.start("pincer-run \(session.key)") { [self] in drain(session) }
         }
         return run
     }

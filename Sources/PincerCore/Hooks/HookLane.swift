@@ -31,9 +31,7 @@ final class HookLane: @unchecked Sendable {
 
     init(name: String) {
         self.name = name
-        let thread = Thread { [self] in serve() }
-        thread.name = name
-        thread.start()
+        HostThreads.start(name) { [self] in serve() }
     }
 
     enum CallOutcome<T> {

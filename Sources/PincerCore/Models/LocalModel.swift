@@ -16,15 +16,19 @@ public struct LocalModel: ModelProvider {
     public let models: [ModelDescriptor]
     private let delays: [String: UInt64]
 
+    /// The context windows the local models declare: one large, one small, so a plugin that sizes
+    /// its prompts by the catalog can be tried against both without a network model.
+    public static let contextWindows = ["local/scripted": 131_072, "local/instant": 8_192]
+
     /// - Parameter tokenDelayMs: the pause before each token of "local/scripted".
     public init(tokenDelayMs: Int) {
         models = [
             ModelDescriptor(id: "local/scripted", provider: "local",
                             description: "Deterministic scripted model; \(tokenDelayMs) ms per token",
-                            supportsTools: true, streams: true),
+                            supportsTools: true, streams: true, contextWindow: LocalModel.contextWindows["local/scripted"]),
             ModelDescriptor(id: "local/instant", provider: "local",
                             description: "The same script with no delay between tokens",
-                            supportsTools: true, streams: true),
+                            supportsTools: true, streams: true, contextWindow: LocalModel.contextWindows["local/instant"]),
         ]
         delays = ["local/scripted": UInt64(max(0, tokenDelayMs)) * 1_000_000, "local/instant": 0]
     }

@@ -8,10 +8,22 @@ public struct ModelDescriptor: Equatable, Sendable {
     public var description: String
     public var supportsTools: Bool
     public var streams: Bool
+    /// How many tokens the model reads at most (prompt and reply), when known: plugins size
+    /// their prompts by it. Set per model in the operator's providers[]; local models declare theirs.
+    public var contextWindow: Int?
+
+    public init(id: String, provider: String, description: String, supportsTools: Bool, streams: Bool, contextWindow: Int? = nil) {
+        self.id = id
+        self.provider = provider
+        self.description = description
+        self.supportsTools = supportsTools
+        self.streams = streams
+        self.contextWindow = contextWindow
+    }
 
     var json: JSON {
         ["id": .string(id), "provider": .string(provider), "description": .string(description),
-         "tools": .bool(supportsTools), "streaming": .bool(streams)]
+         "tools": .bool(supportsTools), "streaming": .bool(streams), "contextWindow": contextWindow.map { JSON($0) } ?? .null]
     }
 }
 

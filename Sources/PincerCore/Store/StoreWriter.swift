@@ -27,9 +27,7 @@ public final class StoreWriter: @unchecked Sendable {
     init(store: any SessionStore, log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.log = log
-        let thread = Thread { [self] in loop() }
-        thread.name = "pincer-store-writer"
-        thread.start()
+        HostThreads.start("pincer-store-writer") { [self] in loop() }
     }
 
     /// Queues an operation; returns its sequence number.

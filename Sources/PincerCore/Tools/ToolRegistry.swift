@@ -74,6 +74,24 @@ public final class ToolRegistry: @unchecked Sendable {
     /// Every tool, by name.
     public var all: [ToolDefinition] { tools.withLock { $0.values.sorted { $0.name < $1.name } } }
 
+    /// Every tool as `pincer tools list` shows it: name, description, JSON Schema, group, who
+    /// registered it, and whether the host's own policy lets sessions be offered it at all.
+    public func catalogJSON(hostPolicy: ToolPolicy) -> JSON {
+        .array(all.map { tool in
+            var members: [(String, JSON)] = [("name", .string(tool.name)), ("description", .string(tool.description)),
+                                             ("group", JSON(tool.group)), ("owner", JSON(tool.owner ?? "host")),
+                                             ("parameters", tool.parameters)]
+            switch hostPolicy.decide(tool: tool.name, groupMembers: members(ofGroup:), holder: .host) {
+            case .allowed: members.append(("hostPolicy", "allowed"))
+            case .denied(let reason): members.append(("hostPolicy", .string(reason)))
+            }
+            if tool.group == SessionTools.group {
+                members.append(("note", .string("a spawned session is offered it only when its own tools_allow names it or group:\(SessionTools.group)")))
+            }
+            return .object(members)
+        })
+    }
+
     public func members(ofGroup group: String) -> [String]? {
         let members = tools.withLock { $0.values.filter { $0.group == group }.map(\.name) }
         return members.isEmpty ? nil : members.sorted()

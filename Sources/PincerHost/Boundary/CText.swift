@@ -138,6 +138,8 @@ enum CText {
 /// anywhere else is recognised as such in most cases instead of being freed.
 enum HostMemory {
     private static let header = 16
+    /// malloc's alignment on LP64 glibc; a 16-byte header keeps it for the block.
+    private static let alignment = 16
     private static let magic: UInt64 = 0x7069_6E63_6572_6D6D // "pincermm"
     /// The largest block host->alloc hands out.
     static let maxBytes = 1 << 30
@@ -149,8 +151,10 @@ enum HostMemory {
         return base + header
     }
 
-    /// The size of a block from allocate, or nil when `pointer` does not look like one.
+    /// The size of a block from allocate, or nil when `pointer` does not look like one
+    /// (a block is aligned as malloc aligns, so a misaligned pointer is none of them).
     static func size(of pointer: UnsafeRawPointer) -> Int? {
+        guard Int(bitPattern: pointer) % alignment == 0 else { return nil }
         let base = pointer - header
         guard base.load(as: UInt64.self) == magic else { return nil }
         return Int(base.load(fromByteOffset: 8, as: UInt64.self))

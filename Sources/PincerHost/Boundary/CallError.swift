@@ -24,13 +24,17 @@ enum ResultCode {
     static let plugin = pincer_result(PINCER_ERR_PLUGIN.rawValue)
     static let wouldBlock = pincer_result(PINCER_ERR_WOULD_BLOCK.rawValue)
 
+    private static let names = ["PINCER_OK", "PINCER_ERR_INVALID_ARGUMENT", "PINCER_ERR_BAD_HANDLE", "PINCER_ERR_SHUT_DOWN",
+                                "PINCER_ERR_NOT_FOUND", "PINCER_ERR_DENIED", "PINCER_ERR_LIMIT", "PINCER_ERR_TIMEOUT",
+                                "PINCER_ERR_INTERNAL", "PINCER_ERR_UNSUPPORTED", "PINCER_ERR_PLUGIN", "PINCER_ERR_WOULD_BLOCK"]
+
     /// "PINCER_ERR_DENIED" for a code, for messages operators read.
     static func name(_ code: pincer_result) -> String {
-        let names = ["PINCER_OK", "PINCER_ERR_INVALID_ARGUMENT", "PINCER_ERR_BAD_HANDLE", "PINCER_ERR_SHUT_DOWN",
-                     "PINCER_ERR_NOT_FOUND", "PINCER_ERR_DENIED", "PINCER_ERR_LIMIT", "PINCER_ERR_TIMEOUT",
-                     "PINCER_ERR_INTERNAL", "PINCER_ERR_UNSUPPORTED", "PINCER_ERR_PLUGIN", "PINCER_ERR_WOULD_BLOCK"]
-        return code >= 0 && Int(code) < names.count ? names[Int(code)] : "unknown result code \(code)"
+        isKnown(code) ? names[Int(code)] : "unknown result code \(code)"
     }
+
+    /// Whether result.h names the code.
+    static func isKnown(_ code: pincer_result) -> Bool { code >= 0 && Int(code) < names.count }
 }
 
 struct CallError: Error {
@@ -56,9 +60,15 @@ struct CallError: Error {
         message = error.message
     }
 
-    /// Records the message for this thread and the plugin behind `host`, and returns the code.
-    func report(for host: UnsafePointer<pincer_host>?) -> pincer_result {
-        LastError.set(message, plugin: HostTables.context(host)?.slot ?? -1)
+    /// Records the message for this thread and the plugin behind `host` (and in its diagnostics
+    /// when watched, with the host function's name), and returns the code.
+    func report(for host: UnsafePointer<pincer_host>?, function: StaticString) -> pincer_result {
+        let context = HostTables.context(host)
+        LastError.set(message, plugin: context?.slot ?? -1)
+        if let context, let diagnostics = context.diagnostics {
+            diagnostics.record(context.phase == .dead ? .callAfterShutdown : .refusedCall,
+                               "\(PluginDiagnostics.cName(of: function)): \(ResultCode.name(code)): \(message)")
+        }
         return code
     }
 }

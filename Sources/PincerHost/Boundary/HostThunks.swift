@@ -56,14 +56,14 @@ enum HostThunks {
     /// Runs a thunk body: PINCER_OK when it returns, the error's code (and message) when it throws.
     /// `blocking` calls are refused once the plugin is stopping.
     @inline(__always)
-    static func call(_ host: HostHandle, needs capability: Capabilities?, blocking: Bool = false,
+    static func call(_ host: HostHandle, needs capability: Capabilities?, blocking: Bool = false, function: StaticString = #function,
                      _ body: (PluginContext) throws(CallError) -> Void) -> pincer_result
     {
         do {
             try HostTables.withContext(host, needs: capability, blocking: blocking, body)
             return ResultCode.ok
         } catch {
-            return error.report(for: host)
+            return error.report(for: host, function: function)
         }
     }
 
@@ -135,11 +135,11 @@ enum HostThunks {
     }
 
     /// Fills a `char **out` with a host-allocated copy of the text the body produces.
-    static func text(_ host: HostHandle, _ out: OutText, needs capability: Capabilities?,
+    static func text(_ host: HostHandle, _ out: OutText, needs capability: Capabilities?, function: StaticString = #function,
                      _ body: (PluginContext) throws(CallError) -> String) -> pincer_result
     {
         out?.pointee = nil
-        return call(host, needs: capability) { (context) throws(CallError) in
+        return call(host, needs: capability, function: function) { (context) throws(CallError) in
             let out = try output(out, "out_json")
             out.pointee = try CText.allocate(try body(context), "the answer")
         }
@@ -171,13 +171,18 @@ func pincerHostLastError(_ host: HostHandle) -> UnsafePointer<CChar>? {
 
 @_cdecl("pincer_host_alloc")
 func pincerHostAlloc(_ host: HostHandle, _ size: Int) -> UnsafeMutableRawPointer? {
-    guard let context = HostTables.context(host), context.phase != .dead else { return nil }
+    guard let context = HostTables.context(host) else { return nil }
+    guard context.phase != .dead else {
+        context.diagnostics?.record(.callAfterShutdown, "alloc: answered NULL")
+        return nil
+    }
     return HostMemory.allocate(size)
 }
 
 @_cdecl("pincer_host_free")
 func pincerHostFree(_ host: HostHandle, _ pointer: UnsafeMutableRawPointer?) {
-    guard pointer != nil, HostTables.context(host) != nil else { return }
+    guard pointer != nil, let context = HostTables.context(host) else { return }
+    if context.phase == .dead { context.diagnostics?.record(.callAfterShutdown, "free") }
     HostMemory.release(pointer)
 }
 
@@ -506,7 +511,8 @@ func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pinc
         }
         guard let call = definition.call else { throw CallError(ResultCode.invalidArgument, "hook->call is NULL") }
         let registration = Registration(plugin: context, isTool: false, context: definition.context, release: definition.release)
-        let hook = PluginHook(plugin: context, registration: registration, call: call)
+        let deadline = definition.deadline_ms == 0 ? context.engine.hooks.defaultDeadlineMs : definition.deadline_ms
+        let hook = PluginHook(plugin: context, registration: registration, call: call, deadlineMs: point.isGate ? deadline : nil)
         let engine = context.engine
         try context.add(registration) { () throws(CallError) in
             let id = engine.hooks.register(Hook(plugin: context.id, point: point, priority: definition.priority,

@@ -56,6 +56,8 @@ final class PluginContext: @unchecked Sendable {
     /// sessions it did not create: the is_streaming fast path checks ownership with these.
     let callerNumber: UInt32
     let fullSessionAccess: Bool
+    /// What it did against the contract, when the host watches (pincer validate); nil otherwise.
+    let diagnostics: PluginDiagnostics?
     /// Its slot in the host tables' index (for per-plugin last_error).
     var slot = -1
     private let phaseValue = Atomic<UInt8>(Phase.initializing.rawValue)
@@ -74,9 +76,10 @@ final class PluginContext: @unchecked Sendable {
     }
 
     init(id: String, file: String, engine: Engine, capabilities: Capabilities, configJSON: String,
-         log: @escaping @Sendable (String, PluginLogLevel, String) -> Void)
+         diagnostics: PluginDiagnostics? = nil, log: @escaping @Sendable (String, PluginLogLevel, String) -> Void)
     {
         self.id = id
+        self.diagnostics = diagnostics
         self.file = file
         self.engine = engine
         self.capabilities = capabilities

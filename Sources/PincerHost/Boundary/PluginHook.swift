@@ -16,6 +16,8 @@ struct PluginHook: @unchecked Sendable {
     let plugin: PluginContext
     let registration: Registration
     let call: pincer_hook_fn
+    /// A gate's deadline (its own, or the operator's default), for the diagnostics; nil for observers.
+    let deadlineMs: UInt32?
 
     static let reasonLimit = Int(PINCER_HOOK_REASON_MAX_BYTES)
     static let patchLimit = Int(PINCER_HOOK_PATCH_MAX_BYTES)
@@ -35,8 +37,23 @@ struct PluginHook: @unchecked Sendable {
             tool_name: texts[5], tool_call_id: texts[6], payload_json: texts[7])
         var decision = pincer_hook_decision(struct_size: UInt32(MemoryLayout<pincer_hook_decision>.size),
                                              verdict: Int32(PINCER_HOOK_CONTINUE.rawValue), reason: nil, patch_json: nil)
-        let context = registration.context
-        let code = call(context, &cEvent, &decision)
+        let started = MonotonicClock.nanoseconds()
+        let code = call(registration.context, &cEvent, &decision)
+        if let diagnostics = plugin.diagnostics {
+            let elapsedMs = (MonotonicClock.nanoseconds() - started) / 1_000_000
+            if let deadlineMs, elapsedMs > deadlineMs {
+                diagnostics.record(.lateHookAnswer, "\(event.point.name) hook answered after \(elapsedMs) ms; its deadline is \(deadlineMs) ms")
+            }
+            do { return try PluginHook.judge(code, &decision) } catch {
+                diagnostics.record(.badHookAnswer, "\(event.point.name) hook: \(error)")
+                throw error
+            }
+        }
+        return try PluginHook.judge(code, &decision)
+    }
+
+    /// What the plugin answered, taken (the host frees what it was handed) and judged.
+    private static func judge(_ code: pincer_result, _ decision: inout pincer_hook_decision) throws -> HookReply {
         let reason: String?, patchText: String?
         do {
             // Take both before judging either: the host frees what it was handed, whatever happens.

@@ -59,8 +59,10 @@ struct PluginTool: @unchecked Sendable {
         }
         let text: String?
         do { text = try CText.take(output, "the text plugin '\(plugin.id)' returned from tool '\(name)'", max: PluginTool.outputLimit) } catch {
+            plugin.diagnostics?.record(.badToolAnswer, "\(name): \(error.message)")
             throw ToolFailure(error.message)
         }
+        if !ResultCode.isKnown(code) { plugin.diagnostics?.record(.badToolAnswer, "\(name): returned \(ResultCode.name(code))") }
         guard code == ResultCode.ok else {
             throw ToolFailure("plugin '\(plugin.id)' reported \(ResultCode.name(code))\(text.map { ": \($0)" } ?? "")")
         }

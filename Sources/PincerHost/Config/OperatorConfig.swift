@@ -31,7 +31,8 @@
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
 //   "providers": [ { "name": "openai", "baseURL": "https://api.openai.com/v1",
-//                    "models": ["gpt-4o-mini"], "apiKeyEnv": "OPENAI_API_KEY",
+//                    "models": ["gpt-4o-mini", {"name": "gpt-4o", "contextWindow": 128000}],
+//                    "apiKeyEnv": "OPENAI_API_KEY",
 //                    "timeoutSeconds": 60, "maxRetries": 2 } ]   OpenAI-compatible servers; their
 //                                  models are "<name>/<model>" in the catalog
 // }
@@ -181,10 +182,17 @@ public struct OperatorConfig: Sendable {
         }
 
         func provider(_ value: JSON, _ path: String) throws(Invalid) -> OpenAICompatibleProvider.Settings {
-            var name: String?, baseURL: String?, models: [String] = [], apiKeyEnv: String?, timeout = 60.0, retries = 2
+            var name: String?, baseURL: String?, models: [String] = [], contextWindows: [String: Int] = [:], apiKeyEnv: String?
+            var timeout = 60.0, retries = 2
             for (k, v) in try object(value, path, keys: ["name", "baseURL", "models", "apiKeyEnv", "timeoutSeconds", "maxRetries"]) {
                 switch k {
-                case "models": models = try strings(v, "\(path).models")
+                case "models":
+                    guard let list = v.arrayValue else { throw fail("\(path).models", "must be an array of model names or {\"name\", \"contextWindow\"} objects") }
+                    for (i, item) in list.enumerated() {
+                        let (model, window) = try providerModel(item, "\(path).models[\(i)]")
+                        models.append(model)
+                        contextWindows[model] = window
+                    }
                 case "timeoutSeconds": timeout = Double(try count(v, "\(path).timeoutSeconds", min: 1, max: 3600))
                 case "maxRetries": retries = try count(v, "\(path).maxRetries", max: 10)
                 default:
@@ -195,8 +203,25 @@ public struct OperatorConfig: Sendable {
             guard let name, !name.contains("/") else { throw fail("\(path).name", "is required, without '/'") }
             guard let baseURL else { throw fail("\(path).baseURL", "is required") }
             guard !models.isEmpty else { throw fail("\(path).models", "must name at least one model") }
-            return OpenAICompatibleProvider.Settings(name: name, baseURL: baseURL, models: models, apiKeyEnv: apiKeyEnv,
+            return OpenAICompatibleProvider.Settings(name: name, baseURL: baseURL, models: models, contextWindows: contextWindows,
+                                                     apiKeyEnv: apiKeyEnv,
                                                      timeoutSeconds: timeout, maxRetries: retries)
+        }
+
+        /// A providers[].models item: a model name, or {"name", "contextWindow"}.
+        func providerModel(_ item: JSON, _ path: String) throws(Invalid) -> (name: String, contextWindow: Int?) {
+            if let name = item.stringValue, !name.isEmpty { return (name, nil) }
+            var name: String?, window: Int?
+            for (k, v) in try object(item, path, keys: ["name", "contextWindow"]) {
+                if k == "name" {
+                    guard let s = v.stringValue, !s.isEmpty else { throw fail("\(path).name", "must be a non-empty string") }
+                    name = s
+                } else {
+                    window = try count(v, "\(path).contextWindow", min: 1, max: 100_000_000)
+                }
+            }
+            guard let name else { throw fail(path, "must be a model name or an object with \"name\"") }
+            return (name, window)
         }
 
         func plugins(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {

@@ -25,6 +25,15 @@ struct OpenedPlugin {
 enum PluginLoader {
     struct Refusal: Error {
         var record: PluginRecord
+        /// The step that refused it; `pincer validate` reports each step as a check of its own.
+        var stage: Stage
+    }
+
+    /// The steps of open(), in order.
+    enum Stage: Int, Comparable, Sendable {
+        case file, load, entry, version, descriptor, functions
+
+        static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
     }
 
     /// Ids the host keeps for its own principals (entry.h's PINCER_RESERVED_IDS).
@@ -34,15 +43,18 @@ enum PluginLoader {
 
     static func open(_ path: String) -> Result<OpenedPlugin, Refusal> {
         var record = PluginRecord(file: path, state: .refused)
+        var stage = Stage.file
         func refuse(_ reason: String) -> Result<OpenedPlugin, Refusal> {
             record.reason = reason
-            return .failure(Refusal(record: record))
+            return .failure(Refusal(record: record, stage: stage))
         }
 
         if let problem = elfProblem(path) { return refuse(problem) }
+        stage = .load
         guard let image = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             return refuse("dlopen failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
         }
+        stage = .entry
         let entryPointer: UnsafePointer<pincer_plugin_entry>
         if let function = dlsym(image, PINCER_ENTRY_FUNCTION_SYMBOL) {
             guard let entry = unsafeBitCast(function, to: EntryFunction.self)() else {
@@ -56,11 +68,13 @@ enum PluginLoader {
         } else {
             return refuse("no entry symbol: export '\(PINCER_ENTRY_DATA_SYMBOL)' or '\(PINCER_ENTRY_FUNCTION_SYMBOL)' with PINCER_EXPORT and link with pincer-plugin.map")
         }
+        stage = .version
         let v = entryPointer.pointee.abi_version
         record.abiVersion = PincerVersion.describe(major: v.major, minor: v.minor, patch: v.patch, prerelease: v.prerelease)
         if let why = incompatibility(v) {
             return refuse("built for Pincer ABI \(record.abiVersion!); this host speaks \(PincerVersion.abi) (\(why))")
         }
+        stage = .descriptor
         let entry: pincer_plugin_entry, descriptor: pincer_plugin_descriptor
         do {
             entry = try HostThunks.readSized(UnsafeRawPointer(entryPointer), "entry", "pincer_plugin_entry",
@@ -108,6 +122,7 @@ enum PluginLoader {
                 i += 1
             }
         }
+        stage = .functions
         guard entry.`init` != nil else { return refuse("required function entry->init is NULL") }
         guard entry.shutdown != nil else { return refuse("required function entry->shutdown is NULL") }
         return .success(OpenedPlugin(record: record, entry: entry, image: image, requested: requested))

@@ -13,6 +13,7 @@ static int run_case(const char *name, char *report, size_t capacity) {
         host->free(host, json);
         EXPECT_CODE(PINCER_OK, host->models(host, &json));
         EXPECT(strstr(json, "\"default\":\"local/scripted\"") && strstr(json, "\"id\":\"local/instant\""), "models %s", json);
+        EXPECT(strstr(json, "\"streaming\":true,\"contextWindow\":8192}"), "models without local/instant's context window: %s", json);
         host->free(host, json);
         EXPECT_CODE(PINCER_OK, host->gateway_request(host, "models.list", NULL, &json));
         EXPECT(strstr(json, "\"id\":\"local/scripted\""), "models.list %s", json);

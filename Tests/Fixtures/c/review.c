@@ -323,6 +323,8 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT(kept != NULL, "alloc(16) failed");
         host->free(forged, kept); /* ignored: the block stays ours */
         kept[0] = 'k';
+        /* Pointers into the block, at every misalignment: not blocks of the host's, so ignored. */
+        for (int offset = 1; offset < 16; offset++) host->free(host, kept + offset);
         host->free(host, kept);
         host->free(host, NULL);
         /* A failure with a bad handle never overwrites this plugin's own message. */

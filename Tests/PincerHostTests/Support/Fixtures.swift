@@ -106,7 +106,9 @@ enum Fixtures {
         let built = try cache.withLock { cache -> String in
             if let path = cache[key] { return path }
             let path = "\(cacheDirectory)/fixture-\(cache.count).so"
-            try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-O1",
+            // C fixtures as C11; C++ sources (the C++ sample) as C++17 with the header-only helpers.
+            let compiler = source.hasSuffix(".cpp") ? ["c++", "-std=c++17", "-I", Repo.path("SDKs/cpp")] : ["cc", "-std=c11"]
+            try runCommand("/usr/bin/env", compiler + ["-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-O1",
                                             "-I", Repo.path(include), "-I", Repo.path("Tests/Fixtures/c"),
                                             "-fvisibility=hidden",
                                             "-Wl,--version-script=" + Repo.path("\(include)/pincer/pincer-plugin.map")]

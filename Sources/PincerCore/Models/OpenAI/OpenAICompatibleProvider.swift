@@ -21,6 +21,8 @@ public struct OpenAICompatibleProvider: ModelProvider {
         /// e.g. "https://api.openai.com/v1"; requests go to <baseURL>/chat/completions.
         public var baseURL: String
         public var models: [String]
+        /// Context windows in tokens, by model name (a model without one lists none).
+        public var contextWindows: [String: Int]
         /// The environment variable holding the API key (nil: send none, as local servers want).
         public var apiKeyEnv: String?
         /// Longest silence from the server, before and while it streams.
@@ -28,12 +30,13 @@ public struct OpenAICompatibleProvider: ModelProvider {
         /// Further attempts after a transient failure (unreachable, HTTP 429 or 5xx) before anything streamed.
         public var maxRetries = 2
 
-        public init(name: String, baseURL: String, models: [String], apiKeyEnv: String? = nil, timeoutSeconds: Double = 60,
-                    maxRetries: Int = 2)
+        public init(name: String, baseURL: String, models: [String], contextWindows: [String: Int] = [:], apiKeyEnv: String? = nil,
+                    timeoutSeconds: Double = 60, maxRetries: Int = 2)
         {
             self.name = name
             self.baseURL = baseURL
             self.models = models
+            self.contextWindows = contextWindows
             self.apiKeyEnv = apiKeyEnv
             self.timeoutSeconds = timeoutSeconds
             self.maxRetries = maxRetries
@@ -65,7 +68,8 @@ public struct OpenAICompatibleProvider: ModelProvider {
     public var models: [ModelDescriptor] {
         settings.models.map {
             ModelDescriptor(id: "\(settings.name)/\($0)", provider: settings.name,
-                            description: "\($0) at \(settings.baseURL)", supportsTools: true, streams: true)
+                            description: "\($0) at \(settings.baseURL)", supportsTools: true, streams: true,
+                            contextWindow: settings.contextWindows[$0])
         }
     }
 

@@ -38,7 +38,10 @@
  *    PINCER_MAX_STRUCT_SIZE is PINCER_ERR_INVALID_ARGUMENT. So: zero the
  *    whole struct first (memset, `= {0}`, `{}`), padding included, then set
  *    fields; and set a field a later minor added only when
- *    host->abi_version.minor says the host has it.
+ *    host->abi_version.minor says the host has it. In C, name the fields
+ *    you set (designated initializers, or one assignment each): a positional
+ *    initializer draws -Wmissing-field-initializers (-Wextra) once a header
+ *    you rebuild against adds a field, though the binary you built stays valid.
  *  - Results (the plugin provides, the host fills: pincer_spawn_result,
  *    pincer_run_ref, pincer_run_info, pincer_rate_limit_result). The plugin
  *    sets struct_size before the call; it must be at least the struct's 1.0

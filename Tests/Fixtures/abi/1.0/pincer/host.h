@@ -241,7 +241,11 @@ struct pincer_host {
      * sessions, runs, guards, default model. */
     pincer_result (PINCER_ABI *status)(const pincer_host *host, char **out_json);
 
-    /* The model catalog as JSON: {"default":…, "models":[{"id":…, …}]}. */
+    /* The model catalog as JSON: {"default": "<id>", "models": [{"id",
+     * "provider", "description", "tools": bool, "streaming": bool,
+     * "contextWindow": tokens the model reads at most, or null when the
+     * operator did not say}]}. Later hosts may add members: ignore what you
+     * do not know. */
     pincer_result (PINCER_ABI *models)(const pincer_host *host, char **out_json);
 
     /* A gateway method by name with JSON params (NULL = none), answering
