@@ -62,23 +62,18 @@ public enum HookDecision: Sendable, Equatable {
     case block(String)
 }
 
-final class ToolBox: Sendable {
+/// What a registration's C context points at: the closure, and the host it answers through.
+final class CallbackBox<Body: Sendable>: Sendable {
     let host: PincerHost
-    let body: @Sendable (ToolCall) throws -> String
-    init(host: PincerHost, body: @escaping @Sendable (ToolCall) throws -> String) {
+    let body: Body
+    init(host: PincerHost, body: Body) {
         self.host = host
         self.body = body
     }
 }
 
-final class HookBox: Sendable {
-    let host: PincerHost
-    let body: @Sendable (HookEvent) throws -> HookDecision
-    init(host: PincerHost, body: @escaping @Sendable (HookEvent) throws -> HookDecision) {
-        self.host = host
-        self.body = body
-    }
-}
+typealias ToolBox = CallbackBox<@Sendable (ToolCall) throws -> String>
+typealias HookBox = CallbackBox<@Sendable (HookEvent) throws -> HookDecision>
 
 /// The code a thrown error returns, after logging it: a PincerError keeps its code, anything else is PLUGIN.
 func report(_ error: any Error, in what: String, through host: PincerHost) -> (code: pincer_result, message: String) {
@@ -88,12 +83,9 @@ func report(_ error: any Error, in what: String, through host: PincerHost) -> (c
     return ((pincer?.code ?? .plugin).rawValue, message)
 }
 
-private let releaseToolBox: pincer_release_fn = { context in
-    Unmanaged<ToolBox>.fromOpaque(context!).release()
-}
-
-private let releaseHookBox: pincer_release_fn = { context in
-    Unmanaged<HookBox>.fromOpaque(context!).release()
+/// Every registration's release: drops the box its context holds (whatever the box's closure type).
+private let releaseBox: pincer_release_fn = { context in
+    Unmanaged<AnyObject>.fromOpaque(context!).release()
 }
 
 private let invokeTool: pincer_tool_invoke = { context, call, outText in
@@ -160,7 +152,7 @@ extension PincerHost {
                             definition.group = group
                             definition.invoke = invokeTool
                             definition.context = context.toOpaque()
-                            definition.release = releaseToolBox
+                            definition.release = releaseBox
                             try check(raw.pointee.register_tool!(raw, &definition, &handle))
                         }
                     }
@@ -187,7 +179,7 @@ extension PincerHost {
         definition.deadline_ms = deadlineMs
         definition.call = callHook
         definition.context = context.toOpaque()
-        definition.release = releaseHookBox
+        definition.release = releaseBox
         var handle: pincer_registration = 0
         let code = raw.pointee.register_hook!(raw, &definition, &handle)
         do { try check(code) } catch {

@@ -45,9 +45,8 @@ final class KitProbe: Plugin {
         let witness = ReleaseWitness(host: host, name: "kit-probe.once")
         let registration = Mutex<Registration?>(nil)
         let once = try host.registerTool("kit-probe.once", description: "Unregisters itself.") { _ in
-            _ = witness
             if let mine = registration.withLock({ $0 }) { try host.unregister(mine) }
-            return "once"
+            return "once from \(witness.name)"
         }
         registration.withLock { $0 = once }
         try host.registerHook(.runEvent) { event in
@@ -65,9 +64,11 @@ final class KitProbe: Plugin {
         }
     }
 
-    /// Waits for the tour, which ends soon once the plugin is stopping (its blocking calls answer SHUT_DOWN).
+    /// Waits for the tour, which ends soon once the plugin is stopping (its blocking calls answer
+    /// SHUT_DOWN), but not forever: the tour needs a thread of the cooperative pool to end, and
+    /// the thread stopping us may be one.
     func shutdown() {
-        if started.withLock({ $0 }) { tourDone.wait() }
+        if started.withLock({ $0 }) { _ = tourDone.wait(timeout: .now() + 10) }
     }
 
     private func say(_ line: String) { try? host.log(.info, line) }
