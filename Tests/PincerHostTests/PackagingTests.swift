@@ -26,6 +26,13 @@ import Testing
         return path
     }
 
+    /// What the tools answered in a session of the README plugin `id`, whose gate guards its own sessions.
+    private func toolResults(of id: String, in t: TestHost, message: String) throws -> [String] {
+        let started = try t.engine.spawn(SessionSpec(message: message), by: .plugin(id))
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        return try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }.map(\.content)
+    }
+
     @Test func theREADMEsPluginCompilesCleanlyAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
@@ -36,11 +43,8 @@ import Testing
         #expect(t.host.load(file: plugin).state == .loaded)
         t.host.start()
         #expect(t.logs.contains("[hello] info: hello"))
-        // Its gate guards its own sessions.
-        let started = try t.engine.spawn(SessionSpec(message: #"@clock @echo{"text":"hi"}"#), by: .plugin("hello"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
-        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
+        #expect(try toolResults(of: "hello", in: t, message: #"@clock @echo{"text":"hi"}"#)
+                == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
     }
 
     /// The README's Swift plugin, in a package made from the kit's template (the sample's
@@ -63,11 +67,8 @@ import Testing
         #expect(try exportedSymbols(plugin) == ["pincer_plugin_get"])
         #expect(t.host.load(file: plugin).state == .loaded)
         #expect(t.logs.contains("[hello-swift] info: hello"))
-        let started = try t.engine.spawn(SessionSpec(message: #"@clock @hello-swift.greet{"name":"Ada"}"#), by: .plugin("hello-swift"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
-        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-swift' (before_tool_call hook): no clocks here",
-                                           #"Hello from Swift, {"name":"Ada"}"#])
+        #expect(try toolResults(of: "hello-swift", in: t, message: #"@clock @hello-swift.greet{"name":"Ada"}"#)
+                == ["tool 'clock' blocked by plugin 'hello-swift' (before_tool_call hook): no clocks here", #"Hello from Swift, {"name":"Ada"}"#])
     }
 
     @Test func theREADMEsCppPluginCompilesCleanlyAndLoads() throws {
@@ -81,10 +82,8 @@ import Testing
         #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
         #expect(t.host.load(file: plugin).state == .loaded)
         #expect(t.logs.contains("[hello-cpp] info: hello from C++"))
-        let started = try t.engine.spawn(SessionSpec(message: #"@clock @echo{"text":"hi"}"#), by: .plugin("hello-cpp"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
-        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
+        #expect(try toolResults(of: "hello-cpp", in: t, message: #"@clock @echo{"text":"hi"}"#)
+                == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
     }
 
     /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
