@@ -124,13 +124,20 @@ let swiftBenchLoaded = FileManager.default.fileExists(atPath: swiftBenchPath) &&
 if swiftBenchLoaded, let table = host.pluginExtension(pluginId: "swift-bench", "pincer.bench-swift/1")?.load(as: BenchSwiftTable.self) {
     let swiftStreaming = try engine.spawn(SessionSpec(message: "@sleep{\"ms\":120000}"), by: .plugin("swift-bench"))
     while try engine.transcript(sessionKey: swiftStreaming.sessionKey, limit: 0).count < 3 { usleep(1000) }
-    progress("PincerPluginKit: is_streaming \(iterations) calls best of 3, rate_limit_check as above")
-    let swiftNs = (0..<3).map { _ in valid(table.isStreaming(swiftStreaming.sessionKey, iterations), "Swift is_streaming") }.min()!
-    var swiftAllowed: UInt64 = 0
+    // The machine is shared: raw C and the kit take turns, best of 3 each, so both see the same load.
+    // Allowed checks fill their keys and cannot be repeated: those are measured once, after the C ones.
+    progress("PincerPluginKit: is_streaming \(iterations) calls and rate_limit_check refused, taking turns with raw C, best of 3")
+    var swiftAllowed: UInt64 = 0, rawAllowed: UInt64 = 0
     let swiftFillNs = valid(table.rateLimit(10_000, 300_000, 30, 600_000, &swiftAllowed), "Swift rate_limit_check")
-    let swiftFullNs = valid(table.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, &swiftAllowed), "Swift rate_limit_check")
-    for (name, kit, raw) in [("is_streaming", swiftNs, hostNs), ("rate_limit_check, allowed", swiftFillNs, fillNs),
-                             ("rate_limit_check, refused", swiftFullNs, fullNs)] {
+    var swiftNs = Double.infinity, rawNs = Double.infinity, swiftFullNs = Double.infinity, rawFullNs = Double.infinity
+    for _ in 0..<3 {
+        rawNs = min(rawNs, valid(bench.isStreaming(streaming.sessionKey, iterations, 1), "is_streaming"))
+        swiftNs = min(swiftNs, valid(table.isStreaming(swiftStreaming.sessionKey, iterations), "Swift is_streaming"))
+        rawFullNs = min(rawFullNs, valid(bench.rateLimit(10_000, 1_000_000 / scale, 30, 600_000, &rawAllowed), "rate_limit_check"))
+        swiftFullNs = min(swiftFullNs, valid(table.rateLimit(10_000, 1_000_000 / scale, 30, 600_000, &swiftAllowed), "Swift rate_limit_check"))
+    }
+    for (name, kit, raw) in [("is_streaming", swiftNs, rawNs), ("rate_limit_check, allowed", swiftFillNs, fillNs),
+                             ("rate_limit_check, refused", swiftFullNs, rawFullNs)] {
         rows.append(Row(name: "\(name) via PincerPluginKit (ns/call)", value: String(format: "%.1f", kit),
                         baseline: String(format: "raw C %.1f ns; ratio %.2fx (+%.1f ns)", raw, kit / raw, kit - raw),
                         goal: "<= raw C +20% or +10 ns", met: kit <= max(raw * 1.2, raw + 10)))
