@@ -9,7 +9,8 @@ import Testing
 
 @Suite(.serialized) struct SessionEnvelopeTests {
     /// A plugin directory with both plugins, a workspace holding docs/readme.txt and
-    /// secret.txt, and an operator config granting the envelope every session.
+    /// secret.txt, and an operator config that grants the envelope nothing beyond its
+    /// descriptor: the namespace handed in --metadata places each session under it.
     final class Setup {
         let t: TestHost
         let workspace: String
@@ -29,8 +30,7 @@ import Testing
             config = "\(t.directory)/pincer.json"
             try """
                 {"engine": {"workspaceDir": "\(workspace)", "tokenDelayMs": 0},
-                 "plugins": {"entries": {"session-envelope": {"sessionAccess": "all"},
-                                         "workspace-tools": {"config": {"workspace": "\(workspace)"}}}}}
+                 "plugins": {"entries": {"workspace-tools": {"config": {"workspace": "\(workspace)"}}}}}
                 """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 

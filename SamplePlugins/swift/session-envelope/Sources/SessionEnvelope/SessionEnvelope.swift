@@ -6,8 +6,9 @@
 //   before_tool_call       a denied or unlisted tool, a path argument outside
 //                          the allowed paths, a command off the allowlist: blocked
 //
-// To see sessions other callers create (the operator's, other plugins'), the
-// operator grants it plugins.entries.session-envelope.sessionAccess = "all".
+// It sees exactly the sessions whose creator handed it a namespace (hooks.h:
+// that places the session under it), the operator's and other plugins' alike,
+// with no wider grant; a session handed none runs without an envelope.
 
 import Foundation
 import PincerPluginKit
