@@ -118,7 +118,7 @@ static pincer_result init(const pincer_host *h, const char *path, char *error, s
 
 static void shutdown(const pincer_host *h) { (void)h; }
 
-static const char *const capabilities[] = {PINCER_CAP_SESSIONS_READ, PINCER_CAP_RATE_LIMIT, NULL};
+static const char *const capabilities[] = {PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_STEER, PINCER_CAP_RATE_LIMIT, NULL};
 #ifndef BENCH_ID
 #define BENCH_ID "bench"
 #endif

@@ -10,7 +10,10 @@
  *
  * and hides every other symbol with the linker version script installed
  * beside this header (pincer-plugin.map), so two plugins never collide on a
- * helper's name and `nm -D --defined-only` lists the entry alone. Both are
+ * helper's name: `nm -D --defined-only` lists no other global symbol (some
+ * linkers, gold among them, keep local symbols in .dynsym; nothing can bind
+ * to those). The map names both entries; lld wants --undefined-version to
+ * accept it for a plugin that defines one. Both are
  * declared below with C linkage and default visibility, so a C++ definition
  * exports the right name; in C++ leave PINCER_EXPORT off the definition (g++
  * warns that visibility on a redeclaration is ignored), in C it is harmless.

@@ -28,7 +28,9 @@
  *  - Sessions: a plugin reaches only the sessions it created, and their runs,
  *    unless the operator set plugins.entries.<id>.sessionAccess = "all". A
  *    session it may not use answers exactly as one that does not exist
- *    (PINCER_ERR_NOT_FOUND, PINCER_STEER_NO_SESSION).
+ *    (PINCER_ERR_NOT_FOUND, PINCER_STEER_NO_SESSION). A session that holds
+ *    the plugin's metadata namespace is reachable for get_metadata and
+ *    set_metadata of that namespace, and its hooks see it (hooks.h).
  *
  * ---- The plugin's lifecycle ------------------------------------------------
  *
@@ -194,7 +196,8 @@ struct pincer_host {
     pincer_result (PINCER_ABI *is_streaming)(const pincer_host *host, const char *session_key, bool *out);
 
     /* The calling plugin's own metadata namespace on a session, as a JSON
-     * object ("{}" when it has none). Other namespaces are never visible. */
+     * object ("{}" when it has none). Other namespaces are never visible. Works
+     * on the sessions the plugin may use and on those holding its namespace. */
     pincer_result (PINCER_ABI *get_metadata)(const pincer_host *host, const char *session_key, char **out_json);
 
     /* ---- Steering: "sessions.steer" -------------------------------------- */

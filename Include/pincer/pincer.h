@@ -52,7 +52,10 @@
  * met again from its own spawn runs at once; a wait on the run the callback
  * serves is refused at once). The same call handed to another thread and
  * waited for is an unrelated call: it waits for the callback like anyone else,
- * and a nested gate then reaches its deadline and blocks.
+ * and a nested gate then reaches its deadline and blocks. Code that may
+ * resume elsewhere (a Swift `await`, a Rust future) makes such calls before
+ * it suspends, or synchronously: the SDKs offer blocking forms for use
+ * inside callbacks.
  *
  * Callbacks never unwind: init, start, shutdown, get_extension, tools, hooks
  * and release callbacks must return normally (a C++ exception or a Rust panic

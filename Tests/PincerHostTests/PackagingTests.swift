@@ -26,6 +26,13 @@ import Testing
         return path
     }
 
+    /// What the tools answered in a session of the README plugin `id`, whose gate guards its own sessions.
+    private func toolResults(of id: String, in t: TestHost, message: String) throws -> [String] {
+        let started = try t.engine.spawn(SessionSpec(message: message), by: .plugin(id))
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        return try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }.map(\.content)
+    }
+
     @Test func theREADMEsPluginCompilesCleanlyAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
@@ -36,11 +43,32 @@ import Testing
         #expect(t.host.load(file: plugin).state == .loaded)
         t.host.start()
         #expect(t.logs.contains("[hello] info: hello"))
-        // Its gate guards its own sessions.
-        let started = try t.engine.spawn(SessionSpec(message: #"@clock @echo{"text":"hi"}"#), by: .plugin("hello"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
-        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
+        #expect(try toolResults(of: "hello", in: t, message: #"@clock @echo{"text":"hi"}"#)
+                == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
+    }
+
+    /// The README's Swift plugin, in a package made from the kit's template (the sample's
+    /// manifest, renamed) outside the repository: PINCER_INCLUDE points it at the headers.
+    @Test func theREADMEsSwiftPluginBuildsFromTheTemplateAndLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let package = "\(t.directory)/hello-swift"
+        try FileManager.default.createDirectory(atPath: "\(package)/Sources/Hello", withIntermediateDirectories: true)
+        _ = try readmeExample("swift", into: "\(package)/Sources/Hello/Hello.swift")
+        let template = try String(contentsOfFile: Repo.path("SamplePlugins/swift/session-envelope/Package.swift"), encoding: .utf8)
+        try template.replacingOccurrences(of: "session-envelope", with: "hello-swift")
+            .replacingOccurrences(of: "SessionEnvelope", with: "Hello")
+            .replacingOccurrences(of: "../../../SDKs/swift", with: Repo.path("SDKs/swift"))
+            .write(toFile: "\(package)/Package.swift", atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PINCER_INCLUDE"] = Repo.path("Include")
+        try runCommand("/usr/bin/env", ["swift", "build", "--package-path", package], environment: environment)
+        let plugin = "\(package)/.build/debug/libhello-swift.so"
+        #expect(try exportedSymbols(plugin) == ["pincer_plugin_get"])
+        #expect(t.host.load(file: plugin).state == .loaded)
+        #expect(t.logs.contains("[hello-swift] info: hello"))
+        #expect(try toolResults(of: "hello-swift", in: t, message: #"@clock @hello-swift.greet{"name":"Ada"}"#)
+                == ["tool 'clock' blocked by plugin 'hello-swift' (before_tool_call hook): no clocks here", #"Hello from Swift, {"name":"Ada"}"#])
     }
 
     @Test func theREADMEsCppPluginCompilesCleanlyAndLoads() throws {
@@ -51,14 +79,11 @@ import Testing
         try runCommand("/usr/bin/env", ["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
                                         "-I", Repo.path("Include"), source, "-o", plugin,
                                         "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
-        let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", plugin])
-        #expect(symbols.split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["pincer_plugin"], "\(symbols)")
+        #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
         #expect(t.host.load(file: plugin).state == .loaded)
         #expect(t.logs.contains("[hello-cpp] info: hello from C++"))
-        let started = try t.engine.spawn(SessionSpec(message: #"@clock @echo{"text":"hi"}"#), by: .plugin("hello-cpp"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
-        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
+        #expect(try toolResults(of: "hello-cpp", in: t, message: #"@clock @echo{"text":"hi"}"#)
+                == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
     }
 
     @Test func theREADMEsRustPluginBuildsWithCargoAndLoads() throws {
@@ -73,15 +98,12 @@ import Testing
             .write(toFile: "\(crate)/Cargo.toml", atomically: true, encoding: .utf8)
         _ = try readmeExample("rust", into: "\(crate)/src/lib.rs")
         let plugin = try Cargo.plugin(crate, library: "hello_rust", into: t.directory, as: "libhello-rust.so")
-        #expect(try Cargo.exportedSymbols(plugin) == ["pincer_plugin"])
+        #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
         let record = t.host.load(file: plugin)
         #expect(record.state == .loaded && record.language == "rust", "\(record.reason ?? "")")
         #expect(t.logs.contains("[hello-rust] info: hello from Rust"))
-        let started = try t.engine.spawn(SessionSpec(message: #"@clock @hello-rust.greet{"to":"you"}"#), by: .plugin("hello-rust"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
-        #expect(results.map(\.content) == ["tool 'clock' blocked by plugin 'hello-rust' (before_tool_call hook): no clocks here",
-                                           #"hello, {"to":"you"}"#])
+        #expect(try toolResults(of: "hello-rust", in: t, message: #"@clock @hello-rust.greet{"to":"you"}"#)
+                == ["tool 'clock' blocked by plugin 'hello-rust' (before_tool_call hook): no clocks here", #"hello, {"to":"you"}"#])
     }
 
     /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.

@@ -26,9 +26,9 @@ import Testing
         #expect(record.state == .loaded, "\(record.reason ?? "")")
         #expect(record.language == "rust")
         #expect(record.sdk == "pincer-rs/0.1.0")
-        #expect(try Cargo.exportedSymbols("\(t.directory)/rs-fixture.so") == ["pincer_plugin"])
+        #expect(try exportedSymbols("\(t.directory)/rs-fixture.so") == ["pincer_plugin"])
         let sample = try Cargo.build("SamplePlugins/rust/swarm-steer", library: "swarm_steer")
-        #expect(try Cargo.exportedSymbols(sample) == ["pincer_plugin"])
+        #expect(try exportedSymbols(sample) == ["pincer_plugin"])
     }
 
     @Test func everyHostFunctionAnswersThroughTheSafeLayer() throws {

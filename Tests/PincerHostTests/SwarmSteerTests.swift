@@ -9,10 +9,11 @@ import PincerCore
 import Testing
 
 @Suite struct SwarmSteerTests {
-    /// The operator lets swarm-steer reach sessions it did not create, and limits each member to 2 relays a minute.
-    private func host() throws -> TestHost {
+    /// The operator lets swarm-steer reach sessions it did not create (unless `reachAll` is false),
+    /// and limits each member to 2 relays a minute.
+    private func host(reachAll: Bool = true) throws -> TestHost {
         let config = try OperatorConfig.parse(#"""
-            {"plugins": {"entries": {"swarm-steer": {"sessionAccess": "all", "config": {"maxMessages": 2, "windowMs": 60000}}}}}
+            {"plugins": {"entries": {"swarm-steer": {"sessionAccess": "\#(reachAll ? "all" : "own")", "config": {"maxMessages": 2, "windowMs": 60000}}}}}
             """#, source: "test")
         let t = try TestHost(config: config)
         let path = try Cargo.plugin("SamplePlugins/rust/swarm-steer", library: "swarm_steer", into: t.directory, as: "swarm-steer.so")
@@ -100,6 +101,19 @@ import Testing
         let heard = try t.engine.transcript(sessionKey: listener.sessionKey).filter { $0.role == .user || $0.role == .steer }.map(\.content).filter { $0.hasPrefix("[swarm chat] \(chatty.sessionKey)") }
         #expect(heard == ["one", "two"].map { "[swarm chat] \(chatty.sessionKey): You said: \($0)." })
         #expect(t.logs.contains("[swarm-steer] warn: \(chatty.sessionKey) is over its relay limit (2 per 60000 ms"), "\(t.logs.all)")
+    }
+
+    @Test func withoutTheGrantARelayToAnotherCreatorsSessionIsAWarningNamingIt() throws {
+        let t = try host(reachAll: false)
+        defer { t.close() }
+        let listener = try member(t, "listener", group: "g")
+        try completes(t, listener.runId)
+        // Its hooks still see the sessions holding its namespace: the relay is attempted.
+        let speaker = try member(t, "speaker", group: "g")
+        try completes(t, speaker.runId)
+        #expect(eventually { t.logs.contains("[swarm-steer] warn: cannot relay \(speaker.sessionKey)'s message to \(listener.sessionKey): steering another creator's session needs plugins.entries.swarm-steer.sessionAccess = \"all\"") },
+                "\(t.logs.all)")
+        #expect(try messages(t, listener.sessionKey, .user) == ["listener"])
     }
 
     @Test func aMalformedGroupIsRefusedAtCreation() throws {

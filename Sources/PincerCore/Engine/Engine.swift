@@ -126,6 +126,17 @@ public final class Engine: @unchecked Sendable {
         return s
     }
 
+    /// A session whose metadata the caller may read and write in its own namespace: one it may
+    /// use, or one whose creator handed it that namespace (placing the session under its policy). Lock held.
+    private func sessionForNamespace(_ key: String, by caller: Caller) throws(EngineError) -> Session {
+        if let s = sessions[key], s.metadata[caller.namespace] != nil { return s }
+        return try session(key, by: caller)
+    }
+
+    /// The plugins whose hooks see the session beside those that may use it: every plugin
+    /// holding a metadata namespace on it. Lock held.
+    func namespaceHolders(of session: Session) -> Set<String> { Set(session.metadata.keys) }
+
     /// Why a session of `owner` may not use `tool` because another plugin registered it, or nil.
     func otherPluginsToolRefusal(_ tool: ToolDefinition, for owner: Caller) -> String? {
         guard case .plugin(let id) = owner, let toolOwner = tool.owner, toolOwner != id, !config.otherPluginsTools.contains(id) else { return nil }
@@ -171,7 +182,8 @@ public final class Engine: @unchecked Sendable {
                       payload: HookPayloads.session(spec, model: model, timeoutSeconds: timeout, metadata: metadata[plugin]))
         }
         if hooks.has(.beforeSessionCreate) {
-            let gate = hooks.gate(.beforeSessionCreate, owner: caller, event: { event(.beforeSessionCreate, for: $0) }) { plugin, patch in
+            let gate = hooks.gate(.beforeSessionCreate, owner: caller, namespaces: Set(metadata.keys),
+                                  event: { event(.beforeSessionCreate, for: $0) }) { plugin, patch in
                 try HookPayloads.applySessionPatch(patch, by: plugin, to: &spec, metadata: &metadata)
             }
             if let block = gate.block { throw EngineError(block.isLimit ? .limit : .denied, "spawn refused: \(block.reason)") }
@@ -193,7 +205,9 @@ public final class Engine: @unchecked Sendable {
             run.messageRecorded = true
             persist(session, runs: [run], isNew: true)
         }
-        if hooks.has(.sessionCreated) { hooks.notify(.sessionCreated, owner: caller) { event(.sessionCreated, for: $0) } }
+        if hooks.has(.sessionCreated) {
+            hooks.notify(.sessionCreated, owner: caller, namespaces: Set(metadata.keys)) { event(.sessionCreated, for: $0) }
+        }
         return (key, runId)
     }
 
@@ -356,7 +370,7 @@ public final class Engine: @unchecked Sendable {
     public func metadata(sessionKey: String, by caller: Caller) throws(EngineError) -> JSON {
         lock.lock()
         defer { lock.unlock() }
-        let s = try session(sessionKey, by: caller)
+        let s = try sessionForNamespace(sessionKey, by: caller)
         return s.metadata[caller.namespace] ?? .object([])
     }
 
@@ -365,7 +379,7 @@ public final class Engine: @unchecked Sendable {
         try InputLimits.checkMetadata(value, "metadata")
         lock.lock()
         defer { lock.unlock() }
-        let s = try session(sessionKey, by: caller)
+        let s = try sessionForNamespace(sessionKey, by: caller)
         s.metadata[caller.namespace] = value
         persist(s, metadata: [caller.namespace: value])
     }
@@ -725,7 +739,7 @@ public final class Engine: @unchecked Sendable {
         guard hooks.has(.runEvent) else { return }
         let event = HookEvent(point: .runEvent, sessionKey: session.key, sessionId: session.id, runId: run.id,
                               owner: session.owner, workspaceDir: config.workspaceDir, payload: payload)
-        hooks.notify(.runEvent, owner: session.owner) { _ in event }
+        hooks.notify(.runEvent, owner: session.owner, namespaces: namespaceHolders(of: session)) { _ in event }
     }
 
     /// Replaces the transcript (after compaction), in memory and in the store. Lock held.

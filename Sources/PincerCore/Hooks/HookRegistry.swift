@@ -90,11 +90,12 @@ public final class HookRegistry: @unchecked Sendable {
         activePoints.load(ordering: .acquiring) & (1 << UInt32(point.rawValue)) != 0
     }
 
-    /// The hooks for `point` that may see a session of `owner`, in running order, with their lanes.
-    private func hooks(_ point: HookPoint, for owner: Caller) -> [(Hook, HookLane)] {
+    /// The hooks for `point` that may see a session of `owner` (or holding one of its metadata
+    /// `namespaces`), in running order, with their lanes.
+    private func hooks(_ point: HookPoint, for owner: Caller, namespaces: Set<String>) -> [(Hook, HookLane)] {
         state.withLock { state in
             (state.hooks[point] ?? []).compactMap { entry in
-                guard entry.hook.sees(owner), let lanes = state.lanes[entry.hook.plugin] else { return nil }
+                guard entry.hook.sees(owner) || namespaces.contains(entry.hook.plugin), let lanes = state.lanes[entry.hook.plugin] else { return nil }
                 return (entry.hook, point.isGate ? lanes.gates : lanes.observers)
             }
         }
@@ -111,11 +112,11 @@ public final class HookRegistry: @unchecked Sendable {
 
     /// Asks each gate hook in order. `event` builds the event as it stands (after earlier
     /// patches); `apply` applies one hook's patch, throwing when it cannot.
-    public func gate(_ point: HookPoint, owner: Caller, event: (_ plugin: String) -> HookEvent,
+    public func gate(_ point: HookPoint, owner: Caller, namespaces: Set<String> = [], event: (_ plugin: String) -> HookEvent,
                      apply: (_ plugin: String, _ patch: JSON) throws -> Void) -> GateOutcome
     {
         var outcome = GateOutcome()
-        for (hook, lane) in hooks(point, for: owner) {
+        for (hook, lane) in hooks(point, for: owner, namespaces: namespaces) {
             let what = "plugin '\(hook.plugin)' (\(point.name) hook)"
             let current = event(hook.plugin)
             let deadline = hook.deadlineMs == 0 ? defaultDeadlineMs : hook.deadlineMs
@@ -157,9 +158,9 @@ public final class HookRegistry: @unchecked Sendable {
     }
 
     /// Queues the event (as `event` builds it for each plugin) for every observer
-    /// hook that may see a session of `owner`; never waits.
-    public func notify(_ point: HookPoint, owner: Caller, event build: (_ plugin: String) -> HookEvent) {
-        for (hook, lane) in hooks(point, for: owner) {
+    /// hook that may see a session of `owner` (or holding one of its metadata `namespaces`); never waits.
+    public func notify(_ point: HookPoint, owner: Caller, namespaces: Set<String> = [], event build: (_ plugin: String) -> HookEvent) {
+        for (hook, lane) in hooks(point, for: owner, namespaces: namespaces) {
             let handler = hook.handler, event = build(hook.plugin)
             let bytes = event.payload.description.utf8.count
             let dropped = lane.post(bytes: bytes) { [log] in

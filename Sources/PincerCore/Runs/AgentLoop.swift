@@ -151,7 +151,8 @@ struct AgentLoop {
         if engine.hooks.has(.afterToolCall) {
             let payload: JSON = ["arguments": arguments, "result": .string(result.content), "isError": .bool(result.isError),
                                  "durationMs": JSON((MonotonicClock.nanoseconds() - startedNs) / 1_000_000)]
-            engine.hooks.notify(.afterToolCall, owner: session.owner) { _ in event(.afterToolCall, call, payload) }
+            let holders = self.engine.withLock { self.engine.namespaceHolders(of: self.session) }
+            engine.hooks.notify(.afterToolCall, owner: session.owner, namespaces: holders) { _ in event(.afterToolCall, call, payload) }
         }
         return result
     }
@@ -167,7 +168,8 @@ struct AgentLoop {
             throw ToolRefusal(reason: reason)
         }
         if engine.hooks.has(.beforeToolCall) {
-            let gate = engine.hooks.gate(.beforeToolCall, owner: session.owner,
+            let holders = self.engine.withLock { self.engine.namespaceHolders(of: self.session) }
+            let gate = engine.hooks.gate(.beforeToolCall, owner: session.owner, namespaces: holders,
                                          event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) }) { _, patch in
                 try HookPayloads.applyToolCallPatch(patch, to: &arguments)
             }

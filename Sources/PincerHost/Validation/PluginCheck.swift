@@ -15,7 +15,7 @@ public enum PluginCheck: String, CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .file: return "an ELF shared object"
-        case .exports: return "exports the entry and nothing else (nm -D --defined-only)"
+        case .exports: return "exports the entry and no other global symbol (nm -D --defined-only)"
         case .loads: return "dlopen(RTLD_NOW) succeeds: dependencies resolve, constructors return"
         case .entry: return "pincer_plugin_get or pincer_plugin is there and gives an entry"
         case .version: return "built for an ABI version this host loads"

@@ -54,7 +54,12 @@ public struct PluginValidator: Sendable {
             return CheckOutcome(.skip, "nm -D --defined-only failed (nm comes with binutils): \(nm.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         let listing = nm.stdout
-        let symbols = listing.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+        // "ADDRESS TYPE NAME"; a lower-case type is a local symbol, which nothing can bind to (gold keeps some).
+        let symbols = listing.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, let type = fields[fields.count - 2].first, type.isUppercase else { return nil }
+            return String(fields[fields.count - 1])
+        }
         let entries = symbols.filter { $0 == PINCER_ENTRY_FUNCTION_SYMBOL || $0 == PINCER_ENTRY_DATA_SYMBOL }
         let others = symbols.filter { !entries.contains($0) }
         if entries.count > 1 {

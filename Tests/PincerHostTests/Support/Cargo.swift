@@ -47,10 +47,4 @@ enum Cargo {
         try FileManager.default.copyItem(atPath: built, toPath: destination)
         return destination
     }
-
-    /// The dynamic symbols a .so defines (nm -D --defined-only), by name.
-    static func exportedSymbols(_ path: String) throws -> [String] {
-        try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", path])
-            .split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
-    }
 }

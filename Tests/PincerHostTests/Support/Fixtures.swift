@@ -85,6 +85,12 @@ func runCommandStatus(_ executable: String, _ arguments: [String], environment: 
     return (exited ? (status >> 8) & 0xff : -(status & 0x7f), out, errors)
 }
 
+/// The names a shared object exports (`nm -D --defined-only`): what another image could bind to.
+func exportedSymbols(_ path: String) throws -> [String] {
+    try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", path]).split(separator: "\n")
+        .map { $0.split(separator: " ").last.map(String.init) ?? "" }
+}
+
 enum Fixtures {
     private static let cache = Mutex<[String: String]>([:])
     private static let cacheDirectory: String = {
