@@ -57,11 +57,10 @@
  *
  * Scope. A plugin's hooks see the sessions it may use: those it created, or
  * every session when the operator set plugins.entries.<id>.sessionAccess =
- * "all". They also see every session that holds the plugin's metadata
- * namespace — a creator that hands a policy plugin a namespace (sessions.h)
- * places the session under that plugin: its before_session_create gate
- * validates the value and may block, and its gates and observers follow the
- * session from then on, without any wider grant.
+ * "all", and those whose creator handed it a metadata namespace (sessions.h):
+ * handing a policy plugin a namespace places the session under it — its
+ * before_session_create gate validates the value and may block, and its gates
+ * and observers follow the session from then on, without any wider grant.
  *
  * Lifetime. A hook is withdrawn by host->unregister or when its plugin stops;
  * its release callback then runs once its last call has returned. From the

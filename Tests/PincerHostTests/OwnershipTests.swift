@@ -1,5 +1,6 @@
-// A plugin uses only the sessions it created, and chooses a model only with
-// the operator's leave; every refusal names the setting that would allow it.
+// A plugin uses only the sessions it created or was handed a namespace on, and
+// chooses a model only with the operator's leave; every refusal names the
+// setting that would allow it.
 
 import Foundation
 import PincerCore
@@ -35,6 +36,21 @@ import Testing
         let own = t.run("fx-owner-a", "own")
         let reach = t.run("fx-owner-b", "reach:\(own.report)")
         #expect(reach.passed, "\(reach.report)")
+    }
+
+    @Test func handingAPluginANamespaceSharesTheSessionWithItAlone() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        _ = try t.load("Tests/Fixtures/c/ownership.c", as: "a.so", flags: ["-DFIXTURE_ID=\"fx-owner-a\""])
+        _ = try t.load("Tests/Fixtures/c/ownership.c", as: "b.so", flags: ["-DFIXTURE_ID=\"fx-owner-b\""])
+        let shared = try t.engine.spawn(SessionSpec(message: "shared @sleep{\"ms\":300}", metadata: ["fx-owner-b": ["group": "g1"]]),
+                                        by: .operator)
+        // The plugin not handed a namespace still finds nothing...
+        let outsider = t.run("fx-owner-a", "intrude:\(shared.sessionKey) \(shared.runId)")
+        #expect(outsider.passed, "\(outsider.report)")
+        // ...the one handed it uses the session as its own: is_streaming, steer, prompt, wait, read, delete.
+        let holder = t.run("fx-owner-b", "reach:\(shared.sessionKey) \(shared.runId)")
+        #expect(holder.passed, "\(holder.report)")
     }
 
     @Test func eachPluginSeesOnlyItsOwnMetadataNamespace() throws {

@@ -115,8 +115,12 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Whether `caller` may use the session: its own, or any with full access.
+    /// Its creator's, a holder's of a metadata namespace on it (handing a plugin a namespace
+    /// shares the session with it), or anyone's with full session access. Lock held.
     private func mayUse(_ session: Session, by caller: Caller) -> Bool {
-        session.owner == caller || hasFullSessionAccess(caller)
+        if session.owner == caller || hasFullSessionAccess(caller) { return true }
+        if case .plugin(let id) = caller { return session.metadata[id] != nil }
+        return false
     }
 
     /// The session under `key` that `caller` may use. One it may not use is reported
@@ -124,13 +128,6 @@ public final class Engine: @unchecked Sendable {
     private func session(_ key: String, by caller: Caller) throws(EngineError) -> Session {
         guard let s = sessions[key], mayUse(s, by: caller) else { throw EngineError(.notFound, "no session with key '\(key)'") }
         return s
-    }
-
-    /// A session whose metadata the caller may read and write in its own namespace: one it may
-    /// use, or one whose creator handed it that namespace (placing the session under its policy). Lock held.
-    private func sessionForNamespace(_ key: String, by caller: Caller) throws(EngineError) -> Session {
-        if let s = sessions[key], s.metadata[caller.namespace] != nil { return s }
-        return try session(key, by: caller)
     }
 
     /// The plugins whose hooks see the session beside those that may use it: every plugin
@@ -370,7 +367,7 @@ public final class Engine: @unchecked Sendable {
     public func metadata(sessionKey: String, by caller: Caller) throws(EngineError) -> JSON {
         lock.lock()
         defer { lock.unlock() }
-        let s = try sessionForNamespace(sessionKey, by: caller)
+        let s = try session(sessionKey, by: caller)
         return s.metadata[caller.namespace] ?? .object([])
     }
 
@@ -379,7 +376,7 @@ public final class Engine: @unchecked Sendable {
         try InputLimits.checkMetadata(value, "metadata")
         lock.lock()
         defer { lock.unlock() }
-        let s = try sessionForNamespace(sessionKey, by: caller)
+        let s = try session(sessionKey, by: caller)
         s.metadata[caller.namespace] = value
         persist(s, metadata: [caller.namespace: value])
     }
@@ -452,9 +449,14 @@ public final class Engine: @unchecked Sendable {
     /// Whether the session with these key bytes is streaming, for the caller with
     /// this number (see number(of:)); `fullAccess` skips the ownership check.
     @inline(__always)
-    public func isStreaming(sessionKey: UnsafeRawBufferPointer, callerNumber: UInt32 = 0, fullAccess: Bool = true) -> StreamingAnswer {
+    public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: Caller = .operator, callerNumber: UInt32 = 0,
+                            fullAccess: Bool = true) -> StreamingAnswer {
         guard let entry = stateIndex.lookup(sessionKey) else { return .noSession }
-        if !fullAccess, entry.owner != callerNumber { return .denied }
+        if !fullAccess, entry.owner != callerNumber {
+            // Not its creator: it may still hold a namespace on the session (the slow path, under the lock).
+            let key = String(decoding: sessionKey, as: UTF8.self)
+            guard withLock({ sessions[key].map { mayUse($0, by: caller) } ?? false }) else { return .denied }
+        }
         return .streaming(entry.streaming)
     }
 
@@ -564,7 +566,7 @@ public final class Engine: @unchecked Sendable {
     private func run(_ id: String, by caller: Caller) throws(EngineError) -> Run {
         guard let run = runs[id] else { throw EngineError(.notFound, "no run with id '\(id)'") }
         if run.owner == caller || hasFullSessionAccess(caller) { return run }
-        if let session = sessions[run.sessionKey], session.owner == caller { return run }
+        if let session = sessions[run.sessionKey], mayUse(session, by: caller) { return run }
         throw EngineError(.notFound, "no run with id '\(id)'")
     }
 

@@ -339,7 +339,8 @@ func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ o
         // Session keys are stored valid, so only a miss needs the UTF-8 check.
         let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
         let out = try HostThunks.output(out, "out")
-        switch context.engine.isStreaming(sessionKey: key, callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess) {
+        switch context.engine.isStreaming(sessionKey: key, caller: context.caller, callerNumber: context.callerNumber,
+                                          fullAccess: context.fullSessionAccess) {
         case .streaming(let streaming):
             out.pointee = streaming
         case .noSession, .denied:

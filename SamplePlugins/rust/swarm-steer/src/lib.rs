@@ -24,12 +24,9 @@
 //!
 //! The tool `swarm-steer.members` tells a member's model who else is in its group.
 //!
-//! Setup. A session holding this plugin's namespace is under its hooks (the
-//! gate and the observers see it whoever created it), but steering,
-//! prompting and is_streaming reach only the sessions the plugin may use:
-//! those it spawned, or every session with `"sessionAccess": "all"` in its
-//! config entry. Without that grant a relay to another creator's session is
-//! logged as a warning naming the setting, not dropped in silence.
+//! Setup. None beyond the descriptor's capabilities: a creator that hands this
+//! plugin a namespace shares the session with it (sessions.h), so its hooks
+//! see the member and it may steer and prompt it, whoever created it.
 //! Membership lives in memory: it covers sessions created while the plugin is
 //! loaded, and a member that is deleted leaves when a relay finds it gone.
 
@@ -161,7 +158,7 @@ impl Swarm {
                 Ok(true) => self.host.steer(peer, &message)? == SteerOutcome::QUEUED,
                 Ok(false) => false,
                 Err(e) if e.code() == Code::NOT_FOUND => {
-                    self.unreachable(peer, sender)?;
+                    self.leave(peer);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -174,27 +171,13 @@ impl Swarm {
                 Ok(run_id) => {
                     self.lock().relayed_runs.insert(run_id);
                 }
-                Err(e) if e.code() == Code::NOT_FOUND => self.unreachable(peer, sender)?,
+                Err(e) if e.code() == Code::NOT_FOUND => self.leave(peer),
                 Err(e) => {
                     self.host.log(LogLevel::WARN, format!("could not prompt {peer} with a message from {sender}: {e}"))?;
                 }
             }
         }
         Ok(())
-    }
-
-    /// A member the host says is not found: gone (it leaves its group), or there
-    /// but out of this plugin's reach (its namespace still answers): say which setting would reach it.
-    fn unreachable(&self, peer: &str, sender: &str) -> Result<(), Error> {
-        if self.host.get_metadata(peer).is_ok() {
-            self.host.log(
-                LogLevel::WARN,
-                format!("cannot relay {sender}'s message to {peer}: steering another creator's session needs plugins.entries.swarm-steer.sessionAccess = \"all\""),
-            )
-        } else {
-            self.leave(peer);
-            Ok(())
-        }
     }
 
     /// A member that no longer exists leaves its group.

@@ -25,12 +25,13 @@
  *    memory it allocated: release it with host->free(host, ptr).
  *  - Errors: the codes of result.h; host->last_error(host) explains the last
  *    failure of this plugin on this thread.
- *  - Sessions: a plugin reaches only the sessions it created, and their runs,
- *    unless the operator set plugins.entries.<id>.sessionAccess = "all". A
- *    session it may not use answers exactly as one that does not exist
- *    (PINCER_ERR_NOT_FOUND, PINCER_STEER_NO_SESSION). A session that holds
- *    the plugin's metadata namespace is reachable for get_metadata and
- *    set_metadata of that namespace, and its hooks see it (hooks.h).
+ *  - Sessions: a plugin reaches the sessions it created and their runs, the
+ *    sessions whose creator handed it a metadata namespace (that shares the
+ *    session with it: sessions.h), and every session when the operator set
+ *    plugins.entries.<id>.sessionAccess = "all"; its capabilities still
+ *    decide which calls it may make. A session it may not use answers
+ *    exactly as one that does not exist (PINCER_ERR_NOT_FOUND,
+ *    PINCER_STEER_NO_SESSION).
  *
  * ---- The plugin's lifecycle ------------------------------------------------
  *
@@ -196,8 +197,7 @@ struct pincer_host {
     pincer_result (PINCER_ABI *is_streaming)(const pincer_host *host, const char *session_key, bool *out);
 
     /* The calling plugin's own metadata namespace on a session, as a JSON
-     * object ("{}" when it has none). Other namespaces are never visible. Works
-     * on the sessions the plugin may use and on those holding its namespace. */
+     * object ("{}" when it has none). Other namespaces are never visible. */
     pincer_result (PINCER_ABI *get_metadata)(const pincer_host *host, const char *session_key, char **out_json);
 
     /* ---- Steering: "sessions.steer" -------------------------------------- */

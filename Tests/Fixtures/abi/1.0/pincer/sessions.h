@@ -94,8 +94,11 @@ typedef struct pincer_spawn_request {
      * namespace its initial value — a policy for a policy plugin, say — and
      * its own. Each value is a JSON object. Each namespace's plugin sees its
      * own value (and only it) in before_session_create, may validate it and
-     * block the spawn, and is the only one that may change it afterwards. A
-     * namespace that names no loaded plugin is PINCER_ERR_INVALID_ARGUMENT. */
+     * block the spawn, and is the only one that may change it afterwards.
+     * Handing a plugin a namespace shares the session with it: the plugin
+     * may use the session as if it had created it (within its capabilities)
+     * and its hooks see it (host.h, hooks.h). A namespace that names no
+     * loaded plugin is PINCER_ERR_INVALID_ARGUMENT. */
     const char *metadata_json;
 } pincer_spawn_request;
 
