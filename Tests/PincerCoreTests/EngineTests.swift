@@ -112,7 +112,7 @@ import Testing
         func streaming(as caller: Caller = .operator) -> Engine.StreamingAnswer {
             var key = started.sessionKey
             return key.withUTF8 {
-                e.isStreaming(sessionKey: UnsafeRawBufferPointer($0), callerNumber: e.number(of: caller),
+                e.isStreaming(sessionKey: UnsafeRawBufferPointer($0), caller: caller, callerNumber: e.number(of: caller),
                               fullAccess: e.hasFullSessionAccess(caller))
             }
         }

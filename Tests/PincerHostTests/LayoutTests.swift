@@ -202,7 +202,8 @@ enum LayoutDescription {
                 ("register_hook", \.register_hook), ("unregister", \.unregister), ("run_stop_requested", \.run_stop_requested)]),
             "pincer_tool_call": cLayout(pincer_tool_call.self, [
                 ("struct_size", \.struct_size), ("session_key", \.session_key), ("session_id", \.session_id), ("run_id", \.run_id),
-                ("tool_call_id", \.tool_call_id), ("tool_name", \.tool_name), ("arguments_json", \.arguments_json)]),
+                ("tool_call_id", \.tool_call_id), ("tool_name", \.tool_name), ("arguments_json", \.arguments_json),
+                ("workspace_dir", \.workspace_dir)]),
             "pincer_tool_definition": cLayout(pincer_tool_definition.self, [
                 ("struct_size", \.struct_size), ("name", \.name), ("description", \.description), ("parameters_json", \.parameters_json),
                 ("group", \.group), ("invoke", \.invoke), ("context", \.context), ("release", \.release)]),

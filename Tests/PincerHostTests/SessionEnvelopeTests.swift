@@ -9,8 +9,9 @@ import Testing
 
 @Suite(.serialized) struct SessionEnvelopeTests {
     /// A plugin directory with both plugins, a workspace holding docs/readme.txt and
-    /// secret.txt, and an operator config that grants the envelope nothing beyond its
-    /// descriptor: the namespace handed in --metadata places each session under it.
+    /// secret.txt, and an operator config that names the workspace once (engine.workspaceDir:
+    /// the envelope's hook events and the tools' calls both carry it) and grants the envelope
+    /// nothing beyond its descriptor: the namespace handed in --metadata places each session under it.
     final class Setup {
         let t: TestHost
         let workspace: String
@@ -29,8 +30,7 @@ import Testing
                                              toPath: "\(plugins)/libsession-envelope.so")
             config = "\(t.directory)/pincer.json"
             try """
-                {"engine": {"workspaceDir": "\(workspace)", "tokenDelayMs": 0},
-                 "plugins": {"entries": {"workspace-tools": {"config": {"workspace": "\(workspace)"}}}}}
+                {"engine": {"workspaceDir": "\(workspace)", "tokenDelayMs": 0}}
                 """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 

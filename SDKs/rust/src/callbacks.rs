@@ -42,6 +42,8 @@ pub struct ToolCall<'a> {
     pub tool_name: &'a str,
     /// The arguments, a JSON object.
     pub arguments_json: &'a str,
+    /// The directory the session works in, as hook events carry it.
+    pub workspace_dir: &'a str,
 }
 
 /// What register_hook needs besides the closure (hooks.h).
@@ -148,6 +150,7 @@ where
             tool_call_id: field!(raw, sys::pincer_tool_call, tool_call_id).unwrap_or(""),
             tool_name: field!(raw, sys::pincer_tool_call, tool_name).unwrap_or(""),
             arguments_json: field!(raw, sys::pincer_tool_call, arguments_json).unwrap_or("{}"),
+            workspace_dir: field!(raw, sys::pincer_tool_call, workspace_dir).unwrap_or(""),
         };
         (context.f)(&call)
     });

@@ -336,6 +336,7 @@ pub struct pincer_tool_call {
     pub tool_call_id: *const c_char,
     pub tool_name: *const c_char,
     pub arguments_json: *const c_char,
+    pub workspace_dir: *const c_char,
 }
 
 pub type pincer_tool_invoke =
@@ -524,7 +525,8 @@ pub mod layout {
                           free, log, get_config, spawn, prompt, cancel_run, wait, messages, get_session, is_streaming,
                           get_metadata, steer, delete_session, set_metadata, rate_limit_check, rate_limit_reset, status,
                           models, gateway_request, register_tool, register_hook, unregister, run_stop_requested }
-            pincer_tool_call { struct_size, session_key, session_id, run_id, tool_call_id, tool_name, arguments_json }
+            pincer_tool_call { struct_size, session_key, session_id, run_id, tool_call_id, tool_name, arguments_json,
+                               workspace_dir }
             pincer_tool_definition { struct_size, name, description, parameters_json, group, invoke, context, release }
             pincer_hook_event { struct_size, point, session_key, session_id, run_id, owner, workspace_dir, tool_name,
                                 tool_call_id, payload_json }

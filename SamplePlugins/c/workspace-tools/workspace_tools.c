@@ -3,9 +3,10 @@
  * policy plugin (SamplePlugins/swift/session-envelope) restricts.
  *
  *   workspace-tools.read_file    {"path": "notes/todo.txt"}  reads a file inside
- *                                the workspace directory (config "workspace", an
- *                                absolute path; default: the host's current
- *                                directory, as engine.workspaceDir's default)
+ *                                the workspace directory: config "workspace" (an
+ *                                absolute path) when set, else the session's,
+ *                                which the call carries (engine.workspaceDir) and
+ *                                a policy plugin's hook event carries alike
  *   workspace-tools.run_command  {"command": "date"|"uname"|"echo", "text": "…"}
  *                                runs one of a fixed, harmless set; echo prints text
  *
@@ -27,7 +28,7 @@
 #define RESULT_MAX_BYTES (64u << 10)
 
 static const pincer_host *host;
-static char workspace[PATH_MAX]; /* resolved (realpath) at init */
+static char configured_workspace[PATH_MAX]; /* config "workspace", resolved at init; "" when unset */
 
 /* Hands `text` to the host as a tool's *out_text (host->alloc'd, the host frees it). */
 static char *host_text(const char *text) {
@@ -125,7 +126,10 @@ static int string_member(const char *json, const char *key, char *out, size_t ca
 
 static pincer_result read_file(void *context, const pincer_tool_call *call, char **out_text) {
     (void)context;
-    char path[PATH_MAX], joined[PATH_MAX * 2], resolved[PATH_MAX];
+    char path[PATH_MAX], joined[PATH_MAX * 2], resolved[PATH_MAX], workspace[PATH_MAX];
+    const char *root_dir = configured_workspace[0] ? configured_workspace
+                           : PINCER_STRUCT_HAS(call, pincer_tool_call, workspace_dir) ? call->workspace_dir : NULL;
+    if (!root_dir || !realpath(root_dir, workspace)) return fail(out_text, "read_file: the workspace directory is unknown or gone");
     if (!string_member(call->arguments_json, "path", path, sizeof path))
         return fail(out_text, "read_file needs a string argument 'path'");
     if (path[0] == '/') return fail(out_text, "read_file takes a path relative to the workspace, not an absolute one");
@@ -211,11 +215,7 @@ static pincer_result init(const pincer_host *h, const char *path, char *error, s
     }
     int has_workspace = string_member(config, "workspace", configured, sizeof configured);
     h->free(h, config);
-    if (!has_workspace && !getcwd(configured, sizeof configured)) {
-        snprintf(error, capacity, "cannot read the current directory for my workspace");
-        return PINCER_ERR_PLUGIN;
-    }
-    if (configured[0] != '/' || !realpath(configured, workspace)) {
+    if (has_workspace && (configured[0] != '/' || !realpath(configured, configured_workspace))) {
         snprintf(error, capacity, "config \"workspace\" must be an existing absolute directory, not '%s'", configured);
         return PINCER_ERR_PLUGIN;
     }

@@ -449,7 +449,7 @@ public final class Engine: @unchecked Sendable {
     /// Whether the session with these key bytes is streaming, for the caller with
     /// this number (see number(of:)); `fullAccess` skips the ownership check.
     @inline(__always)
-    public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: Caller = .operator, callerNumber: UInt32 = 0,
+    public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: Caller, callerNumber: UInt32 = 0,
                             fullAccess: Bool = true) -> StreamingAnswer {
         guard let entry = stateIndex.lookup(sessionKey) else { return .noSession }
         if !fullAccess, entry.owner != callerNumber {

@@ -46,11 +46,13 @@ struct PluginTool: @unchecked Sendable {
                     call.toolCallId.withCString { toolCallId in
                         name.withCString { toolName in
                             arguments.description.withCString { argumentsJSON in
-                                var request = pincer_tool_call(
-                                    struct_size: UInt32(MemoryLayout<pincer_tool_call>.size), session_key: sessionKey,
-                                    session_id: sessionId, run_id: runId, tool_call_id: toolCallId, tool_name: toolName,
-                                    arguments_json: argumentsJSON)
-                                return invoke(context, &request, &output)
+                                plugin.engine.config.workspaceDir.withCString { workspaceDir in
+                                    var request = pincer_tool_call(
+                                        struct_size: UInt32(MemoryLayout<pincer_tool_call>.size), session_key: sessionKey,
+                                        session_id: sessionId, run_id: runId, tool_call_id: toolCallId, tool_name: toolName,
+                                        arguments_json: argumentsJSON, workspace_dir: workspaceDir)
+                                    return invoke(context, &request, &output)
+                                }
                             }
                         }
                     }

@@ -16,6 +16,8 @@ public struct ToolCall: Sendable {
     public let toolName: String
     /// The arguments the model gave, a JSON object.
     public let argumentsJSON: String
+    /// The directory the session works in, as hook events carry it ("" from a host whose call lacks it).
+    public let workspaceDir: String
 }
 
 /// A hook point (hooks.h); a newtype, so a point a newer host adds stays representable.
@@ -93,7 +95,9 @@ private let invokeTool: pincer_tool_invoke = { context, call, outText in
     let c = call!.pointee
     let toolCall = ToolCall(sessionKey: string(c.session_key), sessionId: string(c.session_id), runId: string(c.run_id),
                             toolCallId: string(c.tool_call_id), toolName: string(c.tool_name),
-                            argumentsJSON: string(c.arguments_json))
+                            argumentsJSON: string(c.arguments_json),
+                            workspaceDir: Int(c.struct_size) >= MemoryLayout<pincer_tool_call>.offset(of: \.workspace_dir)! + MemoryLayout<UnsafePointer<CChar>?>.size
+                                ? string(c.workspace_dir) : "")
     do {
         outText!.pointee = box.host.allocated(try box.body(toolCall))
         return ResultCode.ok.rawValue

@@ -68,6 +68,10 @@ typedef struct pincer_tool_call {
     /* The arguments the model gave (after any before_tool_call patch): a
      * JSON object. Integers are exact, whatever their size. */
     const char *arguments_json;
+    /* The directory the session works in (operator config engine.workspaceDir),
+     * the same a hook event carries, so a tool and a policy plugin resolve a
+     * relative path alike. Read it only when PINCER_STRUCT_HAS covers it. */
+    const char *workspace_dir;
 } pincer_tool_call;
 
 /*
