@@ -132,7 +132,8 @@ enum pincer_hook_point_code {
      *   {"kind":"hook", "point":…, "plugin":…, "decision":"patched"|"blocked",
      *    "tool":…, "reason":…}                 a gate changed a tool call
      *   {"kind":"finished", "status":"completed"|"failed"|"timed_out"|
-     *    "cancelled"|"interrupted", "durationMs":…, "error":…}
+     *    "cancelled"|"interrupted", "durationMs":…, "error":…,
+     *    "finalText":"…"}                      (finalText when it completed)
      * Later versions may add kinds and members: ignore what you do not know. */
     PINCER_HOOK_RUN_EVENT = 4
 };

@@ -181,6 +181,7 @@ import Testing
         let kinds = runEvents.compactMap { $0.payload["kind"]?.stringValue }
         #expect(kinds == ["turn", "tool_call", "tool_result", "turn", "tool_call", "tool_result", "turn", "finished"], "\(kinds)")
         #expect(runEvents.last?.payload["status"]?.stringValue == "completed")
+        #expect(runEvents.last?.payload["finalText"]?.stringValue == transcript.last { $0.role == .assistant }?.content)
         // The streamed deltas add up to the model's texts.
         let texts = transcript.filter { $0.role == .assistant }.map(\.content).joined()
         #expect(t.run("fx-hooks-b", "deltas").report == texts)

@@ -634,7 +634,8 @@ public final class Engine: @unchecked Sendable {
         run.endedNs = MonotonicClock.nanoseconds()
         var detail: [(String, JSON)] = [("status", .string(status.rawValue)), ("durationMs", JSON(run.snapshot.durationMs))]
         if let error { detail.append(("error", .string(error))) }
-        record(RunEvent(.finished, .object(detail)), in: run, of: session)
+        // Observers get the final text too (the run's record has it as its last turn already).
+        record(RunEvent(.finished, .object(detail)), in: run, of: session, announcing: text.map { [("finalText", .string($0))] } ?? [])
         endedCounts[status, default: 0] += 1
         if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
@@ -730,10 +731,10 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Adds an event to the run's record and tells run_event hooks (which never wait). Lock held.
-    func record(_ event: RunEvent, in run: Run, of session: Session) {
+    func record(_ event: RunEvent, in run: Run, of session: Session, announcing extra: [(String, JSON)] = []) {
         run.events.append(event)
         guard hooks.has(.runEvent), case .object(let members) = event.detail else { return }
-        announce(run, of: session, .object([("kind", .string(event.kind.rawValue))] + members))
+        announce(run, of: session, .object([("kind", .string(event.kind.rawValue))] + members + extra))
     }
 
     /// Tells run_event hooks about the run; never waits.
