@@ -1,9 +1,12 @@
 // A plugin author outside this repository builds a plugin from the installed
-// ABI alone, with CMake's find_package or with pkg-config, and it loads.
+// kit alone — each language's example, copied out and pointed at the kit; a
+// plugin of one's own with CMake's find_package or with pkg-config — and it
+// loads. The README shows each example exactly as the kit ships it.
 
 import Foundation
 import PincerCore
 @testable import PincerHost
+import Synchronization
 import Testing
 
 @Suite struct PackagingTests {
@@ -17,29 +20,66 @@ import Testing
         int exported_by_mistake(void) { return helper_that_must_stay_hidden(); }
         """
 
-    /// Writes the README's first code block in `language` to `path`, as an author would copy it.
-    private func readmeExample(_ language: String, into path: String) throws -> String {
+    /// The README's first code block in `language`.
+    private func readmeBlock(_ language: String) throws -> String {
         let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
         let start = try #require(readme.range(of: "```\(language)\n"))
         let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        try String(readme[start.upperBound..<end.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        return String(readme[start.upperBound..<end.lowerBound])
     }
 
-    /// What the tools answered in a session of the README plugin `id`, whose gate guards its own sessions.
+    /// What the tools answered in a session of the example plugin `id`, whose gate guards its own sessions.
     private func toolResults(of id: String, in t: TestHost, message: String) throws -> [String] {
         let started = try t.engine.spawn(SessionSpec(message: message), by: .plugin(id))
         #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
         return try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }.map(\.content)
     }
 
-    @Test func theREADMEsPluginCompilesCleanlyAndLoads() throws {
+    /// The kit, installed once per test process into a temporary prefix, as `cmake --install` gives it to an author.
+    private static let installedKit = Mutex<String?>(nil)
+
+    static func kit() throws -> String {
+        try installedKit.withLock { prefix in
+            if let prefix { return prefix }
+            let installed = NSTemporaryDirectory() + "pincer-kit-\(UUID().uuidString)"
+            try runCommand("/usr/bin/env", ["cmake", "-S", Repo.root.path, "-B", installed + "-build", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
+            try runCommand("/usr/bin/env", ["cmake", "--build", installed + "-build"])
+            try runCommand("/usr/bin/env", ["cmake", "--install", installed + "-build", "--prefix", installed])
+            prefix = installed
+            return installed
+        }
+    }
+
+    /// An example of the installed kit copied into `directory`, as an author starts from it: outside the
+    /// repository and outside the kit, its path to the kit pointed at the installed one.
+    private func example(_ name: String, into directory: String, kitPath: (String, String)? = nil) throws -> String {
+        let kit = try Self.kit()
+        let copy = "\(directory)/\(name)"
+        try FileManager.default.copyItem(atPath: "\(kit)/share/pincer/examples/\(name)", toPath: copy)
+        if let (file, relative) = kitPath {
+            let text = try String(contentsOfFile: "\(copy)/\(file)", encoding: .utf8)
+            #expect(text.contains(relative), "\(file) no longer says \(relative)")
+            try text.replacingOccurrences(of: relative, with: "\(kit)/share/pincer")
+                .write(toFile: "\(copy)/\(file)", atomically: true, encoding: .utf8)
+        }
+        return copy
+    }
+
+    /// The README shows each language's example exactly as the kit ships it.
+    @Test(arguments: [("c", "hello-c/hello.c"), ("cpp", "hello-cpp/hello.cpp"), ("swift", "hello-swift/Sources/Hello/Hello.swift"),
+                      ("toml", "hello-rust/Cargo.toml"), ("rust", "hello-rust/src/lib.rs")])
+    func theREADMEShowsTheKitsExample(language: String, file: String) throws {
+        #expect(try readmeBlock(language) == String(contentsOfFile: Repo.path("SDKs/examples/\(file)"), encoding: .utf8))
+    }
+
+    @Test func theKitsCExampleBuildsOutsideWithCMakeAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let source = try readmeExample("c", into: "\(t.directory)/hello.c")
-        let plugin = "\(t.directory)/libhello.so"
-        try runCommand("/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", Repo.path("Include"), source,
-                                        "-o", plugin, "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
+        let project = try example("hello-c", into: t.directory)
+        try runCommand("/usr/bin/env", ["cmake", "-S", project, "-B", "\(project)/build", "-G", "Ninja", "-DCMAKE_PREFIX_PATH=\(try Self.kit())"])
+        try runCommand("/usr/bin/env", ["cmake", "--build", "\(project)/build"])
+        let plugin = "\(project)/build/plugins/libhello.so"
+        #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
         #expect(t.host.load(file: plugin).state == .loaded)
         t.host.start()
         #expect(t.logs.contains("[hello] info: hello"))
@@ -47,22 +87,27 @@ import Testing
                 == ["tool 'clock' blocked by plugin 'hello' (before_tool_call hook): no clocks here", "hi"])
     }
 
-    /// The README's Swift plugin, in a package made from the kit's template (the sample's
-    /// manifest, renamed) outside the repository: PINCER_INCLUDE points it at the headers.
-    @Test func theREADMEsSwiftPluginBuildsFromTheTemplateAndLoads() throws {
+    @Test func theKitsCppExampleBuildsOutsideWithCMakeAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let package = "\(t.directory)/hello-swift"
-        try FileManager.default.createDirectory(atPath: "\(package)/Sources/Hello", withIntermediateDirectories: true)
-        _ = try readmeExample("swift", into: "\(package)/Sources/Hello/Hello.swift")
-        let template = try String(contentsOfFile: Repo.path("SamplePlugins/swift/session-envelope/Package.swift"), encoding: .utf8)
-        try template.replacingOccurrences(of: "session-envelope", with: "hello-swift")
-            .replacingOccurrences(of: "SessionEnvelope", with: "Hello")
-            .replacingOccurrences(of: "../../../SDKs/swift", with: Repo.path("SDKs/swift"))
-            .write(toFile: "\(package)/Package.swift", atomically: true, encoding: .utf8)
-        var environment = ProcessInfo.processInfo.environment
-        environment["PINCER_INCLUDE"] = Repo.path("Include")
-        try runCommand("/usr/bin/env", ["swift", "build", "--package-path", package], environment: environment)
+        let project = try example("hello-cpp", into: t.directory)
+        try runCommand("/usr/bin/env", ["cmake", "-S", project, "-B", "\(project)/build", "-G", "Ninja", "-DCMAKE_PREFIX_PATH=\(try Self.kit())",
+                                        "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"])
+        try runCommand("/usr/bin/env", ["cmake", "--build", "\(project)/build"])
+        let plugin = "\(project)/build/plugins/libhello_cpp.so"
+        #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
+        #expect(t.host.load(file: plugin).state == .loaded)
+        #expect(t.logs.contains("[hello-cpp] info: hello from C++"))
+        #expect(try toolResults(of: "hello-cpp", in: t, message: #"@clock @echo{"text":"hi"}"#)
+                == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
+    }
+
+    /// The Swift example against the installed PincerPluginKit, its headers reached through the kit's symlink.
+    @Test func theKitsSwiftExampleBuildsOutsideAndLoads() throws {
+        let t = try TestHost()
+        defer { t.close() }
+        let package = try example("hello-swift", into: t.directory, kitPath: ("Package.swift", "\\(Context.packageDirectory)/../.."))
+        try runCommand("/usr/bin/env", ["swift", "build", "--package-path", package])
         let plugin = "\(package)/.build/debug/libhello-swift.so"
         #expect(try exportedSymbols(plugin) == ["pincer_plugin_get"])
         #expect(t.host.load(file: plugin).state == .loaded)
@@ -71,32 +116,10 @@ import Testing
                 == ["tool 'clock' blocked by plugin 'hello-swift' (before_tool_call hook): no clocks here", #"Hello from Swift, {"name":"Ada"}"#])
     }
 
-    @Test func theREADMEsCppPluginCompilesCleanlyAndLoads() throws {
+    @Test func theKitsRustExampleBuildsOutsideWithCargoAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let source = try readmeExample("cpp", into: "\(t.directory)/hello.cpp")
-        let plugin = "\(t.directory)/libhello-cpp.so"
-        try runCommand("/usr/bin/env", ["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
-                                        "-I", Repo.path("Include"), source, "-o", plugin,
-                                        "-Wl,--version-script=" + Repo.path("Include/pincer/pincer-plugin.map")])
-        #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
-        #expect(t.host.load(file: plugin).state == .loaded)
-        #expect(t.logs.contains("[hello-cpp] info: hello from C++"))
-        #expect(try toolResults(of: "hello-cpp", in: t, message: #"@clock @echo{"text":"hi"}"#)
-                == ["tool 'clock' blocked by plugin 'hello-cpp' (before_tool_call hook): no clocks here", "hi"])
-    }
-
-    @Test func theREADMEsRustPluginBuildsWithCargoAndLoads() throws {
-        let t = try TestHost()
-        defer { t.close() }
-        // The README's Cargo.toml and lib.rs, as an author would copy them, with the SDK's path filled in.
-        let crate = "\(t.directory)/hello-rust"
-        try FileManager.default.createDirectory(atPath: "\(crate)/src", withIntermediateDirectories: true)
-        let manifest = try String(contentsOfFile: try readmeExample("toml", into: "\(crate)/Cargo.toml"), encoding: .utf8)
-        let path = try #require(manifest.range(of: #"path = "[^"]*""#, options: .regularExpression))
-        try manifest.replacingCharacters(in: path, with: "path = \"\(Repo.path("SDKs/rust"))\"")
-            .write(toFile: "\(crate)/Cargo.toml", atomically: true, encoding: .utf8)
-        _ = try readmeExample("rust", into: "\(crate)/src/lib.rs")
+        let crate = try example("hello-rust", into: t.directory, kitPath: ("Cargo.toml", "../.."))
         let plugin = try Cargo.plugin(crate, library: "hello_rust", into: t.directory, as: "libhello-rust.so")
         #expect(try exportedSymbols(plugin) == ["pincer_plugin"])
         let record = t.host.load(file: plugin)
@@ -106,19 +129,10 @@ import Testing
                 == ["tool 'clock' blocked by plugin 'hello-rust' (before_tool_call hook): no clocks here", #"hello, {"to":"you"}"#])
     }
 
-    /// Installs the ABI into a fresh prefix, as `cmake --install` does for a plugin author.
-    private func install(into prefix: String) throws {
-        let build = prefix + "-build"
-        try runCommand("/usr/bin/env", ["cmake", "-S", Repo.root.path, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
-        try runCommand("/usr/bin/env", ["cmake", "--build", build])
-        try runCommand("/usr/bin/env", ["cmake", "--install", build, "--prefix", prefix])
-    }
-
     @Test func aPluginBuiltWithTheInstalledCMakePackageAndPkgConfigLoads() throws {
         let t = try TestHost()
         defer { t.close() }
-        let prefix = "\(t.directory)/prefix"
-        try install(into: prefix)
+        let prefix = try Self.kit()
 
         // CMake: find_package + pincer_add_plugin, nothing else.
         let project = "\(t.directory)/author"
