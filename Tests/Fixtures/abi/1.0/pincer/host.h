@@ -290,7 +290,9 @@ struct pincer_host {
     /* ---- Runs, from a tool: no capability -------------------------------- */
 
     /* Whether the run has been asked to stop: cancelled, its session deleted,
-     * its timeout passed, or the host stopping. A tool polls it for the run
+     * its timeout passed, or the host stopping — and true for a run that has
+     * already ended, however it ended (nothing it serves can matter any more;
+     * a cancel_run after its end changes nothing). A tool polls it for the run
      * it serves (call->run_id) and returns early: what it returns then is
      * discarded. Answers for runs the plugin's tools are serving and runs of
      * sessions the plugin may use; PINCER_ERR_NOT_FOUND otherwise. Cheap. */
