@@ -108,7 +108,7 @@ func heapInUse() -> Int { Int(bench.heapInUse()) }
 // A session of the bench plugin's own that streams for the whole measurement, so
 // is_streaming answers true on the owner's path (another caller's session is refused).
 let streaming = try engine.spawn(SessionSpec(message: "@sleep{\"ms\":120000}"), by: .plugin("bench"))
-while try engine.transcript(sessionKey: streaming.sessionKey, limit: 0).count < 3 { usleep(1000) }
+while try engine.transcript(sessionKey: streaming.sessionKey, limit: 0, by: .operator).count < 3 { usleep(1000) }
 let iterations: UInt64 = 20_000_000 / scale
 progress("is_streaming: \(iterations) calls, plain calls alike, best of 3")
 var plainNs = Double.infinity, hostNs = Double.infinity
@@ -144,7 +144,7 @@ struct BenchSwiftTable {
 let swiftBenchLoaded = FileManager.default.fileExists(atPath: swiftBenchPath) && host.load(file: swiftBenchPath).state == .loaded
 if swiftBenchLoaded, let table = host.pluginExtension(pluginId: "swift-bench", "pincer.bench-swift/1")?.load(as: BenchSwiftTable.self) {
     let swiftStreaming = try engine.spawn(SessionSpec(message: "@sleep{\"ms\":120000}"), by: .plugin("swift-bench"))
-    while try engine.transcript(sessionKey: swiftStreaming.sessionKey, limit: 0).count < 3 { usleep(1000) }
+    while try engine.transcript(sessionKey: swiftStreaming.sessionKey, limit: 0, by: .operator).count < 3 { usleep(1000) }
     // The machine is shared: raw C and the kit take turns, best of 3 each, so both see the same load.
     // Allowed checks fill their keys and cannot be repeated: those are measured once, after the C ones.
     progress("PincerPluginKit: is_streaming \(iterations) calls and rate_limit_check refused, taking turns with raw C, best of 3")
@@ -163,7 +163,7 @@ if swiftBenchLoaded, let table = host.pluginExtension(pluginId: "swift-bench", "
                         baseline: String(format: "raw C %.1f ns; ratio %.2fx (+%.1f ns)", raw, kit / raw, kit - raw),
                         goal: "<= raw C +20% or +10 ns", met: withinSDKGoal(kit, raw)))
     }
-    try engine.cancelRun(swiftStreaming.runId)
+    try engine.cancelRun(swiftStreaming.runId, by: .operator)
 } else {
     progress("PincerPluginKit figures skipped: \(swiftBenchPath) is not built (scripts/bench builds it)")
 }
@@ -187,7 +187,7 @@ do {
     let cSession = try engine.spawn(SessionSpec(message: longWork), by: .plugin("bench"))
     let rustSession = try engine.spawn(SessionSpec(message: longWork), by: .plugin("bench-rs"))
     for session in [cSession, rustSession] {
-        while try engine.transcript(sessionKey: session.sessionKey, limit: 0).count < 2 { usleep(1000) }
+        while try engine.transcript(sessionKey: session.sessionKey, limit: 0, by: .operator).count < 2 { usleep(1000) }
     }
     progress("Rust SDK: is_streaming \(iterations) calls each for C, Rust raw sys, Rust &str and &CStr keys, taking turns, best of 5")
     var cNs = Double.infinity, rawNs = Double.infinity, safeNs = Double.infinity, cStrNs = Double.infinity
@@ -197,8 +197,8 @@ do {
         safeNs = min(safeNs, valid(rustBench.isStreaming(rustSession.sessionKey, iterations, 1), "Rust is_streaming"))
         cStrNs = min(cStrNs, valid(rustBench.isStreaming(rustSession.sessionKey, iterations, 2), "Rust is_streaming, &CStr"))
     }
-    try engine.cancelRun(cSession.runId)
-    try engine.cancelRun(rustSession.runId)
+    try engine.cancelRun(cSession.runId, by: .operator)
+    try engine.cancelRun(rustSession.runId, by: .operator)
     // Allowed: each fills 10,000 fresh keys with 30 requests (the C figure above, again), keys reset
     // between rounds. Refused: then each checks those full keys, which changes no state.
     progress("Rust SDK: rate_limit_check, 10,000 keys x 30 allowed, then \(3_000_000 / scale) refused, for C, Rust raw sys and Rust, taking turns, best of 3")
@@ -232,7 +232,7 @@ do {
                         goal: "<= raw C +20% or +10 ns", met: withinSDKGoal(rust, c)))
     }
 }
-try engine.cancelRun(streaming.runId)
+try engine.cancelRun(streaming.runId, by: .operator)
 
 // Where a check's time goes: the clock read, and the limiter alone (fixed time, no boundary).
 do {
@@ -343,7 +343,7 @@ func runsPerSecond(store: (any SessionStore)?, total: Int) throws -> Double {
     var done = 0
     while done < total {
         let batch = try (0..<min(200, total - done)).map { _ in try engine.spawn(SessionSpec(message: "hello"), by: .operator).runId }
-        for id in batch where try engine.wait(runId: id, timeoutMs: 10_000).status != .completed { fatalError("run \(id) did not complete") }
+        for id in batch where try engine.wait(runId: id, timeoutMs: 10_000, by: .operator).status != .completed { fatalError("run \(id) did not complete") }
         done += batch.count
     }
     return Double(total) / (Double(nanoseconds() - start) / 1e9)
@@ -391,10 +391,10 @@ for i in 0..<steerCount {
     usleep(UInt32.random(in: 10_000...20_000)) // apart, so no turn reads out a pile of them
     let text = "steer-\(i)"
     let t0 = nanoseconds()
-    if try steerEngine.steer(sessionKey: busy.sessionKey, text: text) == .queued { sentAt[text] = t0 }
+    if try steerEngine.steer(sessionKey: busy.sessionKey, text: text, by: .operator) == .queued { sentAt[text] = t0 }
 }
-try steerEngine.cancelRun(busy.runId)
-_ = try steerEngine.wait(runId: busy.runId, timeoutMs: 10_000)
+try steerEngine.cancelRun(busy.runId, by: .operator)
+_ = try steerEngine.wait(runId: busy.runId, timeoutMs: 10_000, by: .operator)
 steerEngine.shutdown(timeout: 2)
 let latencies = probe.seen.withLock { seen in sentAt.compactMap { text, t0 in seen[text].map { Double($0 - t0) / 1e6 } } }.sorted()
 let turnStarts = probe.turns.withLock { $0 }
@@ -423,7 +423,7 @@ func microsecondsPerToolCall(plugins: [String], owner: String, tool: String = "e
     for _ in 0..<runs {
         // The plugin's own sessions: those its hooks see, and that may call its tools.
         let run = try engine.spawn(SessionSpec(message: String(repeating: "@\(tool) ", count: 10)), by: .plugin(owner))
-        guard try engine.wait(runId: run.runId, timeoutMs: 60_000).status == .completed else { fatalError("a run calling \(tool) did not complete") }
+        guard try engine.wait(runId: run.runId, timeoutMs: 60_000, by: .operator).status == .completed else { fatalError("a run calling \(tool) did not complete") }
     }
     return Double(nanoseconds() - started) / 1e3 / Double(runs * 10)
 }

@@ -250,11 +250,11 @@ struct Run: ParsableCommand {
             throw RuntimeFailure(message: error.message)
         }
         let waited = Result { () throws(EngineError) in
-            try engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000))
+            try engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000), by: .operator)
         }
         if lingerMs > 0 { usleep(lingerMs * 1000) }
         host.shutdown()
-        print(TranscriptPrinter.render(sessionKey: started.sessionKey, messages: (try? engine.transcript(sessionKey: started.sessionKey)) ?? []))
+        print(TranscriptPrinter.render(sessionKey: started.sessionKey, messages: (try? engine.transcript(sessionKey: started.sessionKey, by: .operator)) ?? []))
         engine.shutdown()
         let result: RunSnapshot
         do { result = try waited.get() } catch { throw RuntimeFailure(message: "run \(started.runId): \(error.message)") }
@@ -289,11 +289,11 @@ struct Sessions: ParsableCommand {
         func run() throws {
             let (engine, _) = try makeEngine(config: nil, store: try storeOptions.open(readOnly: true))
             let messages: [Message]
-            do { messages = try engine.transcript(sessionKey: key) } catch { throw RuntimeFailure(message: error.message) }
+            do { messages = try engine.transcript(sessionKey: key, by: .operator) } catch { throw RuntimeFailure(message: error.message) }
             print(TranscriptPrinter.render(sessionKey: key, messages: messages))
             for run in engine.runs(ofSession: key) {
                 print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")
-                for event in (try? engine.events(ofRun: run.id)) ?? [] { print("    \(event.summary)") }
+                for event in (try? engine.events(ofRun: run.id, by: .operator)) ?? [] { print("    \(event.summary)") }
             }
         }
     }

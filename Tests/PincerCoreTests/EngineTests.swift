@@ -18,29 +18,29 @@ import Testing
         let e = try engine()
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "Plan it @echo{\"text\":\"a b\"} @clock then stop"), by: .operator)
-        let run = try e.wait(runId: started.runId, timeoutMs: 5000)
+        let run = try e.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
         #expect(run.status == .completed)
         #expect(run.finalText?.hasPrefix("You said: Plan it then stop. Tool results: echo → a b; clock → ") == true, "\(run.finalText ?? "")")
-        let roles = try e.transcript(sessionKey: started.sessionKey).map(\.role)
+        let roles = try e.transcript(sessionKey: started.sessionKey, by: .operator).map(\.role)
         #expect(roles == [.user, .assistant, .tool, .assistant, .tool, .assistant])
     }
 
     @Test func steerOutcomes() throws {
         let e = try engine(tokenDelayMs: 1)
         defer { e.shutdown() }
-        #expect(try e.steer(sessionKey: "nope", text: "x") == .noSession)
+        #expect(try e.steer(sessionKey: "nope", text: "x", by: .operator) == .noSession)
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":200}"), by: .operator)
         var outcome = Engine.SteerOutcome.notStreaming
         let deadline = Date().addingTimeInterval(2)
-        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "hurry") }
+        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "hurry", by: .operator) }
         #expect(outcome == .queued)
         // A run that was asked to stop is no longer streaming for steering purposes.
-        try e.cancelRun(started.runId)
-        let afterCancel = try e.steer(sessionKey: started.sessionKey, text: "x")
+        try e.cancelRun(started.runId, by: .operator)
+        let afterCancel = try e.steer(sessionKey: started.sessionKey, text: "x", by: .operator)
         #expect(afterCancel == .notStreaming || afterCancel == .noActiveRun)
-        _ = try e.wait(runId: started.runId, timeoutMs: 2000)
-        #expect(try e.steer(sessionKey: started.sessionKey, text: "x") == .noActiveRun)
-        #expect(throws: EngineError(.invalidArgument, "text is empty")) { try e.steer(sessionKey: started.sessionKey, text: "") }
+        _ = try e.wait(runId: started.runId, timeoutMs: 2000, by: .operator)
+        #expect(try e.steer(sessionKey: started.sessionKey, text: "x", by: .operator) == .noActiveRun)
+        #expect(throws: EngineError(.invalidArgument, "text is empty")) { try e.steer(sessionKey: started.sessionKey, text: "", by: .operator) }
     }
 
     @Test func aRunRecordsItsEventsInOrder() throws {
@@ -49,9 +49,9 @@ import Testing
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":200} @echo{\"text\":\"x\"}"), by: .operator)
         var outcome = Engine.SteerOutcome.notStreaming
         let deadline = Date().addingTimeInterval(2)
-        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "left") }
-        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let kinds = try e.events(ofRun: started.runId).map(\.kind)
+        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "left", by: .operator) }
+        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let kinds = try e.events(ofRun: started.runId, by: .operator).map(\.kind)
         #expect(kinds == [.turn, .toolCall, .toolResult, .steer, .turn, .toolCall, .toolResult, .turn, .finished], "\(kinds)")
         #expect(throws: EngineError.self) { try e.events(ofRun: started.runId, by: .plugin("stranger")) }
     }
@@ -62,11 +62,11 @@ import Testing
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":500} then answer"), by: .operator)
         var outcome = Engine.SteerOutcome.notStreaming
         let deadline = Date().addingTimeInterval(2)
-        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "s0") }
-        for i in 1..<Engine.maxPendingSteers { #expect(try e.steer(sessionKey: started.sessionKey, text: "s\(i)") == .queued) }
-        #expect(try e.steer(sessionKey: started.sessionKey, text: "one too many") == .busy)
-        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let delivered = try e.transcript(sessionKey: started.sessionKey).filter { $0.role == .steer }.map(\.content)
+        while outcome != .queued, Date() < deadline { outcome = try e.steer(sessionKey: started.sessionKey, text: "s0", by: .operator) }
+        for i in 1..<Engine.maxPendingSteers { #expect(try e.steer(sessionKey: started.sessionKey, text: "s\(i)", by: .operator) == .queued) }
+        #expect(try e.steer(sessionKey: started.sessionKey, text: "one too many", by: .operator) == .busy)
+        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let delivered = try e.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .steer }.map(\.content)
         #expect(delivered == (0..<Engine.maxPendingSteers).map { "s\($0)" })
     }
 
@@ -74,15 +74,15 @@ import Testing
         let e = try engine { $0.retainedRuns = 5 }
         defer { e.shutdown() }
         let first = try e.spawn(SessionSpec(message: "one"), by: .operator)
-        _ = try e.wait(runId: first.runId, timeoutMs: 5000)
+        _ = try e.wait(runId: first.runId, timeoutMs: 5000, by: .operator)
         var last = first.runId
         for i in 0..<6 {
             last = try e.prompt(sessionKey: first.sessionKey, text: "more \(i)", by: .operator)
-            _ = try e.wait(runId: last, timeoutMs: 5000)
+            _ = try e.wait(runId: last, timeoutMs: 5000, by: .operator)
         }
         #expect(e.run(first.runId) == nil)
         #expect(e.run(last)?.status == .completed)
-        #expect(throws: EngineError.self) { try e.wait(runId: first.runId, timeoutMs: 0) }
+        #expect(throws: EngineError.self) { try e.wait(runId: first.runId, timeoutMs: 0, by: .operator) }
     }
 
     @Test func shutdownInterruptsRunningAndQueuedRuns() throws {
@@ -100,7 +100,7 @@ import Testing
         let e = try engine { $0.maxTurns = 2 }
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "@echo @echo @echo"), by: .operator)
-        let run = try e.wait(runId: started.runId, timeoutMs: 5000)
+        let run = try e.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
         #expect(run.status == .failed)
         #expect(run.error == "the run reached the turn limit of 2 model turns")
     }
@@ -120,9 +120,9 @@ import Testing
         while streaming() != .streaming(true), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
         #expect(streaming() == .streaming(true))
         #expect(streaming(as: .plugin("stranger")) == .denied)
-        _ = try e.wait(runId: started.runId, timeoutMs: 5000)
+        _ = try e.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
         #expect(streaming() == .streaming(false))
-        try e.deleteSession(started.sessionKey)
+        try e.deleteSession(started.sessionKey, by: .operator)
         #expect(streaming() == .noSession)
     }
 }
@@ -138,8 +138,8 @@ import Testing
         let e = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         let long = String(repeating: "plan the quarterly release carefully ", count: 6)
         let first = try e.spawn(SessionSpec(message: long), by: .operator)
-        #expect(try e.wait(runId: first.runId, timeoutMs: 10_000).status == .completed)
-        let before = try e.transcript(sessionKey: first.sessionKey).count
+        #expect(try e.wait(runId: first.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let before = try e.transcript(sessionKey: first.sessionKey, by: .operator).count
 
         let second = try e.prompt(sessionKey: first.sessionKey, text: "and now the summary @echo{\"text\":\"done\"}", by: .operator)
         // Watch the state (no side effects); steer only while it says compacting, so no pile of
@@ -148,13 +148,13 @@ import Testing
         let deadline = Date().addingTimeInterval(5)
         while !sawCompacting, Date() < deadline, e.run(second)?.status.isTerminal != true {
             if e.sessionSummaries.first(where: { $0.key == first.sessionKey })?.state == .compacting {
-                sawCompacting = try e.steer(sessionKey: first.sessionKey, text: "hurry") == .compacting
+                sawCompacting = try e.steer(sessionKey: first.sessionKey, text: "hurry", by: .operator) == .compacting
             }
         }
         #expect(sawCompacting, "steer never answered compacting")
-        #expect(try e.wait(runId: second, timeoutMs: 10_000).status == .completed)
+        #expect(try e.wait(runId: second, timeoutMs: 10_000, by: .operator).status == .completed)
 
-        let after = try e.transcript(sessionKey: first.sessionKey)
+        let after = try e.transcript(sessionKey: first.sessionKey, by: .operator)
         #expect(after.first?.role == .system)
         #expect(after.first?.content.hasPrefix("Summary of \(before) earlier messages. Asked: plan the quarterly release") == true, "\(after.first?.content ?? "")")
         #expect(after.dropFirst().first?.content == "and now the summary @echo{\"text\":\"done\"}")
@@ -164,7 +164,7 @@ import Testing
         // The store holds the compacted transcript, not the old one.
         let reopened = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         defer { reopened.shutdown() }
-        #expect(try reopened.transcript(sessionKey: first.sessionKey) == after)
+        #expect(try reopened.transcript(sessionKey: first.sessionKey, by: .operator) == after)
     }
 }
 
@@ -179,7 +179,7 @@ import Testing
         var ids: [String] = []
         for _ in 0..<8 {
             let started = try e.spawn(SessionSpec(message: big), by: .operator)
-            #expect(try e.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+            #expect(try e.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
             ids.append(started.runId)
         }
         // Each run holds its 300 KiB message and a final text quoting it: only the newest fit in 1 MiB.

@@ -31,7 +31,7 @@ import Testing
 
     private func runToEnd(_ e: Engine, _ message: String = "What is 2 + 2?") throws -> (RunSnapshot, String) {
         let started = try e.spawn(SessionSpec(message: message, systemPrompt: "You are terse.", model: "loop/test-model"), by: .operator)
-        return (try e.wait(runId: started.runId, timeoutMs: 20_000), started.sessionKey)
+        return (try e.wait(runId: started.runId, timeoutMs: 20_000, by: .operator), started.sessionKey)
     }
 
     @Test func aStreamedToolCallRunsAndTheTranscriptGoesBackOnTheWire() throws {
@@ -46,7 +46,7 @@ import Testing
         #expect(run.status == .completed, "\(run.error ?? "")")
         #expect(run.finalText == "2 + 2 = 4.")
 
-        let transcript = try e.transcript(sessionKey: key)
+        let transcript = try e.transcript(sessionKey: key, by: .operator)
         #expect(transcript.map(\.role) == [.system, .user, .assistant, .tool, .assistant])
         #expect(transcript[2].content == "Let me check.")
         #expect(transcript[2].toolCalls == [ToolCall(id: "call_Qx7", name: "calc.add", arguments: ["a": 2, "b": 2])])
@@ -77,7 +77,7 @@ import Testing
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "hi", toolPolicy: ToolPolicy(allow: ["calc.*", "echo"]), model: "loop/test-model"),
                                   by: .operator)
-        #expect(try e.wait(runId: started.runId, timeoutMs: 20_000).status == .completed)
+        #expect(try e.wait(runId: started.runId, timeoutMs: 20_000, by: .operator).status == .completed)
         let offered = try JSON.parse(try #require(server.requests.first).body)["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue }
         #expect(offered == ["calc_add", "echo"])
         #expect(server.requests.first?.headers["authorization"] == nil)
@@ -162,8 +162,8 @@ import Testing
         let started = try e.spawn(SessionSpec(message: "hi", model: "loop/test-model"), by: .operator)
         usleep(200_000)
         let cancelledAt = Date()
-        try e.cancelRun(started.runId)
-        let run = try e.wait(runId: started.runId, timeoutMs: 5000)
+        try e.cancelRun(started.runId, by: .operator)
+        let run = try e.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
         #expect(run.status == .cancelled)
         #expect(Date().timeIntervalSince(cancelledAt) < 1)
     }

@@ -20,9 +20,9 @@ import Testing
                      by caller: Caller = .operator) throws -> (key: String, results: [String: Message])
     {
         let started = try e.spawn(SessionSpec(message: message, toolPolicy: policy), by: caller)
-        let info = try e.wait(runId: started.runId, timeoutMs: 10_000)
+        let info = try e.wait(runId: started.runId, timeoutMs: 10_000, by: .operator)
         #expect(info.status == .completed, "\(info.error ?? "")")
-        let tools = try e.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        let tools = try e.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }
         return (started.sessionKey, Dictionary(tools.map { ($0.toolName!, $0) }, uniquingKeysWith: { _, last in last }))
     }
 
@@ -39,8 +39,8 @@ import Testing
         let spawned = try #require(parent.results["sessions_spawn"])
         #expect(!spawned.isError, "\(spawned.content)")
         let child = try child(e, of: spawned)
-        #expect(try e.wait(runId: child.runId, timeoutMs: 10_000).status == .completed)
-        let results = try e.transcript(sessionKey: child.key).filter { $0.role == .tool }
+        #expect(try e.wait(runId: child.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let results = try e.transcript(sessionKey: child.key, by: .operator).filter { $0.role == .tool }
         // The child allowed clock itself; its parent did not.
         #expect(results.first { $0.toolName == "clock" }?.content == "tool 'clock' is not in an allow list the session inherited (a parent session's, or a hook's) (echo, sessions_spawn)")
         #expect(results.first { $0.toolName == "echo" }?.content == "from the child")
@@ -58,11 +58,11 @@ import Testing
         })
         let parent = try run(e, #"@sessions_spawn{"message":"@clock"}"#, policy: ToolPolicy(allow: ["echo", "sessions_spawn"]))
         let child = try child(e, of: parent.results["sessions_spawn"])
-        #expect(try e.wait(runId: child.runId, timeoutMs: 10_000).status == .completed)
+        #expect(try e.wait(runId: child.runId, timeoutMs: 10_000, by: .operator).status == .completed)
         let policy = try JSON.parse(try e.sessionJSON(sessionKey: child.key, for: .operator))["toolPolicy"]
         // The patch joins the policies the child must pass; it replaces nothing.
         #expect(policy?["allow"] == [] && policy?["inherited"]?.arrayValue?.count == 2, "\(String(describing: policy))")
-        let clock = try e.transcript(sessionKey: child.key).first { $0.toolName == "clock" }
+        let clock = try e.transcript(sessionKey: child.key, by: .operator).first { $0.toolName == "clock" }
         #expect(clock?.content == "tool 'clock' is not in an allow list the session inherited (a parent session's, or a hook's) (echo, sessions_spawn)")
     }
 
@@ -79,10 +79,10 @@ import Testing
         }
         // Named, they work with the owner's rights: the gateway answers; steering a session of another owner is refused.
         let operatorSession = try e.spawn(SessionSpec(message: "@sleep{\"ms\":2000}"), by: .operator)
-        defer { try? e.cancelRun(operatorSession.runId) }
+        defer { try? e.cancelRun(operatorSession.runId, by: .operator) }
         let named = try run(e, #"@gateway{"method":"status"} @gateway{"method":"sessions.delete"} @sessions_steer{"sessionKey":"\#(operatorSession.sessionKey)","text":"y"}"#,
                             policy: ToolPolicy(allow: ["gateway", "group:sessions"]), by: .plugin("p"))
-        let transcript = try e.transcript(sessionKey: named.key).filter { $0.role == .tool }
+        let transcript = try e.transcript(sessionKey: named.key, by: .operator).filter { $0.role == .tool }
         #expect(transcript[0].isError == false && transcript[0].content.hasPrefix(#"{"host":"pincer""#))
         #expect(transcript[1].content.contains("gateway method 'sessions.delete' is not available to plugins"))
         // Another caller's session answers like a missing one.
@@ -106,7 +106,7 @@ import Testing
         let first = try engine(store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         let parent = try run(first, #"@sessions_spawn{"message":"hello"}"#, policy: ToolPolicy(allow: ["sessions_spawn", "gateway"]))
         let child = try child(first, of: parent.results["sessions_spawn"])
-        _ = try first.wait(runId: child.runId, timeoutMs: 10_000)
+        _ = try first.wait(runId: child.runId, timeoutMs: 10_000, by: .operator)
         first.shutdown()
 
         let reopened = try engine(store: try SQLiteStore(path: "\(dir)/s.sqlite"))
@@ -115,8 +115,8 @@ import Testing
         #expect(description["parentKey"]?.stringValue == parent.key)
         // Still a spawned session held to its parent: gateway is allowed above it but not named by it.
         let runId = try reopened.prompt(sessionKey: child.key, text: #"@gateway{"method":"status"} @clock"#, by: .operator)
-        #expect(try reopened.wait(runId: runId, timeoutMs: 10_000).status == .completed)
-        let results = try reopened.transcript(sessionKey: child.key).filter { $0.role == .tool && $0.runId == runId }
+        #expect(try reopened.wait(runId: runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let results = try reopened.transcript(sessionKey: child.key, by: .operator).filter { $0.role == .tool && $0.runId == runId }
         #expect(results.first { $0.toolName == "gateway" }?.content.contains("not available to a spawned session") == true)
         #expect(results.first { $0.toolName == "clock" }?.content == "tool 'clock' is not in an allow list the session inherited (a parent session's, or a hook's) (sessions_spawn, gateway)")
     }

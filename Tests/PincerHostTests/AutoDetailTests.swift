@@ -76,9 +76,9 @@ import Testing
         let record = try t.load("Tests/Fixtures/cpp/helpers.cpp", as: "helpers.so")
         #expect(record.state == .loaded, "\(record.reason ?? "")")
         let started = try t.engine.spawn(SessionSpec(message: "@fx-cpp.throws @fx-cpp.greets"), by: .operator)
-        let run = try t.engine.wait(runId: started.runId, timeoutMs: 10_000)
+        let run = try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator)
         #expect(run.status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }.map(\.content)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }.map(\.content)
         #expect(results == ["tool 'fx-cpp.throws' failed: plugin 'fx-cpp' reported PINCER_ERR_PLUGIN", "hi from C++"])
         #expect(t.logs.contains("[fx-cpp] error: fx-cpp.throws threw: boom"))
     }

@@ -45,9 +45,9 @@ import Testing
 
     private func spawnAndWait(_ t: TestHost, _ message: String) throws -> (key: String, transcript: [Message]) {
         let started = try t.engine.spawn(SessionSpec(message: message), by: .operator)
-        let info = try t.engine.wait(runId: started.runId, timeoutMs: 10_000)
+        let info = try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator)
         #expect(info.status == .completed, "\(info.error ?? "")")
-        return (started.sessionKey, try t.engine.transcript(sessionKey: started.sessionKey))
+        return (started.sessionKey, try t.engine.transcript(sessionKey: started.sessionKey, by: .operator))
     }
 
     @Test func registerHookRefusesWhatItCannotServe() throws {
@@ -97,7 +97,7 @@ import Testing
 
         // The run's record names both patches; session_created saw the patched session.
         let runId = try #require(transcript.first { $0.role == .user }?.runId)
-        let hookEvents = try t.engine.events(ofRun: runId).filter { $0.kind == .hook }.map(\.summary)
+        let hookEvents = try t.engine.events(ofRun: runId, by: .operator).filter { $0.kind == .hook }.map(\.summary)
         #expect(hookEvents == ["hook before_tool_call patched by fx-hooks-a", "hook before_tool_call patched by fx-hooks-b"])
         try waitForEvents(t, "fx-hooks-b", "session_created", count: 1)
         let created = try #require(try events(t, "fx-hooks-b").first { $0.point == "session_created" })
@@ -148,8 +148,8 @@ import Testing
         let started = try t.engine.spawn(SessionSpec(message: #"@sleep{"ms":300} @echo{"text":"hi"}"#), by: .operator)
         usleep(100_000)
         self.mode(t, "fx-hooks-a", "bad-member")
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let echo = try #require(try t.engine.transcript(sessionKey: started.sessionKey).first { $0.toolName == "echo" })
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let echo = try #require(try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).first { $0.toolName == "echo" })
         #expect(echo.isError && echo.content.contains("the patch has member 'model'; allowed here: arguments"), "\(echo.content)")
         #expect(t.engine.sessionKeys.count == 1)
     }
@@ -207,7 +207,7 @@ import Testing
         #expect(own.passed, "\(own.report)")
         let parts = own.report.split(separator: " ").map(String.init)
         try #require(parts.count == 2)
-        #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000).status == .completed)
+        #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000, by: .operator).status == .completed)
         return parts[0]
     }
 
@@ -221,7 +221,7 @@ import Testing
         #expect(seen == [key], "the hooks saw \(seen)")
         // The gate called the host from its hook thread, and the call went on.
         #expect(t.logs.contains("[fx-hooks] info: hook called the host"))
-        #expect(try t.engine.transcript(sessionKey: key).first { $0.toolName == "echo" }?.content == "mine")
+        #expect(try t.engine.transcript(sessionKey: key, by: .operator).first { $0.toolName == "echo" }?.content == "mine")
     }
 
     @Test func aHookMaySpawnAndItsOwnGatesRunAtOnce() throws {
@@ -229,7 +229,7 @@ import Testing
         defer { t.close() }
         let started = Date()
         let key = try spawnOwn(t, #"@echo{"text":"after the nested spawn"}"#)
-        let echo = try #require(try t.engine.transcript(sessionKey: key).first { $0.toolName == "echo" })
+        let echo = try #require(try t.engine.transcript(sessionKey: key, by: .operator).first { $0.toolName == "echo" })
         #expect(!echo.isError && echo.content == "after the nested spawn", "\(echo.content)")
         #expect(Date().timeIntervalSince(started) < 0.9, "the nested gate waited for its deadline")
         // The nested spawn went through the plugin's before_session_create hook too.

@@ -17,7 +17,7 @@ import Testing
         #expect(try t.load("Tests/Fixtures/c/spawn.c", as: "spawn.so").state == .loaded)
         let result = t.run("fx-spawn", "restricted")
         #expect(result.passed, "\(result.report)")
-        let transcript = try t.engine.transcript(sessionKey: result.report)
+        let transcript = try t.engine.transcript(sessionKey: result.report, by: .operator)
         let clock = try #require(transcript.first { $0.toolName == "clock" })
         #expect(clock.isError)
         #expect(clock.content.contains("deny pattern 'clock'"))
@@ -47,7 +47,7 @@ import Testing
         let result = t.run("fx-sessions", caseName)
         #expect(result.passed, "\(result.report)")
         if caseName == "follow_up" {
-            let roles = try t.engine.transcript(sessionKey: result.report).map(\.role)
+            let roles = try t.engine.transcript(sessionKey: result.report, by: .operator).map(\.role)
             #expect(roles.filter { $0 == .user }.count == 2)
             #expect(roles.filter { $0 == .tool }.count == 1)
         }

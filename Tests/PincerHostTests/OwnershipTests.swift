@@ -23,8 +23,8 @@ import Testing
         #expect(onOperator.passed, "\(onOperator.report)")
         // Nothing the intruder tried changed the session: its one run completes, alone.
         let parts = own.report.split(separator: " ").map(String.init)
-        #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000).status == .completed)
-        #expect(try t.engine.transcript(sessionKey: parts[0]).filter { $0.role == .user || $0.role == .steer }.count == 1)
+        #expect(try t.engine.wait(runId: parts[1], timeoutMs: 10_000, by: .operator).status == .completed)
+        #expect(try t.engine.transcript(sessionKey: parts[0], by: .operator).filter { $0.role == .user || $0.role == .steer }.count == 1)
     }
 
     @Test func sessionAccessAllLetsAPluginReachEverySession() throws {

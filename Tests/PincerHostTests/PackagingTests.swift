@@ -31,8 +31,8 @@ import Testing
     /// What the tools answered in a session of the example plugin `id`, whose gate guards its own sessions.
     private func toolResults(of id: String, in t: TestHost, message: String) throws -> [String] {
         let started = try t.engine.spawn(SessionSpec(message: message), by: .plugin(id))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        return try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }.map(\.content)
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        return try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }.map(\.content)
     }
 
     /// The kit, installed once per test process into a temporary prefix, as `cmake --install` gives it to an author.

@@ -65,19 +65,19 @@ import Testing
                                toolPolicy: ToolPolicy(allow: ["echo"], deny: ["clock"]), label: "kept",
                                metadata: ["p1": ["ticket": 7]])
         let started = try first.spawn(spec, by: .plugin("p1"))
-        let run = try first.wait(runId: started.runId, timeoutMs: 5000)
+        let run = try first.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
         let followUp = try first.prompt(sessionKey: started.sessionKey, text: "again", by: .plugin("p1"))
-        _ = try first.wait(runId: followUp, timeoutMs: 5000)
+        _ = try first.wait(runId: followUp, timeoutMs: 5000, by: .operator)
         try first.setMetadata(sessionKey: started.sessionKey, ["ticket": 8, "note": "updated"], by: .plugin("p1"))
         try first.setMetadata(sessionKey: started.sessionKey, ["mine": true], by: .operator)
-        let transcript = try first.transcript(sessionKey: started.sessionKey)
+        let transcript = try first.transcript(sessionKey: started.sessionKey, by: .operator)
         first.shutdown()
 
         let second = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         defer { second.shutdown() }
         #expect(second.interruptedAtStart == 0)
-        #expect(try second.transcript(sessionKey: started.sessionKey) == transcript)
-        #expect(try second.wait(runId: started.runId, timeoutMs: 0) == run)
+        #expect(try second.transcript(sessionKey: started.sessionKey, by: .operator) == transcript)
+        #expect(try second.wait(runId: started.runId, timeoutMs: 0, by: .operator) == run)
         let json = try second.sessionJSON(sessionKey: started.sessionKey, for: .plugin("p1"))
         for part in ["\"label\":\"kept\"", "\"systemPrompt\":\"be kind\"", "\"allow\":[\"echo\"],\"deny\":[\"clock\"]",
                      "\"metadata\":{\"ticket\":8,\"note\":\"updated\"}", "\"owner\":\"plugin p1\"", "\"total\":2"] {
@@ -85,15 +85,15 @@ import Testing
         }
         #expect(try second.metadata(sessionKey: started.sessionKey, by: .operator) == ["mine": true])
         // The run's events come back too, in order.
-        let events = try second.events(ofRun: started.runId)
+        let events = try second.events(ofRun: started.runId, by: .operator)
         #expect(events.map(\.kind) == [.turn, .toolCall, .toolResult, .turn, .finished], "\(events.map(\.summary))")
         #expect(events[1].summary == "tool_call echo {\"text\":\"a\"}")
         #expect(events[2].summary == "tool_result echo: a")
         #expect(events[4].summary.hasPrefix("finished completed"))
         // The restored session takes new work, and a deletion reaches the store.
         let third = try second.prompt(sessionKey: started.sessionKey, text: "after restart", by: .operator)
-        #expect(try second.wait(runId: third, timeoutMs: 5000).status == .completed)
-        try second.deleteSession(started.sessionKey)
+        #expect(try second.wait(runId: third, timeoutMs: 5000, by: .operator).status == .completed)
+        try second.deleteSession(started.sessionKey, by: .operator)
         let reopened = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         defer { reopened.shutdown() }
         #expect(reopened.sessionSummaries.isEmpty)

@@ -18,8 +18,8 @@ import Testing
 
     private func run(_ t: TestHost, _ message: String, policy: ToolPolicy = ToolPolicy()) throws -> [Message] {
         let started = try t.engine.spawn(SessionSpec(message: message, toolPolicy: policy), by: .operator)
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        return try t.engine.transcript(sessionKey: started.sessionKey)
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        return try t.engine.transcript(sessionKey: started.sessionKey, by: .operator)
     }
 
     @Test func aRegisteredToolRunsWithTheCallsContext() throws {
@@ -77,8 +77,8 @@ import Testing
         let message = "@fx-tools.note{\"path\":\"\(file)\",\"text\":\"x\"}"
         for (caller, allowed) in [(Caller.plugin("other"), false), (.plugin("fx-tools"), true), (.plugin("trusted"), true)] {
             let started = try t.engine.spawn(SessionSpec(message: message), by: caller)
-            #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-            let result = try #require(try t.engine.transcript(sessionKey: started.sessionKey).first { $0.toolName == "fx-tools.note" })
+            #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+            let result = try #require(try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).first { $0.toolName == "fx-tools.note" })
             #expect(result.isError == !allowed && (allowed ? result.content == "noted" : result.content == refusal), "\(caller): \(result.content)")
             #expect(FileManager.default.fileExists(atPath: file) == allowed, "\(caller)")
             try? FileManager.default.removeItem(atPath: file)

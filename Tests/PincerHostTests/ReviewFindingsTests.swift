@@ -56,7 +56,7 @@ import Testing
         #expect(t.logs.contains("released the gate") && t.logs.contains("released the tool"), "\(t.logs.all)")
         // Its gate would have blocked every spawn, the operator's included.
         let started = try t.engine.spawn(SessionSpec(message: "hello"), by: .operator)
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
     }
 
     @Test func aPluginMayWaitInItsInit() throws {
@@ -250,8 +250,8 @@ import Testing
             .proceed(patch: ["toolsAllow": ["*"], "toolsDeny": []])
         })
         let started = try t.engine.spawn(SessionSpec(message: "@clock @echo{\"text\":\"ok\"}", toolPolicy: ToolPolicy(allow: ["echo"])), by: .plugin("victim"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }
         #expect(results.first { $0.toolName == "clock" }?.isError == true, "the patch lifted the creator's allow list")
         #expect(results.first { $0.toolName == "echo" }?.content == "ok")
     }

@@ -49,8 +49,8 @@ import Testing
         t.host.start()
         let started = try t.engine.spawn(SessionSpec(message: #"go @rs-fixture.hello{"n":1} @rs-fixture.fail @rs-fixture.boom @rs-fixture.hello"#),
                                          by: .operator)
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }
         #expect(results.map(\.isError) == [false, true, true, false])
         #expect(results.map(\.content).first == #"hello {"n":1}"#)
         #expect(results[1].content.contains("refused on purpose"), "\(results[1].content)")
@@ -78,8 +78,8 @@ import Testing
         t.host.start()
         // The plugin's own session: the sessions its hooks see.
         let started = try t.engine.spawn(SessionSpec(message: "what time @clock @echo"), by: .plugin("rs-fixture"))
-        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000).status == .completed)
-        let results = try t.engine.transcript(sessionKey: started.sessionKey).filter { $0.role == .tool }
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let results = try t.engine.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }
         #expect(results.map(\.isError) == [true, false], "\(results.map(\.content))")
         #expect(results.first?.content.contains("rs-fixture") == true, "\(results.first?.content ?? "")")
         #expect(t.logs.contains("[rs-fixture] error: hook at PINCER_HOOK_BEFORE_TOOL_CALL panicked: the gate will not tell the time"), "\(t.logs.all)")

@@ -49,7 +49,7 @@ import Testing
         let third = t.run("fx-spawn", "hold")
         #expect(third.report.contains("(guards.maxConcurrentSpawns = 2)"), "\(third.report)")
         // Ending a held session frees its slot; the per-minute window still counts it.
-        try t.engine.deleteSession(first.report)
+        try t.engine.deleteSession(first.report, by: .operator)
         let deadline = Date().addingTimeInterval(5)
         var again = t.run("fx-spawn", "hold")
         while !again.passed, again.report.contains("maxConcurrentSpawns"), Date() < deadline {
@@ -57,8 +57,8 @@ import Testing
             again = t.run("fx-spawn", "hold")
         }
         #expect(again.passed, "\(again.report)")
-        try t.engine.deleteSession(second.report)
-        try t.engine.deleteSession(again.report)
+        try t.engine.deleteSession(second.report, by: .operator)
+        try t.engine.deleteSession(again.report, by: .operator)
         Thread.sleep(forTimeInterval: 0.05)
         let fourth = t.run("fx-spawn", "hold")
         #expect(fourth.report.contains("3 plugin spawns in the last minute (guards.maxSpawnsPerMinute = 3)"), "\(fourth.report)")

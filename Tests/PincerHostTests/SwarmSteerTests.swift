@@ -29,7 +29,7 @@ import Testing
     }
 
     private func completes(_ t: TestHost, _ runId: String) throws {
-        #expect(try t.engine.wait(runId: runId, timeoutMs: 10_000).status == .completed)
+        #expect(try t.engine.wait(runId: runId, timeoutMs: 10_000, by: .operator).status == .completed)
     }
 
     /// Polls until `condition` holds, for at most 10 s.
@@ -43,7 +43,7 @@ import Testing
     }
 
     private func messages(_ t: TestHost, _ key: String, _ role: Message.Role) throws -> [String] {
-        try t.engine.transcript(sessionKey: key).filter { $0.role == role }.map(\.content)
+        try t.engine.transcript(sessionKey: key, by: .operator).filter { $0.role == role }.map(\.content)
     }
 
     /// Every run of every session has ended, and the observers have had a moment to act on the last one.
@@ -62,7 +62,7 @@ import Testing
         let delta = try member(t, "delta elsewhere @swarm-steer.members", group: "g2")
         try completes(t, delta.runId)
         let bravo = try member(t, #"bravo works @sleep{"ms":1500}"#, group: "g1")
-        #expect(try eventually { try t.engine.transcript(sessionKey: bravo.sessionKey).contains { !$0.toolCalls.isEmpty } })
+        #expect(try eventually { try t.engine.transcript(sessionKey: bravo.sessionKey, by: .operator).contains { !$0.toolCalls.isEmpty } })
         let alpha = try member(t, "alpha found the bug", group: "g1")
         try completes(t, alpha.runId)
 
@@ -71,7 +71,7 @@ import Testing
         #expect(try eventually { try messages(t, charlie.sessionKey, .user).contains(fromAlpha) })
         try completes(t, bravo.runId)
         #expect(try messages(t, bravo.sessionKey, .steer) == [fromAlpha])
-        #expect(try t.engine.wait(runId: bravo.runId, timeoutMs: 0).finalText?.hasPrefix("Steering noted: \(fromAlpha)") == true)
+        #expect(try t.engine.wait(runId: bravo.runId, timeoutMs: 0, by: .operator).finalText?.hasPrefix("Steering noted: \(fromAlpha)") == true)
         // Bravo's own answer reaches the others in turn (alpha is idle by now: a prompt).
         #expect(try eventually { try messages(t, alpha.sessionKey, .user).contains { $0.hasPrefix("[swarm g1] \(bravo.sessionKey): Steering noted") } })
 
@@ -82,7 +82,7 @@ import Testing
         }
         // Another group hears nothing; its tool lists its own members.
         #expect(try messages(t, delta.sessionKey, .user) == ["delta elsewhere @swarm-steer.members"])
-        let listed = try #require(try t.engine.transcript(sessionKey: delta.sessionKey).first { $0.toolName == "swarm-steer.members" })
+        let listed = try #require(try t.engine.transcript(sessionKey: delta.sessionKey, by: .operator).first { $0.toolName == "swarm-steer.members" })
         #expect(listed.content == #"{"group":"g2","members":["\#(delta.sessionKey)"]}"#)
     }
 
@@ -98,7 +98,7 @@ import Testing
         }
         #expect(settle(t, [listener.sessionKey, chatty.sessionKey]))
         // Prompted, or steered when the listener was still answering the previous one.
-        let heard = try t.engine.transcript(sessionKey: listener.sessionKey).filter { $0.role == .user || $0.role == .steer }.map(\.content).filter { $0.hasPrefix("[swarm chat] \(chatty.sessionKey)") }
+        let heard = try t.engine.transcript(sessionKey: listener.sessionKey, by: .operator).filter { $0.role == .user || $0.role == .steer }.map(\.content).filter { $0.hasPrefix("[swarm chat] \(chatty.sessionKey)") }
         #expect(heard == ["one", "two"].map { "[swarm chat] \(chatty.sessionKey): You said: \($0)." })
         #expect(t.logs.contains("[swarm-steer] warn: \(chatty.sessionKey) is over its relay limit (2 per 60000 ms"), "\(t.logs.all)")
     }
@@ -108,7 +108,7 @@ import Testing
         defer { t.close() }
         let gone = try member(t, "gone", group: "g")
         try completes(t, gone.runId)
-        try t.engine.deleteSession(gone.sessionKey)
+        try t.engine.deleteSession(gone.sessionKey, by: .operator)
         let speaker = try member(t, "speaker", group: "g")
         try completes(t, speaker.runId)
         let after = try member(t, "after", group: "g")

@@ -254,7 +254,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Blocks until the run ends, `timeoutMs` passes or `abandon` (checked at every wake-up,
     /// see wakeWaiters) says to stop; returns the run's state either way.
-    public func wait(runId: String, timeoutMs: UInt32, by caller: Caller = .operator, abandon: () -> Bool = { false }) throws(EngineError) -> RunSnapshot {
+    public func wait(runId: String, timeoutMs: UInt32, by caller: Caller, abandon: () -> Bool = { false }) throws(EngineError) -> RunSnapshot {
         let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
         lock.lock()
         defer { lock.unlock() }
@@ -297,7 +297,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The transcript; `limit` > 0 keeps only the last `limit` messages.
-    public func transcript(sessionKey: String, limit: Int = 0, by caller: Caller = .operator) throws(EngineError) -> [Message] {
+    public func transcript(sessionKey: String, limit: Int = 0, by caller: Caller) throws(EngineError) -> [Message] {
         lock.lock()
         defer { lock.unlock() }
         let session = try session(sessionKey, by: caller)
@@ -305,7 +305,7 @@ public final class Engine: @unchecked Sendable {
         return limit > 0 ? Array(messages.suffix(limit)) : messages
     }
 
-    public func transcriptJSON(sessionKey: String, limit: Int = 0, by caller: Caller = .operator) throws(EngineError) -> String {
+    public func transcriptJSON(sessionKey: String, limit: Int = 0, by caller: Caller) throws(EngineError) -> String {
         let messages = try transcript(sessionKey: sessionKey, limit: limit, by: caller)
         return JSON.object([("sessionKey", .string(sessionKey)), ("messages", .array(messages.map(\.json)))]).description
     }
@@ -338,7 +338,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// What happened in a run, in order.
-    public func events(ofRun id: String, by caller: Caller = .operator) throws(EngineError) -> [RunEvent] {
+    public func events(ofRun id: String, by caller: Caller) throws(EngineError) -> [RunEvent] {
         lock.lock()
         defer { lock.unlock() }
         return try run(id, by: caller).events
@@ -386,7 +386,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Deletes the session; its active run is cancelled, queued ones end at once.
     /// Returns once the store (if any) has committed the deletion.
-    public func deleteSession(_ sessionKey: String, by caller: Caller = .operator) throws(EngineError) {
+    public func deleteSession(_ sessionKey: String, by caller: Caller) throws(EngineError) {
         lock.lock()
         let s: Session
         do {
@@ -405,7 +405,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Cancels a queued or running run. Ended runs stay as they are.
-    public func cancelRun(_ runId: String, by caller: Caller = .operator) throws(EngineError) {
+    public func cancelRun(_ runId: String, by caller: Caller) throws(EngineError) {
         lock.lock()
         defer { lock.unlock() }
         let run = try self.run(runId, by: caller)
@@ -426,7 +426,7 @@ public final class Engine: @unchecked Sendable {
     public static let maxPendingSteers = 32
 
     /// Queues text for the session's running run, delivered at its next tool-call or turn boundary.
-    public func steer(sessionKey: String, text: String, by caller: Caller = .operator) throws(EngineError) -> SteerOutcome {
+    public func steer(sessionKey: String, text: String, by caller: Caller) throws(EngineError) -> SteerOutcome {
         try InputLimits.check(text, "text", max: InputLimits.messageBytes, required: true)
         lock.lock()
         defer { lock.unlock() }

@@ -251,7 +251,7 @@ final class Scenario: Sendable {
                                    label: "pincer-validate")
             // A gate may refuse the session: that is a decision, not a fault.
             guard let (_, runId) = try? engine.spawn(spec, by: .operator) else { continue }
-            let run = try? engine.wait(runId: runId, timeoutMs: UInt32(PluginValidator.runTimeoutSeconds + 5) * 1000)
+            let run = try? engine.wait(runId: runId, timeoutMs: UInt32(PluginValidator.runTimeoutSeconds + 5) * 1000, by: .operator)
             if let tool, run?.status == .timedOut {
                 problems.append("\(tool): the run calling it timed out after \(PluginValidator.runTimeoutSeconds) s")
             }
