@@ -39,9 +39,10 @@ public struct EngineConfig: Sendable {
     public var hookDeadlineMs: UInt32 = 1000
     /// The directory sessions' work runs in, as hooks are told (engine.workspaceDir).
     public var workspaceDir = FileManager.default.currentDirectoryPath
-    /// Reported in the status summary.
-    public var hostVersion = "0.1.0"
-    public var abiVersion = "1.0.0"
+    /// Reported in the status summary; the host sets both from PincerVersion (version.h), the
+    /// engine itself knows no version ("unknown" in an engine made without a host).
+    public var hostVersion = "unknown"
+    public var abiVersion = "unknown"
 
     public init() {}
 }
