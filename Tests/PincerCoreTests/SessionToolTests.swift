@@ -1,7 +1,8 @@
 // The session tools a model may call — sessions_spawn, sessions_steer,
 // gateway: a child's policy only narrows its parent's, a spawned session may
 // use them only when its own allow list names them, a plugin's session cannot
-// spawn past the guards, and the parent link survives a restart.
+// spawn past the guards, the operator's sessions' children are bounded too,
+// and the parent link survives a restart.
 
 import Foundation
 @testable import PincerCore
@@ -97,6 +98,19 @@ import Testing
         defer { e.shutdown() }
         let session = try run(e, #"@sessions_spawn{"message":"hi"}"#, policy: ToolPolicy(allow: ["sessions_spawn"]), by: .plugin("p"))
         #expect(session.results["sessions_spawn"]?.content.contains("guards.maxSpawnsPerMinute = 1") == true)
+    }
+
+    @Test func theOperatorsSessionsCannotSpawnUnboundedChildren() throws {
+        let e = try engine { $0.maxConcurrentChildSessions = 2 }
+        defer { e.shutdown() }
+        let spawn = #"@sessions_spawn{"message":"@sleep{\"ms\":1500}"}"#
+        let started = try e.spawn(SessionSpec(message: [spawn, spawn, spawn].joined(separator: " ")), by: .operator)
+        #expect(try e.wait(runId: started.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        let results = try e.transcript(sessionKey: started.sessionKey, by: .operator).filter { $0.role == .tool }
+        #expect(results.map(\.isError) == [false, false, true], "\(results.map(\.content))")
+        #expect(results.last?.content.contains("2 child sessions of the operator's sessions are already running (guards.maxConcurrentChildSessions = 2)") == true,
+                "\(results.last?.content ?? "")")
+        #expect(e.statusJSON().contains("\"activeChildSessions\":2"))
     }
 
     @Test func theParentLinkAndInheritedPolicySurviveARestart() throws {

@@ -27,6 +27,8 @@ public final class Engine: @unchecked Sendable {
     private var retainedRunBytes = 0
     /// Plugin-spawned sessions with a queued or running run (the concurrency guard).
     private var activeSpawned = Set<String>()
+    /// The operator's child sessions (from sessions_spawn) with an active run.
+    private var activeChildren = Set<String>()
     /// Bytes of user messages in runs that have not started, per caller (InputLimits.queuedMessageBytes).
     private var queuedBytes: [Caller: Int] = [:]
     /// Namespaces a creator may seed with metadata: loaded plugins' ids.
@@ -189,7 +191,7 @@ public final class Engine: @unchecked Sendable {
             lock.lock()
             defer { lock.unlock() }
             guard !stopping else { throw EngineError(.shuttingDown, "the host is shutting down; no new sessions") }
-            if case .plugin = caller { try admitSpawn() }
+            if case .plugin = caller { try admitSpawn() } else if spec.parentKey != nil { try admitChild() }
             try checkNamespaces(metadata, by: caller)
             let session = Session(key: key, id: id, owner: caller, spec: spec, model: model, timeoutSeconds: timeout)
             session.metadata = metadata
@@ -501,7 +503,8 @@ public final class Engine: @unchecked Sendable {
                       "completed": JSON(endedCounts[.completed] ?? 0), "failed": JSON(endedCounts[.failed] ?? 0),
                       "timedOut": JSON(endedCounts[.timedOut] ?? 0), "cancelled": JSON(endedCounts[.cancelled] ?? 0)]),
             ("guards", ["maxConcurrentSpawns": JSON(config.maxConcurrentSpawns), "activeSpawns": JSON(activeSpawned.count),
-                        "maxSpawnsPerMinute": JSON(config.maxSpawnsPerMinute)]),
+                        "maxSpawnsPerMinute": JSON(config.maxSpawnsPerMinute),
+                        "maxConcurrentChildSessions": JSON(config.maxConcurrentChildSessions), "activeChildSessions": JSON(activeChildren.count)]),
             ("models", ["default": .string(catalog.defaultModel), "count": JSON(catalog.descriptors.count)]),
         ])
         return status.description
@@ -593,13 +596,20 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// The bound on the operator's sessions' children: no caller's model can create unbounded work.
+    private func admitChild() throws(EngineError) {
+        if activeChildren.count >= config.maxConcurrentChildSessions {
+            throw EngineError(.limit, "sessions_spawn refused: \(activeChildren.count) child sessions of the operator's sessions are already running (guards.maxConcurrentChildSessions = \(config.maxConcurrentChildSessions))")
+        }
+    }
+
     private func enqueueRun(in session: Session, message: String, by caller: Caller, id: String = SessionKeys.runId()) -> Run {
         let run = Run(id: id, sessionKey: session.key, message: message, owner: caller)
         runs[run.id] = run
         queuedBytes[caller, default: 0] += message.utf8.count
         session.queue.append(run)
         session.runCount += 1
-        if case .plugin = session.owner { activeSpawned.insert(session.key) }
+        if case .plugin = session.owner { activeSpawned.insert(session.key) } else if session.parentKey != nil { activeChildren.insert(session.key) }
         if !session.workerActive {
             session.workerActive = true
             workers += 1
@@ -682,6 +692,7 @@ public final class Engine: @unchecked Sendable {
         }
         session.workerActive = false
         activeSpawned.remove(session.key)
+        activeChildren.remove(session.key)
         workers -= 1
         lock.broadcast()
         lock.unlock()

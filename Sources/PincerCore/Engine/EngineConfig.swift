@@ -8,6 +8,9 @@ public struct EngineConfig: Sendable {
     public var maxConcurrentSpawns = 10
     /// Plugin spawns allowed in any sliding minute, across all plugins.
     public var maxSpawnsPerMinute = 20
+    /// Children the operator's sessions spawn (sessions_spawn) that may have an active run at
+    /// once; a plugin's sessions' children are the plugin's and count against the two above.
+    public var maxConcurrentChildSessions = 10
     public var defaultModel = "local/scripted"
     /// The built-in local model's pause before each token.
     public var tokenDelayMs = 5

@@ -23,7 +23,8 @@
 //   },
 //   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
 //                                  session's own policy can only narrow it
-//   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20 },
+//   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20,   plugins' spawns
+//               "maxConcurrentChildSessions": 10 },   children the operator's sessions spawn
 //   "hooks": { "defaultDeadlineMs": 1000 },  a hook's deadline when it asks for none
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
@@ -144,9 +145,13 @@ public struct OperatorConfig: Sendable {
                     }
                     config.engine.toolPolicy = ToolPolicy(allow: allow, deny: deny)
                 case "guards":
-                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentSpawns", "maxSpawnsPerMinute"]) {
+                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentSpawns", "maxSpawnsPerMinute", "maxConcurrentChildSessions"]) {
                         let n = try count(v, "guards.\(k)", max: 65535)
-                        if k == "maxConcurrentSpawns" { config.engine.maxConcurrentSpawns = n } else { config.engine.maxSpawnsPerMinute = n }
+                        switch k {
+                        case "maxConcurrentSpawns": config.engine.maxConcurrentSpawns = n
+                        case "maxSpawnsPerMinute": config.engine.maxSpawnsPerMinute = n
+                        default: config.engine.maxConcurrentChildSessions = n
+                        }
                     }
                 case "hooks":
                     for (_, v) in try object(value, "hooks", keys: ["defaultDeadlineMs"]) {
