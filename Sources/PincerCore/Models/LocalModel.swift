@@ -34,7 +34,7 @@ public struct LocalModel: ModelProvider {
     }
 
     public func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn {
-        let turn = try LocalModel.plan(request.transcript)
+        let turn = try LocalModel.plan(request.transcript, scratch: request.scratch)
         try stream(turn.text, model: request.model, context: context)
         return turn
     }
@@ -55,12 +55,19 @@ public struct LocalModel: ModelProvider {
         }
     }
 
-    /// The turn the script calls for, given the transcript so far.
-    static func plan(_ transcript: [Message]) throws -> ModelTurn {
+    /// The turn the script calls for, given the transcript so far. The run's message is
+    /// parsed once, in its first turn, and kept in the run's scratch for the others.
+    static func plan(_ transcript: [Message], scratch: RunScratch = RunScratch()) throws -> ModelTurn {
         guard let start = transcript.lastIndex(where: { $0.role == .user }) else {
             return ModelTurn(text: "Hello.", toolCalls: [])
         }
-        let script = Script(transcript[start].content)
+        let script: Script
+        if let parsed = scratch.value as? Script {
+            script = parsed
+        } else {
+            script = Script(transcript[start].content)
+            scratch.value = script
+        }
         if script.fails { throw ModelFailure("the local model was asked to fail (#fail in the message)") }
         let since = transcript[(start + 1)...]
         let lastAssistant = since.lastIndex(where: { $0.role == .assistant }) ?? start
@@ -92,7 +99,7 @@ public struct LocalModel: ModelProvider {
         return out
     }
 
-    struct Script {
+    struct Script: Sendable {
         var calls: [(name: String, arguments: JSON)] = []
         var fails = false
         var text = ""

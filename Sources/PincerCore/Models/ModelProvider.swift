@@ -34,6 +34,24 @@ public struct ModelRequest: Sendable {
     /// Tools the session's policy allows, as the model is told about them (the policy
     /// still decides again where each call executes).
     public var tools: [OfferedTool]
+    /// What the provider keeps between the turns of this run (the run owns it).
+    public var scratch: RunScratch
+
+    public init(model: String, systemPrompt: String?, transcript: [Message], tools: [OfferedTool], scratch: RunScratch = RunScratch()) {
+        self.model = model
+        self.systemPrompt = systemPrompt
+        self.transcript = transcript
+        self.tools = tools
+        self.scratch = scratch
+    }
+}
+
+/// State a provider derives once per run and reuses in its later turns (the local model's
+/// parsed script). @unchecked: only the run's own worker touches it, one turn at a time.
+public final class RunScratch: @unchecked Sendable {
+    public var value: (any Sendable)?
+
+    public init() {}
 }
 
 public struct OfferedTool: Sendable, Equatable {

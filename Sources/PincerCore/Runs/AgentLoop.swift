@@ -35,7 +35,7 @@ struct AgentLoop {
                 let request = try engine.withLock { () throws -> ModelRequest in
                     try engine.checkStop(run)
                     return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
-                                        transcript: session.transcript, tools: tools)
+                                        transcript: session.transcript, tools: tools, scratch: run.scratch)
                 }
                 let turn: ModelTurn
                 do {

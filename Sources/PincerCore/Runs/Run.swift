@@ -49,6 +49,8 @@ final class Run {
     /// What happened in the run so far, and how many of those the store holds.
     var events: [RunEvent] = []
     var persistedEvents = 0
+    /// Its model provider's state between turns.
+    let scratch = RunScratch()
 
     init(id: String, sessionKey: String, message: String, owner: Caller) {
         self.id = id
