@@ -55,7 +55,9 @@ public final class PluginHost: @unchecked Sendable {
         FileHandle.standardError.write(Data("[\(id)] \(prefix)\(message)\n".utf8))
     }
 
-    public struct StrictRefusal: Error, CustomStringConvertible {
+    /// Why the host must not start with this directory: a required plugin did not load,
+    /// or plugins.strict refuses an entry that names no plugin.
+    public struct StartRefusal: Error, CustomStringConvertible {
         public let description: String
     }
 
@@ -65,10 +67,15 @@ public final class PluginHost: @unchecked Sendable {
     public func loadDirectory(_ directory: String) throws -> [PluginRecord] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".so") }.sorted()
         let loadedRecords = names.map { load(file: (directory as NSString).appendingPathComponent($0)) }
+        for (id, entry) in config.entries.sorted(by: { $0.key < $1.key }) where entry.required {
+            guard !records.contains(where: { $0.id == id && $0.state == .loaded }) else { continue }
+            let refusal = records.first { $0.id == id }.map { "\($0.file) was refused: \($0.reason ?? "")" } ?? "no plugin in \(directory) has that id"
+            throw StartRefusal(description: "plugins.entries.\(id).required is true, but \(refusal); the host does not start without it")
+        }
         let known = Set(records.compactMap(\.id))
         for id in config.entries.keys.sorted() where !known.contains(id) {
             let line = "config entry plugins.entries.\(id) names no plugin found in \(directory): is the id misspelt? Its settings apply to nothing"
-            if config.strict { throw StrictRefusal(description: line + " (plugins.strict is true)") }
+            if config.strict { throw StartRefusal(description: line + " (plugins.strict is true)") }
             hostLog("warning: " + line)
         }
         return loadedRecords

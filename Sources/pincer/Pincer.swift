@@ -114,7 +114,12 @@ struct HostOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: plugins, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RuntimeFailure(message: "--plugins \(plugins): no such directory")
         }
-        do { try host.loadDirectory(plugins) } catch { throw RuntimeFailure(message: "--plugins \(plugins): \(error.localizedDescription)") }
+        do { try host.loadDirectory(plugins) } catch let refusal as PluginHost.StartRefusal {
+            host.shutdown()
+            throw RuntimeFailure(message: refusal.description)
+        } catch {
+            throw RuntimeFailure(message: "--plugins \(plugins): \(error.localizedDescription)")
+        }
         return host
     }
 }

@@ -117,6 +117,20 @@ import Testing
         #expect(table.stdout.contains("sessionKey: string, text: string"))
     }
 
+    @Test func aRequiredPluginThatDoesNotLoadStopsTheHost() throws {
+        let directory = NSTemporaryDirectory() + "pincer-cli-plugins-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "not a plugin".write(toFile: "\(directory)/policy.so", atomically: true, encoding: .utf8)
+        let outcome = try withConfig(#"{"plugins": {"entries": {"policy": {"required": true}}}}"#) { config in
+            try pincer(["run", "--no-store", "--plugins", directory, "--config", config, "hello"])
+        }
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("pincer: plugins.entries.policy.required is true, but no plugin in \(directory) has that id; the host does not start without it"),
+                "\(outcome.stderr)")
+        #expect(!outcome.stdout.contains("You said"), "the session ran without its required plugin")
+    }
+
     @Test func aMissingPluginsDirectoryExits1() throws {
         let outcome = try pincer(["run", "--no-store", "--plugins", "/nonexistent/plugins", "hello"])
         #expect(outcome.status == 1)

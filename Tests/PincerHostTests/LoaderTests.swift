@@ -80,6 +80,18 @@ import Testing
         #expect(t.engine.statusJSON().contains("\"id\":\"fx-nullinit\",\"version\":\"1.0.0\",\"state\":\"refused\""))
     }
 
+    @Test func aRequiredPluginThatIsRefusedStopsTheLoadFailingClosed() throws {
+        let config = try OperatorConfig.parse(#"{"plugins": {"entries": {"fx-policy": {"required": true}}}}"#, source: "o.json")
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        try t.add("Tests/Fixtures/c/services.c", as: "policy.so", flags: ["-DFIXTURE_ID=\"fx-policy\"", "-DFIXTURE_INIT_FAILS=\"no policy file\""])
+        #expect {
+            try t.host.loadDirectory(t.directory)
+        } throws: { error in
+            "\(error)".contains("plugins.entries.fx-policy.required is true, but \(t.directory)/policy.so was refused: init failed with PINCER_ERR_PLUGIN: fixture refuses to start: no policy file")
+        }
+    }
+
     @Test func loadsInSortedOrder() throws {
         let t = try TestHost()
         defer { t.close() }
@@ -150,6 +162,7 @@ import Testing
         let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
         let config = try OperatorConfig.parse(String(readme[start.upperBound..<end.lowerBound]), source: "README.md")
         #expect(config.entries["c-sample"]?.capabilities?.count == 6)
+        #expect(config.entries["c-sample"]?.required == true)
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
         #expect(config.engine.openAIProviders.map(\.name) == ["openai", "llama"])
         #expect(config.engine.maxConcurrentChildSessions == 5)

@@ -202,7 +202,7 @@ import Testing
         let strict = try TestHost(config: strictConfig)
         defer { strict.close() }
         try strict.add("Tests/Fixtures/c/misuse.c", as: "typo.so", flags: flags)
-        #expect(throws: PluginHost.StrictRefusal.self) { try strict.host.loadDirectory(strict.directory) }
+        #expect(throws: PluginHost.StartRefusal.self) { try strict.host.loadDirectory(strict.directory) }
         #expect(strict.host.records.first?.reason?.contains("refused because plugins.strict is true") == true)
     }
 

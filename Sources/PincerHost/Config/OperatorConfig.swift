@@ -12,6 +12,8 @@
 //     "drainTimeoutMs": 5000,        how long a stopping plugin's running callbacks get
 //     "entries": { "<id>": {
 //         "enabled": true,           false = refused at load
+//         "required": false,         true: the host does not start without it (a policy
+//                                    plugin refused or missing fails closed)
 //         "path": "/abs/file.so",    the entry applies only to this file …
 //         "sha256": "…",             … with this content (else the plugin is refused)
 //         "capabilities": ["…"],     grants: narrows what the descriptor asked for
@@ -45,6 +47,8 @@ import PincerCore
 public struct OperatorConfig: Sendable {
     public struct PluginEntry: Sendable {
         public var enabled = true
+        /// The host refuses to start unless this plugin loads (a policy plugin fails closed).
+        public var required = false
         /// nil: every capability the descriptor asks for is granted.
         public var capabilities: [String]?
         public var config: JSON = .object([])
@@ -243,11 +247,14 @@ public struct OperatorConfig: Sendable {
                     for (id, entryValue) in entries {
                         let path = "plugins.entries.\(id)"
                         var entry = PluginEntry()
-                        for (k, v) in try object(entryValue, path, keys: ["enabled", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "path", "sha256", "config"]) {
+                        for (k, v) in try object(entryValue, path, keys: ["enabled", "required", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "path", "sha256", "config"]) {
                             switch k {
                             case "enabled":
                                 guard let b = v.boolValue else { throw fail("\(path).enabled", "must be true or false, not a \(v.typeName)") }
                                 entry.enabled = b
+                            case "required":
+                                guard let b = v.boolValue else { throw fail("\(path).required", "must be true or false, not a \(v.typeName)") }
+                                entry.required = b
                             case "capabilities":
                                 let caps = try strings(v, "\(path).capabilities")
                                 for cap in caps where !Capabilities.byId.contains(where: { $0.0 == cap }) {
