@@ -2,7 +2,7 @@
 #
 # Builds a Pincer plugin: a MODULE library that sees the ABI headers, hides
 # every symbol but the entry, `pincer_plugin` or `pincer_plugin_get` (pincer-plugin.map), and lands in
-# PINCER_PLUGIN_OUTPUT_DIR (default: <build>/plugins) as <target>.so.
+# PINCER_PLUGIN_OUTPUT_DIR (default: <build>/plugins) as lib<target>.so.
 # Used by this project's samples and installed for plugin authors.
 
 function(pincer_add_plugin target)

@@ -72,6 +72,15 @@ import Testing
         #expect(try readmeBlock(language) == String(contentsOfFile: Repo.path("SDKs/examples/\(file)"), encoding: .utf8))
     }
 
+    @Test func theKitsGuideShowsAConfigTheHostAccepts() throws {
+        let guide = try String(contentsOfFile: Repo.path("SDKs/README.md"), encoding: .utf8)
+        let start = try #require(guide.range(of: "```json\n"))
+        let end = try #require(guide.range(of: "```", range: start.upperBound..<guide.endIndex))
+        let config = try OperatorConfig.parse(String(guide[start.upperBound..<end.lowerBound]), source: "SDKs/README.md")
+        #expect(config.entries["hello"]?.required == true)
+        #expect(config.engine.fullSessionAccess == ["hello"])
+    }
+
     @Test func theKitsCExampleBuildsOutsideWithCMakeAndLoads() throws {
         let t = try TestHost()
         defer { t.close() }

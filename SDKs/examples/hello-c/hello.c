@@ -19,13 +19,14 @@ static pincer_result no_clock(void *context, const pincer_hook_event *event,
 static pincer_result init(const pincer_host *h, const char *path, char *error, size_t capacity) {
     (void)path; (void)error; (void)capacity;  /* a reason goes in error, when init fails */
     host = h;                                 /* your handle: pass it to every call */
-    pincer_hook_definition gate = {sizeof gate, PINCER_HOOK_BEFORE_TOOL_CALL,
-                                   0 /* priority */, 0 /* default deadline */, no_clock, NULL, NULL};
+    pincer_hook_definition gate = {.struct_size = sizeof gate, .point = PINCER_HOOK_BEFORE_TOOL_CALL,
+                                   .call = no_clock};  /* priority 0, the default deadline */
     if (h->register_hook(h, &gate, NULL) != PINCER_OK) return PINCER_ERR_PLUGIN;
     return h->log(h, PINCER_LOG_INFO, "hello");
 }
 
 static void start(const pincer_host *h) {  /* the engine accepts work now */
+    /* Rate-limit a caller (here a made-up address): 10 requests a minute. */
     pincer_rate_limit_result r = {.struct_size = sizeof r};  /* results carry their size too */
     if (h->rate_limit_check(h, "203.0.113.7", 10, 60000, &r) != PINCER_OK)
         h->log(h, PINCER_LOG_ERROR, h->last_error(h));
@@ -35,9 +36,10 @@ static void stop(const pincer_host *h) { (void)h; /* join your threads */ }
 
 static const char *const caps[] = {PINCER_CAP_RATE_LIMIT, PINCER_CAP_HOOKS_GATE, NULL};
 static const pincer_plugin_descriptor descriptor = {
-    sizeof(pincer_plugin_descriptor), "hello", "Hello", "1.0.0", "Says hello.", caps,
-    PINCER_SOURCE_LANGUAGE, NULL};
+    .struct_size = sizeof(pincer_plugin_descriptor),  /* name the fields: the struct may grow */
+    .id = "hello", .name = "Hello", .version = "1.0.0", .description = "Says hello.",
+    .capabilities = caps, .language = PINCER_SOURCE_LANGUAGE};
 
 PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {
-    PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
-    init, start, stop, NULL};
+    .abi_version = PINCER_ABI_VERSION_INIT, .struct_size = sizeof(pincer_plugin_entry),
+    .descriptor = &descriptor, .init = init, .start = start, .shutdown = stop};

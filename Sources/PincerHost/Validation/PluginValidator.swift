@@ -146,7 +146,7 @@ public struct PluginValidator: Sendable {
             return CheckOutcome(.skip, "registers no tools")
         }
         let driven: Set<PluginCheck> = [.hooks, .tools, .afterShutdown, .threads, .runs]
-        let problems = driven.contains(check) ? scenario.drive(tools: record.tools) : []
+        let seen = driven.contains(check) ? scenario.drive(tools: record.tools) : Scenario.Driven()
         let stoppedMs = scenario.stop(id)
         let faults = { (kinds: [PluginDiagnostics.Kind]) in diagnostics?.entries.filter { kinds.contains($0.kind) }.map(\.message) ?? [] }
 
@@ -165,11 +165,12 @@ public struct PluginValidator: Sendable {
         case .hooks:
             let bad = faults([.badHookAnswer, .lateHookAnswer])
             if !bad.isEmpty { return CheckOutcome(.fail, Self.list(bad)) }
-            return CheckOutcome(.pass, "answered at every point of a synthetic session" + (problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))"))
+            return CheckOutcome(.pass, "answered at every point of a synthetic session" + (seen.problems.isEmpty ? "" : " (\(seen.problems.joined(separator: "; ")))"))
         case .tools:
-            let bad = faults([.badToolAnswer]) + problems
+            let bad = faults([.badToolAnswer]) + seen.problems
             if !bad.isEmpty { return CheckOutcome(.fail, Self.list(bad)) }
-            return CheckOutcome(.pass, "each answered: \(record.tools.joined(separator: ", "))")
+            // An error result is a valid answer (arguments from the schema may not satisfy the tool); shown, not failed.
+            return CheckOutcome(.pass, "each answered with host-allocated UTF-8: \(seen.answers.joined(separator: ", "))")
         case .afterShutdown:
             usleep(UInt32(Self.graceMs) * 1000)
             let late = faults([.callAfterShutdown])
@@ -236,11 +237,17 @@ final class Scenario: Sendable {
 
     var lines: [String] { captured.all }
 
+    /// What driving the plugin showed beside its diagnostics: runs that timed out in its tools,
+    /// and how each tool answered ("ok", or its error result, which is a valid answer).
+    struct Driven {
+        var problems: [String] = []
+        var answers: [String] = []
+    }
+
     /// A synthetic session that passes every hook point (its creation, a tool call, its events),
     /// then one session per tool, each calling it with arguments built from its schema.
-    /// Returns what went wrong that the diagnostics do not say (a run that timed out).
-    func drive(tools: [String]) -> [String] {
-        var problems: [String] = []
+    func drive(tools: [String]) -> Driven {
+        var driven = Driven()
         let first = "pincer validate: a synthetic session @echo{\"text\":\"validate\"}"
         let sessions = [(first, nil as String?)] + tools.map { name in
             let arguments = engine.tools.tool(named: name).map { Scenario.sampleArguments($0.parameters) } ?? [:]
@@ -250,14 +257,17 @@ final class Scenario: Sendable {
             let spec = SessionSpec(message: message, model: "local/instant", timeoutSeconds: PluginValidator.runTimeoutSeconds,
                                    label: "pincer-validate")
             // A gate may refuse the session: that is a decision, not a fault.
-            guard let (_, runId) = try? engine.spawn(spec, by: .operator) else { continue }
+            guard let (key, runId) = try? engine.spawn(spec, by: .operator) else { continue }
             let run = try? engine.wait(runId: runId, timeoutMs: UInt32(PluginValidator.runTimeoutSeconds + 5) * 1000, by: .operator)
-            if let tool, run?.status == .timedOut {
-                problems.append("\(tool): the run calling it timed out after \(PluginValidator.runTimeoutSeconds) s")
+            guard let tool else { continue }
+            if run?.status == .timedOut {
+                driven.problems.append("\(tool): the run calling it timed out after \(PluginValidator.runTimeoutSeconds) s")
+            } else if let answer = try? engine.transcript(sessionKey: key, by: .operator).last(where: { $0.role == .tool && $0.toolName == tool }) {
+                driven.answers.append(answer.isError ? "\(tool) (an error result: \(answer.content.prefix(160)))" : "\(tool) (ok)")
             }
         }
         usleep(300_000)  // observers hear the last events on their own lane
-        return problems
+        return driven
     }
 
     /// Stops the plugin alone (the engine goes on); how long that took, in ms.

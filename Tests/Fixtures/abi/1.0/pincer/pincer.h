@@ -23,10 +23,12 @@
  *   }
  *   static void stop(const pincer_host *h) { (void)h; }
  *   static const pincer_plugin_descriptor descriptor = {
- *       sizeof(pincer_plugin_descriptor), "hello", "Hello", "1.0.0", NULL, NULL };
+ *       .struct_size = sizeof(pincer_plugin_descriptor),
+ *       .id = "hello", .name = "Hello", .version = "1.0.0",
+ *       .language = PINCER_SOURCE_LANGUAGE };
  *   PINCER_EXPORT const pincer_plugin_entry pincer_plugin = {
- *       PINCER_ABI_VERSION_INIT, sizeof(pincer_plugin_entry), &descriptor,
- *       init, NULL, stop, NULL };
+ *       .abi_version = PINCER_ABI_VERSION_INIT, .struct_size = sizeof(pincer_plugin_entry),
+ *       .descriptor = &descriptor, .init = init, .shutdown = stop };
  *
  * ---- Threads: the one vocabulary every header uses -------------------------
  *
