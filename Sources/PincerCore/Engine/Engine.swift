@@ -686,6 +686,7 @@ public final class Engine: @unchecked Sendable {
             }
             lock.unlock()
             let outcome = AgentLoop(engine: self, run: run, session: session).execute()
+            run.scratch.value = nil  // its turns are over: an ended run is remembered within its byte budget, without it
             lock.lock()
             finish(run, in: session, status: outcome.status, text: outcome.text, error: outcome.error)
             lock.broadcast()
