@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// The module list reads like the architecture (see ../shared/design/ARCHITECTURE.md):
+// The module list reads like the architecture (ARCHITECTURE.md says what each may import):
 //   CPincer      the C ABI in Include/pincer, imported into Swift (no code of its own)
 //   CLibCrypto   the system's libcrypto, for SHA-256 of plugin files an operator binds
 //   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards, SQLite store; no C
