@@ -34,6 +34,8 @@ public final class Engine: @unchecked Sendable {
     /// Namespaces a creator may seed with metadata: loaded plugins' ids.
     private var pluginNamespaces = Set<String>()
     private var workers = 0
+    /// The parked threads sessions' runs drain on.
+    private let runWorkers = RunWorkers(name: "pincer-run")
     private var stopping = false
     private var plugins: [PluginSummary] = []
     private var endedCounts: [RunStatus: Int] = [:]
@@ -613,7 +615,7 @@ public final class Engine: @unchecked Sendable {
         if !session.workerActive {
             session.workerActive = true
             workers += 1
-            HostThreads.start("pincer-run \(session.key)") { [self] in drain(session) }
+            runWorkers.submit { [self] in drain(session) }
         }
         return run
     }
