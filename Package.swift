@@ -36,9 +36,8 @@ let package = Package(
         .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore"]),
         .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
-        .testTarget(name: "CLITests", swiftSettings: [.swiftLanguageMode(.v6)]),
-        .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost",
-                          swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "CLITests"),
+        .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

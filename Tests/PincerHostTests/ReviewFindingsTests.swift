@@ -265,9 +265,10 @@ import Testing
             return .proceed(patch: nil)
         })
         let reasons = Mutex<[String]>([])
+        let engine = t.engine
         let threads = (0..<100).map { _ in
             Thread {
-                do { _ = try t.engine.spawn(SessionSpec(message: "hi"), by: .operator) } catch {
+                do { _ = try engine.spawn(SessionSpec(message: "hi"), by: .operator) } catch {
                     reasons.withLock { $0.append("\(error)") }
                 }
             }

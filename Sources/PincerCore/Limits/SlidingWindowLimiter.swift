@@ -82,7 +82,7 @@ public final class SlidingWindowLimiter: @unchecked Sendable {
 /// [capacity: UInt16][count: UInt16][head: UInt16][unused: UInt16][timestamps: UInt64 × capacity],
 /// or, once a key has held more than `exactRequests`, SubWindowCounts (whose
 /// first UInt16 no capacity reaches).
-struct KeyWindows: ~Copyable {
+struct KeyWindows: ~Copyable, Sendable {
     var table = ByteKeyedTable()
     let maxKeys: Int
     private var evictionCursor = 0

@@ -24,7 +24,8 @@ public struct RunSnapshot: Sendable, Equatable {
     public var durationMs: UInt64
 }
 
-final class Run {
+// @unchecked: every mutable field is read and written under the engine's lock.
+final class Run: @unchecked Sendable {
     let id: String
     let sessionKey: String
     let message: String

@@ -46,7 +46,8 @@ public struct SessionSpec: Sendable {
     }
 }
 
-final class Session {
+// @unchecked: every mutable field is read and written under the engine's lock.
+final class Session: @unchecked Sendable {
     let key: String
     let id: String
     let owner: Caller

@@ -20,7 +20,9 @@ import Glibc
 import Darwin
 #endif
 
-struct ByteKeyedTable: ~Copyable {
+// @unchecked: its pointers lead only into its own storage, and it lives in a Mutex
+// (noncopyable, so no second owner can exist).
+struct ByteKeyedTable: ~Copyable, @unchecked Sendable {
     /// A slot: 0 when empty, else tag << 48 | block address.
     typealias Slot = UInt64
 

@@ -89,7 +89,8 @@ enum LastError {
         return key
     }()
 
-    private static let empty: UnsafeMutablePointer<CChar> = strdup("")!
+    // nonisolated(unsafe): a constant C string, never written, alive for the process.
+    private nonisolated(unsafe) static let empty: UnsafeMutablePointer<CChar> = strdup("")!
 
     private static func messages(creating: Bool) -> Messages? {
         if let p = pthread_getspecific(key) { return Unmanaged<Messages>.fromOpaque(p).takeUnretainedValue() }

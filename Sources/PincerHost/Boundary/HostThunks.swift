@@ -14,8 +14,9 @@ typealias HostHandle = UnsafePointer<pincer_host>?
 typealias OutText = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 
 enum HostThunks {
-    static let hostName = UnsafePointer(strdup("pincer")!)
-    static let hostVersion = UnsafePointer(strdup(PincerVersion.host)!)
+    // nonisolated(unsafe): constant C strings every table points at, never written, alive for the process.
+    nonisolated(unsafe) static let hostName = UnsafePointer(strdup("pincer")!)
+    nonisolated(unsafe) static let hostVersion = UnsafePointer(strdup(PincerVersion.host)!)
 
     static func table(hostData: UnsafeMutableRawPointer?) -> pincer_host {
         pincer_host(

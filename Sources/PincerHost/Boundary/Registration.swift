@@ -15,7 +15,7 @@ final class Registration: @unchecked Sendable {
     /// The plugin's context pointer, handed back unchanged (the plugin owns it).
     let context: UnsafeMutableRawPointer?
     /// Takes it out of the engine (set when it takes effect).
-    private let removal = Mutex<(() -> Void)?>(nil)
+    private let removal = Mutex<(@Sendable () -> Void)?>(nil)
     private let state = Mutex((running: 0, withdrawn: false, released: false))
 
     private static let nextId = Atomic<UInt64>(1)
@@ -28,7 +28,7 @@ final class Registration: @unchecked Sendable {
         self.release = release
     }
 
-    func setRemoval(_ remove: @escaping () -> Void) { removal.withLock { $0 = remove } }
+    func setRemoval(_ remove: @escaping @Sendable () -> Void) { removal.withLock { $0 = remove } }
 
     /// Counts a call as running; false when withdrawn or the plugin is stopping.
     func enter(servingRun runId: String? = nil) -> Bool {
