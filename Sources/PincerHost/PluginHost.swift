@@ -16,6 +16,7 @@ struct LoadedPlugin {
     let context: PluginContext
 }
 
+// @unchecked: its lists are guarded by `lock`; an entry's C pointers stay valid for the process.
 public final class PluginHost: @unchecked Sendable {
     public typealias LogSink = @Sendable (_ pluginId: String, _ level: PluginLogLevel, _ message: String) -> Void
 

@@ -10,6 +10,7 @@
 import Foundation
 import Synchronization
 
+// @unchecked: its mutable state is guarded by `lock` (an NSCondition), the rest is let or Sendable.
 public final class Engine: @unchecked Sendable {
     public let config: EngineConfig
     public let tools: ToolRegistry

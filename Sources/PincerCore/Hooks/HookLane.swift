@@ -8,6 +8,7 @@
 
 import Foundation
 
+// @unchecked: its queues and flags are guarded by `condition`; its thread is its own.
 final class HookLane: @unchecked Sendable {
     let name: String
     private let condition = NSCondition()
@@ -147,6 +148,7 @@ private final class GateJob {
 }
 
 /// A value handed from the lane to a waiting caller, or dropped when the caller gave up.
+/// @unchecked: set once under its own condition, read under it by the one caller waiting.
 private final class Answer<T>: @unchecked Sendable {
     private let condition = NSCondition()
     private var value: T?

@@ -8,7 +8,7 @@
 
 import Synchronization
 
-public final class HookRegistry: @unchecked Sendable {
+public final class HookRegistry: Sendable {
     private struct Lanes {
         let gates: HookLane
         let observers: HookLane

@@ -29,7 +29,7 @@ public struct RateLimitDecision: Equatable, Sendable {
     }
 }
 
-public final class SlidingWindowLimiter: @unchecked Sendable {
+public final class SlidingWindowLimiter: Sendable {
     public static let maxRequestsLimit: UInt32 = 65535
     public static let maxWindowMs: UInt64 = 30 * 24 * 3600 * 1000
     /// Requests in a window a key counts exactly, by timestamp; past them, by sub-window.

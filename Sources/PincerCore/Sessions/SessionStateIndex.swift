@@ -5,7 +5,7 @@
 
 import Synchronization
 
-final class SessionStateIndex: @unchecked Sendable {
+final class SessionStateIndex: Sendable {
     private let table = Mutex(ByteKeyedTable())
 
     func set(_ key: String, _ state: SessionState, owner: UInt32) {

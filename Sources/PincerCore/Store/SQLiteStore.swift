@@ -9,7 +9,7 @@
 
 import GRDB
 
-public final class SQLiteStore: SessionStore, @unchecked Sendable {
+public final class SQLiteStore: SessionStore, Sendable {
     public let path: String
     /// Read-only: for tools that look at a store a running host may own. Nothing is
     /// migrated or written, and in-flight runs are reported as stored, not marked.

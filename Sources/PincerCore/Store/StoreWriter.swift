@@ -6,6 +6,7 @@
 
 import Foundation
 
+// @unchecked: its queue and counters are guarded by `condition`; the store is touched by its thread only.
 public final class StoreWriter: @unchecked Sendable {
     public enum Operation: Sendable {
         case batch(StoreBatch)

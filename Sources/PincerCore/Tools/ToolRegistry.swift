@@ -41,7 +41,7 @@ public struct ToolFailure: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-public final class ToolRegistry: @unchecked Sendable {
+public final class ToolRegistry: Sendable {
     private let tools = Mutex<[String: ToolDefinition]>([:])
 
     public init(builtins: Bool = true) {

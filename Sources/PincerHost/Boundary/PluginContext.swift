@@ -39,6 +39,7 @@ public enum PluginLogLevel: Int32, Sendable {
     public var label: String { ["debug", "info", "warn", "error"][Int(rawValue)] }
 }
 
+// @unchecked: its mutable state is in `state` (a Mutex) and `phaseValue` (an Atomic); `slot` is set once at registration.
 final class PluginContext: @unchecked Sendable {
     /// host.h's lifecycle. Registrations made while initializing wait for init to succeed.
     enum Phase: UInt8 {

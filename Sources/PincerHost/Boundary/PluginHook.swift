@@ -12,7 +12,7 @@ import PincerCore
 import Glibc
 #endif
 
-struct PluginHook: @unchecked Sendable {
+struct PluginHook: Sendable {
     let plugin: PluginContext
     let registration: Registration
     let call: pincer_hook_fn

@@ -7,7 +7,7 @@
 import CPincer
 import PincerCore
 
-struct PluginTool: @unchecked Sendable {
+struct PluginTool: Sendable {
     let plugin: PluginContext
     let registration: Registration
     let name: String

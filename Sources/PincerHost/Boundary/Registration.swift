@@ -7,6 +7,7 @@ import CPincer
 import PincerCore
 import Synchronization
 
+// @unchecked: `context` and `release` are the plugin's pointers, handed back unchanged; its state is in Mutexes.
 final class Registration: @unchecked Sendable {
     let id: UInt64
     let isTool: Bool

@@ -9,6 +9,7 @@ import Foundation
 import FoundationNetworking
 #endif
 
+// @unchecked: URLSession calls its delegate on one serial queue; the reader waits on `condition`.
 final class HTTPStream: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     enum Event {
         /// retryAfter: the Retry-After header, when the server sent one.
