@@ -40,7 +40,7 @@ public final class PluginHost: @unchecked Sendable {
     ///   - diagnose: record each plugin's contract faults (`diagnostics(of:)`), as `pincer validate` does.
     public init(engine: Engine, config: OperatorConfig = OperatorConfig(),
                 log: @escaping LogSink = PluginHost.standardErrorLog,
-                hostLog: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pincer: " + $0 + "\n").utf8)) },
+                hostLog: @escaping @Sendable (String) -> Void = PluginHost.standardErrorHostLog,
                 diagnose: Bool = false)
     {
         self.engine = engine
@@ -50,6 +50,9 @@ public final class PluginHost: @unchecked Sendable {
         self.hostLog = hostLog
         engine.setLog(hostLog)
     }
+
+    /// The host's own lines on stderr, as "pincer: <line>".
+    public static let standardErrorHostLog: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pincer: " + $0 + "\n").utf8)) }
 
     public static let standardErrorLog: LogSink = { id, level, message in
         let prefix = level == .info ? "" : "\(level.label): "

@@ -86,12 +86,15 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// The operator config at `path` (the defaults when nil); a bad file is a RuntimeFailure naming it.
+func loadConfig(_ path: String?) throws -> OperatorConfig {
+    guard let path else { return OperatorConfig() }
+    do { return try OperatorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
+}
+
 /// An engine from the operator config (and a store), without plugins.
 func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
-    var operatorConfig = OperatorConfig()
-    if let path {
-        do { operatorConfig = try OperatorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
-    }
+    let operatorConfig = try loadConfig(path)
     do {
         return (try Engine(config: operatorConfig.engine, store: store), operatorConfig)
     } catch {

@@ -139,11 +139,7 @@ struct ValidateCheck: ParsableCommand {
 
     func run() throws {
         guard let check = PluginCheck(rawValue: check) else { throw ValidationError("no check '\(check)'") }
-        var operatorConfig = OperatorConfig()
-        if let config {
-            do { operatorConfig = try OperatorConfig.load(path: config) } catch { throw RuntimeFailure(message: error.description) }
-        }
-        let outcome = PluginValidator(path: plugin, config: operatorConfig, strict: strict).run(check)
+        let outcome = PluginValidator(path: plugin, config: try loadConfig(config), strict: strict).run(check)
         print(ValidateCheck.marker + outcome.json.description)
         fflush(nil)  // every stream: print buffers stdout
         // The verdict is out: leave without running the plugin's or the runtime's exit handlers.

@@ -123,8 +123,7 @@ import Testing
         defer { t.close() }
         for source in ["SamplePlugins/c/sample_plugin.c", "Tests/Fixtures/c/spawn.c"] {
             let path = try t.add(source, as: "hygiene.so")
-            let symbols = try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", path])
-                .split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" }
+            let symbols = try exportedSymbols(path)
             #expect(symbols == ["pincer_plugin"], "\(source) exports \(symbols)")
         }
     }
@@ -157,10 +156,7 @@ import Testing
     }
 
     @Test func theREADMEsExampleConfigIsValid() throws {
-        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```json\n"))
-        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        let config = try OperatorConfig.parse(String(readme[start.upperBound..<end.lowerBound]), source: "README.md")
+        let config = try OperatorConfig.parse(try Repo.codeBlock("json", in: "README.md"), source: "README.md")
         #expect(config.entries["c-sample"]?.capabilities?.count == 6)
         #expect(config.entries["c-sample"]?.required == true)
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))

@@ -20,14 +20,6 @@ import Testing
         int exported_by_mistake(void) { return helper_that_must_stay_hidden(); }
         """
 
-    /// The README's first code block in `language`.
-    private func readmeBlock(_ language: String) throws -> String {
-        let readme = try String(contentsOfFile: Repo.path("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```\(language)\n"))
-        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        return String(readme[start.upperBound..<end.lowerBound])
-    }
-
     /// What the tools answered in a session of the example plugin `id`, whose gate guards its own sessions.
     private func toolResults(of id: String, in t: TestHost, message: String) throws -> [String] {
         let started = try t.engine.spawn(SessionSpec(message: message), by: .plugin(id))
@@ -69,14 +61,11 @@ import Testing
     @Test(arguments: [("c", "hello-c/hello.c"), ("cpp", "hello-cpp/hello.cpp"), ("swift", "hello-swift/Sources/Hello/Hello.swift"),
                       ("toml", "hello-rust/Cargo.toml"), ("rust", "hello-rust/src/lib.rs")])
     func theREADMEShowsTheKitsExample(language: String, file: String) throws {
-        #expect(try readmeBlock(language) == String(contentsOfFile: Repo.path("SDKs/examples/\(file)"), encoding: .utf8))
+        #expect(try Repo.codeBlock(language, in: "README.md") == String(contentsOfFile: Repo.path("SDKs/examples/\(file)"), encoding: .utf8))
     }
 
     @Test func theKitsGuideShowsAConfigTheHostAccepts() throws {
-        let guide = try String(contentsOfFile: Repo.path("SDKs/README.md"), encoding: .utf8)
-        let start = try #require(guide.range(of: "```json\n"))
-        let end = try #require(guide.range(of: "```", range: start.upperBound..<guide.endIndex))
-        let config = try OperatorConfig.parse(String(guide[start.upperBound..<end.lowerBound]), source: "SDKs/README.md")
+        let config = try OperatorConfig.parse(try Repo.codeBlock("json", in: "SDKs/README.md"), source: "SDKs/README.md")
         #expect(config.entries["hello"]?.required == true)
         #expect(config.engine.fullSessionAccess == ["hello"])
     }

@@ -51,8 +51,10 @@ enum PluginLoader {
 
         if let problem = elfProblem(path) { return refuse(problem) }
         stage = .load
-        guard let image = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            return refuse("dlopen failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
+        let image: UnsafeMutableRawPointer
+        switch load(path) {
+        case .success(let loaded): image = loaded
+        case .failure(let problem): return refuse(problem.reason)
         }
         stage = .entry
         let entryPointer: UnsafePointer<pincer_plugin_entry>
@@ -126,6 +128,16 @@ enum PluginLoader {
         guard entry.`init` != nil else { return refuse("required function entry->init is NULL") }
         guard entry.shutdown != nil else { return refuse("required function entry->shutdown is NULL") }
         return .success(OpenedPlugin(record: record, entry: entry, image: image, requested: requested))
+    }
+
+    struct LoadProblem: Error { let reason: String }
+
+    /// dlopen(RTLD_NOW | RTLD_LOCAL): the image, or why it would not load. Runs the file's constructors.
+    static func load(_ path: String) -> Result<UnsafeMutableRawPointer, LoadProblem> {
+        guard let image = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            return .failure(LoadProblem(reason: "dlopen failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")"))
+        }
+        return .success(image)
     }
 
     /// version.h's rule (pincer_version_is_compatible), with the reason when it refuses.

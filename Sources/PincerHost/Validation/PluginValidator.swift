@@ -46,20 +46,8 @@ public struct PluginValidator: Sendable {
     // MARK: - The file
 
     private func exports() -> CheckOutcome {
-        let nm: ChildProcess
-        do { nm = try ChildProcess.run("/usr/bin/env", ["nm", "-D", "--defined-only", path], timeoutSeconds: 30) } catch {
-            return CheckOutcome(.skip, "cannot list the dynamic symbols: \(error)")
-        }
-        guard nm.ending == .exited(0) else {
-            return CheckOutcome(.skip, "nm -D --defined-only failed (nm comes with binutils): \(nm.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        let listing = nm.stdout
-        // "ADDRESS TYPE NAME"; a lower-case type is a local symbol, which nothing can bind to (gold keeps some).
-        let symbols = listing.split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            guard fields.count >= 2, let type = fields[fields.count - 2].first, type.isUppercase else { return nil }
-            return String(fields[fields.count - 1])
-        }
+        let symbols: [String]
+        do { symbols = try ExportedSymbols.of(path) } catch { return CheckOutcome(.skip, error.description) }
         let entries = symbols.filter { $0 == PINCER_ENTRY_FUNCTION_SYMBOL || $0 == PINCER_ENTRY_DATA_SYMBOL }
         let others = symbols.filter { !entries.contains($0) }
         if entries.count > 1 {
@@ -77,8 +65,10 @@ public struct PluginValidator: Sendable {
     private func loaderStep(_ step: PluginLoader.Stage) -> CheckOutcome {
         // dlopen alone: open() would go on to call the entry function, which is the next check's.
         if step == .load {
-            return dlopen(path, RTLD_NOW | RTLD_LOCAL) != nil ? CheckOutcome(.pass, "dlopen succeeded")
-                : CheckOutcome(.fail, "dlopen failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
+            switch PluginLoader.load(path) {
+            case .success: return CheckOutcome(.pass, "dlopen succeeded")
+            case .failure(let problem): return CheckOutcome(.fail, problem.reason)
+            }
         }
         switch PluginLoader.open(path) {
         case .failure(let refusal) where refusal.stage == step:
@@ -97,7 +87,7 @@ public struct PluginValidator: Sendable {
         case .file, .load:
             return "dlopen succeeded"
         case .entry:
-            let image = dlopen(path, RTLD_NOW | RTLD_LOCAL)
+            let image = try? PluginLoader.load(path).get()  // already loaded: the same handle
             return dlsym(image, PINCER_ENTRY_FUNCTION_SYMBOL) != nil ? "\(PINCER_ENTRY_FUNCTION_SYMBOL)() returns the entry" : "\(PINCER_ENTRY_DATA_SYMBOL) is the entry"
         case .version:
             return "built for ABI \(record.abiVersion ?? "?"); this host speaks \(PincerVersion.abi)"
@@ -229,7 +219,7 @@ final class Scenario: Sendable {
                               captured.append("[\(id)] \(message)")
                           },
                           hostLog: { line in
-                              FileHandle.standardError.write(Data(("pincer: " + line + "\n").utf8))
+                              PluginHost.standardErrorHostLog(line)
                               captured.append(line)
                           },
                           diagnose: true)

@@ -5,12 +5,22 @@
 // tests is two plugins (dlopen shares one instance per file).
 
 import Foundation
+import PincerHost
 import Synchronization
 
 enum Repo {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// The first fenced code block in `language` of a Markdown file of the repository.
+    static func codeBlock(_ language: String, in file: String) throws -> String {
+        let text = try String(contentsOfFile: path(file), encoding: .utf8)
+        guard let start = text.range(of: "```\(language)\n"),
+              let end = text.range(of: "```", range: start.upperBound..<text.endIndex)
+        else { throw CommandFailure(description: "\(file) has no ```\(language) block") }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
 }
 
 struct CommandFailure: Error, CustomStringConvertible {
@@ -86,10 +96,7 @@ func runCommandStatus(_ executable: String, _ arguments: [String], environment: 
 }
 
 /// The names a shared object exports (`nm -D --defined-only`): what another image could bind to.
-func exportedSymbols(_ path: String) throws -> [String] {
-    try runCommand("/usr/bin/env", ["nm", "-D", "--defined-only", path]).split(separator: "\n")
-        .map { $0.split(separator: " ").last.map(String.init) ?? "" }
-}
+func exportedSymbols(_ path: String) throws -> [String] { try ExportedSymbols.of(path) }
 
 enum Fixtures {
     private static let cache = Mutex<[String: String]>([:])
