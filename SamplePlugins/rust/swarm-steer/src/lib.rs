@@ -92,11 +92,19 @@ impl Swarm {
     fn created(&self, event: &HookEvent<'_>) -> Result<Decision, Error> {
         let payload = json::parse(event.payload_json).map_err(Error::plugin)?;
         if let Ok(Some(group)) = requested_group(payload.get("metadata")) {
-            let mut members = self.lock();
-            members.groups.entry(group.clone()).or_default().push(event.session_key.to_owned());
-            members.group_of.insert(event.session_key.to_owned(), group);
+            self.join(event.session_key, group);
         }
         Ok(Decision::Continue)
+    }
+
+    /// Adds a member to its group, once (the observer and the tool may both get there first).
+    fn join(&self, session_key: &str, group: String) {
+        let mut members = self.lock();
+        if members.group_of.contains_key(session_key) {
+            return;
+        }
+        members.groups.entry(group.clone()).or_default().push(session_key.to_owned());
+        members.group_of.insert(session_key.to_owned(), group);
     }
 
     /// run_event: remember each member's latest turn; relay it when the run completes.
@@ -193,8 +201,16 @@ impl Swarm {
         }
     }
 
-    /// The tool: the calling session's group and its members, as JSON.
+    /// The tool: the calling session's group and its members, as JSON. Its first run may call
+    /// it before session_created reached this plugin's observer lane: then the session's own
+    /// namespace says its group.
     fn members_of(&self, session_key: &str) -> String {
+        if !self.lock().group_of.contains_key(session_key) {
+            let namespace = self.host.get_metadata(session_key).ok().and_then(|text| json::parse(&text).ok());
+            if let Ok(Some(group)) = requested_group(namespace.as_ref()) {
+                self.join(session_key, group);
+            }
+        }
         let members = self.lock();
         match members.group_of.get(session_key) {
             None => r#"{"group":null,"members":[]}"#.to_owned(),
