@@ -144,9 +144,13 @@ typedef struct call {
     int needs_capability; /* the bare peer has none; 2: the definition says which (register_hook reads it first) */
 } call;
 
+/* FX_FUZZ_TRACE=1 (with scripts/fuzz --replay): one line per call and callback, on stderr. */
+static int tracing;
+
 /* Checks a code against what the headers allow for this call through this handle. */
 static pincer_result check(const call *c, pincer_result code, unsigned allowed_own) {
     feedback(c->op, c->handle_class, code);
+    if (tracing) fprintf(stderr, "fx-fuzz: %s (%s handle) -> %d %s\n", c->name, handle_names[c->handle_class], code, code ? host->last_error(c->h) : "");
     unsigned allowed;
     switch (c->handle_class) {
     case H_OWN: allowed = allowed_own; break;
@@ -367,7 +371,8 @@ static int string_slot;
 static const char *string_arg(input *in, kind k) {
     int slot = string_slot++;
     uint8_t how = u8(in);
-    switch (how % 16) {
+    /* Shifted so that 0 (an exhausted input reads zeros) picks the kind's own vocabulary. */
+    switch ((how + 8) % 16) {
     case 0: return NULL;
     case 1: case 2: case 3: return bytes_string(in, k == K_TEXT || k == K_SCHEMA || k == K_PARAMS ? 4096 : 300);
     case 4: return bad_utf8[u8(in) % COUNT(bad_utf8)];
@@ -426,7 +431,7 @@ static void *request_struct(input *in, size_t size, size_t minimum, uint32_t *ch
     memset(r, 0, PINCER_MAX_STRUCT_SIZE);
     uint8_t how = u8(in);
     uint32_t s = (uint32_t)size;
-    switch (how % 16) {
+    switch ((how + 6) % 16) { /* 0: the struct's own size */
     case 0: s = (uint32_t)minimum - 1 - u8(in) % (uint32_t)minimum; break;
     case 1: s = (uint32_t)size + 1 + u8(in) % 64; break;
     case 2: s = (uint32_t)size + 1 + u8(in) % 64; r[s - 1] = (char)(u8(in) | 1); break;
@@ -445,7 +450,7 @@ static void *request_struct(input *in, size_t size, size_t minimum, uint32_t *ch
 static void *result_struct(input *in, size_t size, size_t *buffer) {
     uint8_t how = u8(in);
     uint32_t s = (uint32_t)size;
-    switch (how % 12) {
+    switch ((how + 3) % 12) { /* 0: the struct's own size */
     case 0: s = u8(in) % (uint32_t)size; break;
     case 1: s = (uint32_t)size + u8(in); break;
     case 2: s = u32(in); break;
@@ -486,6 +491,9 @@ static int nul_within(const char *s, size_t capacity) { return memchr(s, 0, capa
 
 enum { MAGIC = 0x6675727a };
 
+/* What the callbacks saw, printed at shutdown (scripts/fuzz reports it). */
+static atomic_long tool_calls, gate_calls, observer_calls, releases;
+
 typedef struct behaviour {
     uint32_t magic;
     pincer_hook_point point; /* hooks: where it was registered */
@@ -524,6 +532,7 @@ static void release(void *context) {
     if (atomic_load(&b->in_flight) != 0) violation("release while %d calls of the registration are running", atomic_load(&b->in_flight));
     b->magic = 0;
     free(b);
+    atomic_fetch_add(&releases, 1);
 }
 
 /* A host->alloc copy of the behaviour's payload: terminated or not. */
@@ -552,6 +561,8 @@ static pincer_result tool(void *context, const pincer_tool_call *tc, char **out)
         violation("tool: the call lacks a field 1.0 has");
     if (!valid_utf8(tc->arguments_json) || !valid_utf8(tc->tool_name)) violation("tool: call strings are not UTF-8");
     atomic_fetch_add(&b->in_flight, 1);
+    atomic_fetch_add(&tool_calls, 1);
+    if (tracing) fprintf(stderr, "fx-fuzz: tool %s called, mode %u\n", tc->tool_name, b->mode % 8);
     pincer_result code = PINCER_OK;
     switch (b->mode % 8) {
     case 0: *out = payload_copy(b, 1); break;                  /* any bytes, terminated: UTF-8 or not */
@@ -599,6 +610,8 @@ static pincer_result hook(void *context, const pincer_hook_event *event, pincer_
         violation("hook: the decision is not CONTINUE/NULL/NULL on entry");
     int gate = event->point == PINCER_HOOK_BEFORE_SESSION_CREATE || event->point == PINCER_HOOK_BEFORE_TOOL_CALL;
     atomic_fetch_add(&b->in_flight, 1);
+    atomic_fetch_add(gate ? &gate_calls : &observer_calls, 1);
+    if (tracing) fprintf(stderr, "fx-fuzz: hook at point %d called, mode %u\n", event->point, b->mode % 8);
     pincer_result code = PINCER_OK;
     switch (b->mode % 8) {
     case 0: break;
@@ -672,7 +685,7 @@ static void damage(int on) {
 
 static char **maybe_out(input *in, char **out) {
     *out = (char *)(uintptr_t)1; /* set to NULL on entry, whatever the call answers */
-    return u8(in) % 32 == 0 ? NULL : out;
+    return u8(in) % 32 == 31 ? NULL : out;
 }
 
 static void remember_input_key(const char *key) {
@@ -728,8 +741,65 @@ static void registered(const call *c, pincer_result code, const pincer_registrat
 enum {
     OP_EXTENSION, OP_LAST_ERROR, OP_ALLOC, OP_LOG, OP_CONFIG, OP_SPAWN, OP_PROMPT, OP_CANCEL, OP_WAIT, OP_MESSAGES,
     OP_SESSION, OP_STREAMING, OP_GET_METADATA, OP_STEER, OP_DELETE, OP_SET_METADATA, OP_RL_CHECK, OP_RL_RESET,
-    OP_STATUS, OP_MODELS, OP_GATEWAY, OP_REGISTER_TOOL, OP_REGISTER_HOOK, OP_UNREGISTER, OP_STOP_REQUESTED, OP_COUNT
+    OP_STATUS, OP_MODELS, OP_GATEWAY, OP_REGISTER_TOOL, OP_REGISTER_HOOK, OP_UNREGISTER, OP_STOP_REQUESTED, OP_SCENARIO, OP_COUNT
 };
+
+/* A hook, a tool and a session whose model calls the tool, then a wait on its run: the
+ * callbacks at work (random bytes rarely line the three up by themselves). Each piece is
+ * well formed; what varies is where the hook sits, how the callbacks answer, the tool's
+ * arguments and the rest of the message. */
+static void scenario(input *in) {
+    call c = {OP_SCENARIO, "scenario: register_hook", H_OWN, host, 0};
+    pincer_hook_definition hd;
+    memset(&hd, 0, sizeof hd);
+    hd.struct_size = sizeof hd;
+    hd.point = (pincer_hook_point)(u8(in) % 5);
+    hd.deadline_ms = u8(in) % 40;
+    hd.call = hook;
+    behaviour *hb = new_behaviour(in, 1);
+    hb->point = hd.point;
+    hd.context = hb;
+    hd.release = release;
+    pincer_registration hook_id = 0, tool_id = 0;
+    registered(&c, host->register_hook(host, &hd, &hook_id), &hook_id, hb, 1);
+
+    char name[PINCER_TOOL_NAME_MAX_BYTES];
+    snprintf(name, sizeof name, ID ".t%u", u8(in) % 8);
+    pincer_tool_definition td;
+    memset(&td, 0, sizeof td);
+    td.struct_size = sizeof td;
+    td.name = name;
+    td.description = "A fuzzer's tool.";
+    td.parameters_json = u8(in) & 1 ? schemas[u8(in) % COUNT(schemas)] : NULL;
+    td.invoke = tool;
+    behaviour *tb = new_behaviour(in, 1);
+    td.context = tb;
+    td.release = release;
+    c.name = "scenario: register_tool";
+    registered(&c, host->register_tool(host, &td, &tool_id), &tool_id, tb, 1);
+
+    const char *arguments = u8(in) & 1 ? objects[u8(in) % COUNT(objects)] : bytes_string(in, 64);
+    const char *rest = concat(in, message_words, COUNT(message_words), u8(in) % 4);
+    size_t len = strlen(name) + strlen(arguments) + strlen(rest) + 4;
+    char *message = keep(malloc(len));
+    snprintf(message, len, "@%s%s %s", name, arguments, rest);
+    pincer_spawn_request request;
+    memset(&request, 0, sizeof request);
+    request.struct_size = sizeof request;
+    request.message = message;
+    if (u8(in) & 1) request.metadata_json = metadata_json(in);
+    pincer_spawn_result spawned = {.struct_size = sizeof spawned};
+    c.name = "scenario: spawn";
+    if (check(&c, host->spawn(host, &request, &spawned), OK_ | INVALID | DENIED | LIMIT | UNSUPPORTED) != PINCER_OK) return;
+    remember_input_key(spawned.session_key);
+    remember(&runs, spawned.run_id);
+    pincer_run_info info = {.struct_size = sizeof info};
+    c.name = "scenario: wait";
+    if (check(&c, host->wait(host, spawned.run_id, 20 + u8(in) % 60, &info), OK_ | TIMEOUT | UNSUPPORTED) == PINCER_OK) {
+        host->free(host, info.final_text);
+        host->free(host, info.error);
+    }
+}
 
 static void one_call(input *in) {
     pincer_result _result;
@@ -786,7 +856,8 @@ static void one_call(input *in) {
     case OP_LOG: {
         call c = pick_handle(in, op, "log", 0);
         uint8_t l = u8(in);
-        pincer_log_level level = l < 200 ? (pincer_log_level)(l % 6) - 1 : (pincer_log_level)u32(in);
+        static const pincer_log_level levels[] = {PINCER_LOG_INFO, PINCER_LOG_DEBUG, PINCER_LOG_WARN, PINCER_LOG_ERROR, -1, 4};
+        pincer_log_level level = l < 200 ? levels[l % 6] : (pincer_log_level)u32(in);
         const char *m = string_arg(in, K_LOG);
         check(&c, CALL(c, host->log(c.h, level, m)), OK_ | INVALID);
         break;
@@ -815,7 +886,7 @@ static void one_call(input *in) {
         size_t buffer;
         pincer_spawn_result *res = result_struct(in, sizeof *res, &buffer);
         uint32_t res_claimed = res->struct_size;
-        if (u8(in) % 32 == 0) res = NULL;
+        if (u8(in) % 32 == 31) res = NULL;
         pincer_result code = check(&c, CALL(c, host->spawn(c.h, r, res)), OK_ | INVALID | DENIED | LIMIT | UNSUPPORTED);
         if (res) {
             uint32_t got = check_result(&c, code, res, buffer, res_claimed, sizeof *res, 0);
@@ -841,7 +912,7 @@ static void one_call(input *in) {
         size_t buffer;
         pincer_run_ref *res = result_struct(in, sizeof *res, &buffer);
         uint32_t res_claimed = res->struct_size;
-        pincer_result code = check(&c, CALL(c, host->prompt(c.h, u8(in) % 32 ? r : NULL, res)), OK_ | INVALID | NOT_FOUND | DENIED | LIMIT | UNSUPPORTED);
+        pincer_result code = check(&c, CALL(c, host->prompt(c.h, u8(in) % 32 != 31 ? r : NULL, res)), OK_ | INVALID | NOT_FOUND | DENIED | LIMIT | UNSUPPORTED);
         uint32_t got = check_result(&c, code, res, buffer, res_claimed, sizeof *res, 0);
         if (code == PINCER_OK) {
             if (got < PINCER_RUN_REF_MIN_SIZE || !nul_within(res->run_id, sizeof res->run_id)) violation("prompt: run id not terminated");
@@ -862,7 +933,7 @@ static void one_call(input *in) {
         size_t buffer;
         pincer_run_info *res = result_struct(in, sizeof *res, &buffer);
         uint32_t res_claimed = res->struct_size;
-        if (u8(in) % 32 == 0) res = NULL;
+        if (u8(in) % 32 == 31) res = NULL;
         pincer_result code = check(&c, CALL(c, host->wait(c.h, id, timeout, res)), OK_ | INVALID | NOT_FOUND | TIMEOUT | UNSUPPORTED);
         if (!res) break;
         uint32_t got = check_result(&c, code, res, buffer, res_claimed, sizeof *res, 1);
@@ -894,14 +965,14 @@ static void one_call(input *in) {
     case OP_STREAMING: {
         call c = pick_handle(in, op, "is_streaming", 1);
         const char *key = string_arg(in, K_KEY);
-        check(&c, CALL(c, host->is_streaming(c.h, key, u8(in) % 32 ? &flag : NULL)), OK_ | INVALID | NOT_FOUND);
+        check(&c, CALL(c, host->is_streaming(c.h, key, u8(in) % 32 != 31 ? &flag : NULL)), OK_ | INVALID | NOT_FOUND);
         break;
     }
     case OP_STEER: {
         call c = pick_handle(in, op, "steer", 1);
         const char *key = string_arg(in, K_KEY), *text = string_arg(in, K_TEXT);
         pincer_steer_outcome outcome = -1;
-        pincer_result code = check(&c, CALL(c, host->steer(c.h, key, text, u8(in) % 32 ? &outcome : NULL)), OK_ | INVALID);
+        pincer_result code = check(&c, CALL(c, host->steer(c.h, key, text, u8(in) % 32 != 31 ? &outcome : NULL)), OK_ | INVALID);
         if (code == PINCER_OK && (outcome < PINCER_STEER_QUEUED || outcome > PINCER_STEER_BUSY)) violation("steer: outcome %d", outcome);
         break;
     }
@@ -927,7 +998,7 @@ static void one_call(input *in) {
         size_t buffer;
         pincer_rate_limit_result *res = result_struct(in, sizeof *res, &buffer);
         uint32_t res_claimed = res->struct_size;
-        if (u8(in) % 32 == 0) res = NULL;
+        if (u8(in) % 32 == 31) res = NULL;
         pincer_result code = check(&c, CALL(c, host->rate_limit_check(c.h, key, max, window, res)), OK_ | INVALID);
         if (res) {
             uint32_t got = check_result(&c, code, res, buffer, res_claimed, sizeof *res, 0);
@@ -997,7 +1068,7 @@ static void one_call(input *in) {
         uint8_t deadline = u8(in);
         d->deadline_ms = deadline < 200 ? deadline % 80 : deadline < 250 ? PINCER_HOOK_MAX_DEADLINE_MS + (deadline & 1) : u32(in);
         uint8_t fields = u8(in);
-        d->call = fields % 16 == 0 ? NULL : hook;
+        d->call = fields % 16 == 15 ? NULL : hook;
         int with_release = !(fields & 32) && claimed >= offsetof(pincer_hook_definition, release) + sizeof(pincer_release_fn);
         behaviour *b = new_behaviour(in, with_release);
         b->point = d->point;
@@ -1015,10 +1086,11 @@ static void one_call(input *in) {
         check(&c, CALL(c, host->unregister(c.h, id)), OK_ | NOT_FOUND);
         break;
     }
+    case OP_SCENARIO: scenario(in); break;
     case OP_STOP_REQUESTED: {
         call c = pick_handle(in, op, "run_stop_requested", 0);
         const char *id = string_arg(in, K_RUN);
-        check(&c, CALL(c, host->run_stop_requested(c.h, id, u8(in) % 32 ? &flag : NULL)), OK_ | INVALID | NOT_FOUND);
+        check(&c, CALL(c, host->run_stop_requested(c.h, id, u8(in) % 32 != 31 ? &flag : NULL)), OK_ | INVALID | NOT_FOUND);
         break;
     }
     default: break;
@@ -1060,6 +1132,8 @@ static int run(int argc, char **argv, const pincer_host *bare, const pincer_host
     request_region = map_guarded(PINCER_MAX_STRUCT_SIZE);
     result_region = map_guarded(PINCER_MAX_STRUCT_SIZE);
     pattern_region = map_guarded((PINCER_MAX_POLICY_PATTERNS + 2) * sizeof(char *));
+    const char *trace = getenv("FX_FUZZ_TRACE");
+    tracing = trace && *trace && strcmp(trace, "0") != 0;
     heap_copy = malloc(sizeof *heap_copy);
     *heap_copy = *host;
     on_fuzz_thread = 1;
@@ -1081,7 +1155,11 @@ static pincer_result init(const pincer_host *h, const char *path, char *error, s
     return PINCER_OK;
 }
 
-static void shutdown(const pincer_host *h) { (void)h; }
+static void shutdown(const pincer_host *h) {
+    (void)h;
+    fprintf(stderr, "fx-fuzz: callbacks: %ld tool calls, %ld gate calls, %ld observer calls, %ld releases\n", atomic_load(&tool_calls),
+            atomic_load(&gate_calls), atomic_load(&observer_calls), atomic_load(&releases));
+}
 
 static const char *const capabilities[] = {
     PINCER_CAP_SESSIONS_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT, PINCER_CAP_SESSIONS_STEER,
