@@ -147,9 +147,13 @@ typedef struct call {
 /* FX_FUZZ_TRACE=1 (with scripts/fuzz --replay): one line per call and callback, on stderr. */
 static int tracing;
 
+/* Host calls answered, by code (result.h's 0 to 11), printed at shutdown. */
+static atomic_long answered[12];
+
 /* Checks a code against what the headers allow for this call through this handle. */
 static pincer_result check(const call *c, pincer_result code, unsigned allowed_own) {
     feedback(c->op, c->handle_class, code);
+    if (code >= 0 && code < 12) atomic_fetch_add(&answered[code], 1);
     if (tracing) fprintf(stderr, "fx-fuzz: %s (%s handle) -> %d %s\n", c->name, handle_names[c->handle_class], code, code ? host->last_error(c->h) : "");
     unsigned allowed;
     switch (c->handle_class) {
@@ -546,6 +550,7 @@ static char *payload_copy(const behaviour *b, int terminated) {
 }
 
 static void callback_check(const char *what, pincer_result code, unsigned allowed) {
+    if (code >= 0 && code < 12) atomic_fetch_add(&answered[code], 1);
     if (code < 0 || code > PINCER_ERR_WOULD_BLOCK || !(allowed & BIT(code)))
         violation("%s answered %d (allowed mask 0x%x): %s", what, code, allowed, host->last_error(host));
 }
@@ -1157,6 +1162,15 @@ static pincer_result init(const pincer_host *h, const char *path, char *error, s
 
 static void shutdown(const pincer_host *h) {
     (void)h;
+    long total = 0;
+    char codes[256];
+    size_t used = 0;
+    for (int i = 0; i < 12; i++) {
+        long n = atomic_load(&answered[i]);
+        total += n;
+        used += (size_t)snprintf(codes + used, sizeof codes - used, "%s%ld", i ? "/" : "", n);
+    }
+    fprintf(stderr, "fx-fuzz: %ld host calls checked; by code 0-11: %s\n", total, codes);
     fprintf(stderr, "fx-fuzz: callbacks: %ld tool calls, %ld gate calls, %ld observer calls, %ld releases\n", atomic_load(&tool_calls),
             atomic_load(&gate_calls), atomic_load(&observer_calls), atomic_load(&releases));
 }
