@@ -162,6 +162,7 @@ import Testing
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
         #expect(config.engine.openAIProviders.map(\.name) == ["openai", "llama"])
         #expect(config.engine.maxConcurrentChildSessions == 5)
+        #expect(config.engine.maxConcurrentRuns == 64)
         #expect(config.engine.openAIProviders.first?.apiKeyEnv == "OPENAI_API_KEY")
         #expect(config.engine.openAIProviders.first?.models == ["gpt-4o-mini", "gpt-4o"])
         #expect(config.engine.openAIProviders.first?.contextWindows == ["gpt-4o": 128_000])

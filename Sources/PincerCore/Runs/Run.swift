@@ -52,6 +52,8 @@ final class Run: @unchecked Sendable {
     var persistedEvents = 0
     /// Its model provider's state between turns.
     let scratch = RunScratch()
+    /// Wakes its waiters and its pauses when it ends or is asked to stop.
+    let signal = RunSignal()
 
     init(id: String, sessionKey: String, message: String, owner: Caller) {
         self.id = id

@@ -25,7 +25,8 @@
 //   },
 //   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
 //                                  session's own policy can only narrow it
-//   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20,   plugins' spawns
+//   "guards": { "maxConcurrentRuns": 256,   sessions with a run at work, all callers
+//               "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20,   plugins' spawns
 //               "maxConcurrentChildSessions": 10 },   children the operator's sessions spawn
 //   "hooks": { "defaultDeadlineMs": 1000 },  a hook's deadline when it asks for none
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
@@ -149,9 +150,10 @@ public struct OperatorConfig: Sendable {
                     }
                     config.engine.toolPolicy = ToolPolicy(allow: allow, deny: deny)
                 case "guards":
-                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentSpawns", "maxSpawnsPerMinute", "maxConcurrentChildSessions"]) {
-                        let n = try count(v, "guards.\(k)", max: 65535)
+                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentRuns", "maxConcurrentSpawns", "maxSpawnsPerMinute", "maxConcurrentChildSessions"]) {
+                        let n = try count(v, "guards.\(k)", min: k == "maxConcurrentRuns" ? 1 : 0, max: 65535)
                         switch k {
+                        case "maxConcurrentRuns": config.engine.maxConcurrentRuns = n
                         case "maxConcurrentSpawns": config.engine.maxConcurrentSpawns = n
                         case "maxSpawnsPerMinute": config.engine.maxSpawnsPerMinute = n
                         default: config.engine.maxConcurrentChildSessions = n
