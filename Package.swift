@@ -10,7 +10,7 @@
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
 //                (AdversaryTests and scripts/storm run it)
 //   pincer-fuzz-host  the host the libFuzzer harness (Tests/Fuzz) runs in: real loader, real tables
-//                (FuzzTests and scripts/fuzz run it, under ASan and LeakSanitizer)
+//                (scripts/fuzz runs it under ASan and LeakSanitizer; scripts/test, for 60 s)
 import PackageDescription
 
 let package = Package(
