@@ -24,19 +24,27 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .target(name: "PincerCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore"]),
+        .target(name: "PincerCore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pincer",
-            dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Benchmarks/pincer-bench"),
-        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore"]),
-        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                                                           .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift"),
+                                                           .product(name: "Logging", package: "swift-log")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),

@@ -8,7 +8,9 @@
 // pool. Callers are synchronous (C threads): nothing here is async. Every
 // entry point says who is calling; there is no default caller.
 
+import CoreMetrics
 import Foundation
+import Logging
 import Synchronization
 
 // @unchecked: `state` is guarded by `lock`; every other stored property is a let of a Sendable type.
@@ -20,7 +22,10 @@ public final class Engine: @unchecked Sendable {
     public let hooks: HookRegistry
     /// Who may do what; the config's grants.
     public let access: AccessPolicy
-    private let logSink: LogSink
+    /// The engine's figures (swift-metrics).
+    public let metrics: EngineMetrics
+    /// Where the engine's lines go (swift-log, label "pincer"; setLog replaces it).
+    private let logSink = LogSink()
     /// Guards `state`; as a condition, wakes only stopRuns, which waits for the workers to leave.
     private let lock = NSCondition()
     private var state: EngineState
@@ -33,19 +38,23 @@ public final class Engine: @unchecked Sendable {
 
     /// - Parameter store: where sessions outlive the process; nil keeps them in memory only.
     ///   Everything stored is read back now; runs a previous process left in flight are marked interrupted.
+    /// - Parameter metrics: the metrics backend; nil takes the process's (MetricsSystem.bootstrap).
     public init(config: EngineConfig = EngineConfig(), providers: [any ModelProvider]? = nil,
-                tools: ToolRegistry = ToolRegistry(), store: (any SessionStore)? = nil) throws(EngineError)
+                tools: ToolRegistry = ToolRegistry(), store: (any SessionStore)? = nil,
+                metrics: MetricsFactory? = nil) throws(EngineError)
     {
         self.config = config
         self.tools = tools
         access = AccessPolicy(config)
-        let logSink = LogSink()
-        self.logSink = logSink
-        hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, log: { logSink.write($0) })
+        let metrics = EngineMetrics(factory: metrics)
+        self.metrics = metrics
+        let logSink = self.logSink
+        hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, metrics: metrics,
+                             log: { line in logSink.write(line, level: .warning) })
         var configured: [any ModelProvider] = [LocalModel(tokenDelayMs: config.tokenDelayMs)]
         for settings in config.openAIProviders { configured.append(try OpenAICompatibleProvider(settings)) }
         catalog = try ModelCatalog(providers: providers ?? configured, defaultModel: config.defaultModel)
-        state = EngineState(config: config, hooks: hooks, stateIndex: stateIndex, callerNumbers: callerNumbers)
+        state = EngineState(config: config, hooks: hooks, metrics: metrics, stateIndex: stateIndex, callerNumbers: callerNumbers)
         if tools.tool(named: "sessions_spawn") == nil {
             for tool in SessionTools.all(for: self) { try tools.register(tool) }
         }
@@ -54,17 +63,24 @@ public final class Engine: @unchecked Sendable {
             interruptedAtStart = stored.interrupted
             for session in stored.sessions { state.add(Session(restoring: session)) }
             for run in stored.runs { state.restore(Run(restoring: run)) }
-            state.writer = StoreWriter(store: store, log: { [weak self] line in self?.log(line) })
+            state.writer = StoreWriter(store: store, commitTimer: metrics.storeCommit, log: { [weak self] line in self?.log(line, level: .error) })
         }
     }
 
     /// Runs found in flight when the store was opened (now interrupted).
     public private(set) var interruptedAtStart = 0
 
-    /// Where the engine reports what an operator should see (denied tool calls, …).
-    public func setLog(_ sink: @escaping @Sendable (String) -> Void) { logSink.set(sink) }
+    /// Sends the engine's lines to `sink` instead of swift-log's backend: each line as the
+    /// host prints it, less the "pincer: " prefix (HostLogHandler), at every level.
+    public func setLog(_ sink: @escaping @Sendable (String) -> Void) {
+        logSink.set(Logger(label: "pincer") { _ in HostLogHandler(label: "", level: .trace, write: sink) })
+    }
 
-    func log(_ line: String) { logSink.write(line) }
+    /// A line for the operator (a denied tool call, a failed commit, …); `metadata` names the
+    /// session, run or plugin it concerns.
+    public func log(_ line: String, level: Logger.Level = .notice, metadata: Logger.Metadata = [:]) {
+        logSink.write(line, level: level, metadata: metadata)
+    }
 
     /// The caller's number in the session state index (stable for the engine's life).
     public func number(of caller: Caller) -> UInt32 { callerNumbers.number(of: caller) }
@@ -370,7 +386,7 @@ public final class Engine: @unchecked Sendable {
     public func rateLimiter(forPlugin id: String) -> SlidingWindowLimiter {
         limiters.withLock { limiters in
             if let limiter = limiters[id] { return limiter }
-            let limiter = SlidingWindowLimiter(maxKeys: config.rateLimitMaxKeysPerPlugin)
+            let limiter = SlidingWindowLimiter(maxKeys: config.rateLimitMaxKeysPerPlugin, keysGauge: metrics.rateLimitKeys(plugin: id))
             limiters[id] = limiter
             return limiter
         }

@@ -29,16 +29,18 @@ struct EngineState {
     let stateIndex: SessionStateIndex
     let callerNumbers: CallerNumbers
     let hooks: HookRegistry
+    let metrics: EngineMetrics
     let workspaceDir: String
     /// What must follow the changes made so far (taken and performed by Engine.change).
     var actions = EngineActions()
 
-    init(config: EngineConfig, hooks: HookRegistry, stateIndex: SessionStateIndex, callerNumbers: CallerNumbers) {
+    init(config: EngineConfig, hooks: HookRegistry, metrics: EngineMetrics, stateIndex: SessionStateIndex, callerNumbers: CallerNumbers) {
         retention = RunRetention(maxRuns: config.retainedRuns, maxBytes: config.retainedRunBytes)
         guards = SpawnGuards(config)
         access = AccessPolicy(config)
         workspaceDir = config.workspaceDir
         self.hooks = hooks
+        self.metrics = metrics
         self.stateIndex = stateIndex
         self.callerNumbers = callerNumbers
     }
@@ -84,10 +86,12 @@ struct EngineState {
     mutating func add(_ session: Session) {
         sessions[session.key] = session
         stateIndex.set(session.key, session.state, owner: callerNumbers.number(of: session.owner))
+        metrics.sessions.record(sessions.count)
     }
 
     mutating func remove(_ session: Session) {
         sessions[session.key] = nil
+        metrics.sessions.record(sessions.count)
         stateIndex.remove(session.key)
         for run in session.queue { stop(run, in: session, status: .cancelled, reason: "its session was deleted") }
     }
@@ -100,6 +104,7 @@ struct EngineState {
         session.queue.append(run)
         session.runCount += 1
         guards.queued(in: session, needsWorker: !session.workerActive)
+        metrics.sessionsAtWork.record(guards.sessionsAtWork)
         if !session.workerActive {
             session.workerActive = true
             actions.startWorkers.append(session)
@@ -125,6 +130,7 @@ struct EngineState {
     mutating func drained(_ session: Session) {
         session.workerActive = false
         guards.drained(session)
+        metrics.sessionsAtWork.record(guards.sessionsAtWork)
     }
 
     /// Marks a run to stop. The running one stops at its next check (its pauses wake); queued ones end now.
@@ -150,6 +156,7 @@ struct EngineState {
         // Observers get the final text too (the run's record has it as its last turn already).
         record(RunEvent(.finished, .object(detail)), in: run, of: session, announcing: text.map { [("finalText", .string($0))] } ?? [])
         endedCounts[status, default: 0] += 1
+        metrics.runEnded(status)
         if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
         if session.state == .streaming { setState(.idle, of: session) }

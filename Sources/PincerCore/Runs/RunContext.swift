@@ -15,7 +15,7 @@ struct RunContext: Sendable {
     var access: AccessPolicy { engine.access }
     var provider: (any ModelProvider)? { engine.catalog.resolve(session.model) }
 
-    func log(_ line: String) { engine.log("session \(session.key) run \(run.id): \(line)") }
+    func log(_ line: String) { engine.log(line, metadata: ["session": "\(session.key)", "run": "\(run.id)"]) }
 
     /// Throws the run's stop (cancellation, shutdown, timeout), if it has one.
     func checkStop() throws {

@@ -4,6 +4,7 @@
 // thread waits on the disk. Writes keep their order; wait() on a run returns
 // only once the run's final state is committed; shutdown flushes.
 
+import CoreMetrics
 import Foundation
 
 // @unchecked: its queue and counters are guarded by `condition`; the store is touched by its thread only.
@@ -17,6 +18,8 @@ public final class StoreWriter: @unchecked Sendable {
 
     private let store: any SessionStore
     private let log: @Sendable (String) -> Void
+    /// Times each transaction (pincer_store_commit_duration_seconds).
+    private let commitTimer: CoreMetrics.Timer
     private let condition = NSCondition()
     private var queue: [Operation] = []
     /// Sequence numbers: of the last operation queued, and of the last one committed.
@@ -25,7 +28,8 @@ public final class StoreWriter: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
 
-    init(store: any SessionStore, log: @escaping @Sendable (String) -> Void) {
+    init(store: any SessionStore, commitTimer: CoreMetrics.Timer, log: @escaping @Sendable (String) -> Void) {
+        self.commitTimer = commitTimer
         self.store = store
         self.log = log
         HostThreads.start("pincer-store-writer") { [self] in loop() }
@@ -67,7 +71,9 @@ public final class StoreWriter: @unchecked Sendable {
             let last = queued
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
+            let startedNs = MonotonicClock.nanoseconds()
             do { try store.apply(operations) } catch { log(error.message) }
+            commitTimer.recordNanoseconds(Int64(clamping: MonotonicClock.nanoseconds() - startedNs))
             condition.lock()
             committed = last
             condition.broadcast()

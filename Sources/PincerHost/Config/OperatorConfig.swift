@@ -34,6 +34,8 @@
 //               "compactionBudgetChars": 200000,
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
+//   "log": { "level": "info", "plugins": "info" },   the lowest level printed: the host's
+//                                  lines, and plugins' (trace debug info notice warning error critical)
 //   "providers": [ { "name": "openai", "baseURL": "https://api.openai.com/v1",
 //                    "models": ["gpt-4o-mini", {"name": "gpt-4o", "contextWindow": 128000}],
 //                    "apiKeyEnv": "OPENAI_API_KEY",
@@ -43,6 +45,7 @@
 
 import CPincer
 import Foundation
+import Logging
 import PincerCore
 
 public struct OperatorConfig: Sendable {
@@ -69,6 +72,10 @@ public struct OperatorConfig: Sendable {
     public var strict = false
     /// How long a stopping plugin's running callbacks get before shutdown() is called anyway.
     public var drainTimeoutMs = 5000
+    /// The lowest level of the host's own lines that is printed (log.level).
+    public var logLevel: Logger.Level = .info
+    /// The lowest level of plugins' lines that is printed (log.plugins).
+    public var pluginLogLevel: Logger.Level = .info
     public var engine: EngineConfig = {
         var engine = EngineConfig()
         engine.hostVersion = PincerVersion.host
@@ -140,8 +147,16 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers", "log"]) {
                 switch key {
+                case "log":
+                    for (k, v) in try object(value, "log", keys: ["level", "plugins"]) {
+                        let names = Logger.Level.allCases.map(\.rawValue)
+                        guard let name = v.stringValue, let level = Logger.Level(rawValue: name) else {
+                            throw fail("log.\(k)", "must be one of \(names.joined(separator: ", ")), not \(v)")
+                        }
+                        if k == "level" { config.logLevel = level } else { config.pluginLogLevel = level }
+                    }
                 case "plugins": try plugins(value, into: &config)
                 case "tools":
                     var allow: [String] = [], deny: [String] = []
