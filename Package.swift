@@ -9,6 +9,8 @@
 //   CLITests     the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
 //                (AdversaryTests and scripts/storm run it)
+//   pincer-fuzz-host  the host the libFuzzer harness (Tests/Fuzz) runs in: real loader, real tables
+//                (scripts/fuzz runs it under ASan and LeakSanitizer; scripts/test, for 60 s)
 import PackageDescription
 
 let package = Package(
@@ -46,6 +48,7 @@ let package = Package(
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),
+        .executableTarget(name: "pincer-fuzz-host", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Tests/FuzzHost"),
     ],
     swiftLanguageModes: [.v6]
 )
