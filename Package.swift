@@ -1,14 +1,19 @@
 // swift-tools-version:6.0
 // The module list reads like the architecture (ARCHITECTURE.md says what each may import):
-//   CPincer      the C ABI in Include/pincer, imported into Swift (no code of its own)
-//   CLibCrypto   the system's libcrypto, for SHA-256 of plugin files an operator binds
-//   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards, SQLite store; no C
-//   PincerHost   the native boundary: loader, operator config, @_cdecl host-table thunks
-//   pincer       the command line
-//   pincer-bench benchmarks that print figures
-//   CLITests     the command line's exit statuses and messages, through its binary
+//   CPincer        the C ABI in Include/pincer, imported into Swift (no code of its own)
+//   CLibCrypto     the system's libcrypto, for SHA-256 of plugin files an operator binds
+//   PincerCore     the engine: sessions, runs, local model, tool policy, hooks, limiter, guards;
+//                  Foundation only (no database, no network, no C); it reaches a store and
+//                  model providers through protocols it owns (SessionStore, ModelProvider)
+//   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
+//   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
+//                  events, one AsyncHTTPClient (SwiftNIO) per provider
+//   PincerHost     the native boundary: loader, operator config, @_cdecl host-table thunks
+//   pincer         the command line: builds the engine, picking its store and providers
+//   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline
+//   CLITests       the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
-//                (AdversaryTests and scripts/storm run it)
+//                  (AdversaryTests and scripts/storm run it)
 import PackageDescription
 
 let package = Package(
@@ -18,23 +23,40 @@ let package = Package(
         .executable(name: "pincer", targets: ["pincer"]),
         .library(name: "PincerHost", targets: ["PincerHost"]),
         .library(name: "PincerCore", targets: ["PincerCore"]),
+        .library(name: "PincerStore", targets: ["PincerStore"]),
+        .library(name: "PincerOpenAI", targets: ["PincerOpenAI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .target(name: "PincerCore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore"]),
+        .target(name: "PincerCore"),
+        .target(name: "PincerStore", dependencies: ["PincerCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "PincerOpenAI", dependencies: [
+            "PincerCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI"]),
         .executableTarget(
             name: "pincer",
-            dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Benchmarks/pincer-bench"),
-        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore"]),
-        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["PincerHost", "PincerCore", "PincerStore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
+        // A Swift program that only imports Foundation and prints a line: the cold start's baseline.
+        .executableTarget(name: "pincer-hello", path: "Benchmarks/pincer-hello"),
+        // The engine's tests; a few follow a session through a restart, so they open an SQLite store.
+        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", "PincerStore"]),
+        .testTarget(name: "PincerOpenAITests", dependencies: ["PincerOpenAI", "PincerCore"]),
+        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),

@@ -19,6 +19,7 @@
 import CPincer
 import Foundation
 import PincerCore
+import PincerStore
 import PincerHost
 import Synchronization
 

@@ -10,6 +10,7 @@ import ArgumentParser
 import Foundation
 import PincerCore
 import PincerHost
+import PincerStore
 
 @main
 struct Pincer: ParsableCommand {
@@ -96,7 +97,7 @@ func loadConfig(_ path: String?) throws -> OperatorConfig {
 func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
     let operatorConfig = try loadConfig(path)
     do {
-        return (try Engine(config: operatorConfig.engine, store: store), operatorConfig)
+        return (try Engine(config: operatorConfig.engine, providers: try operatorConfig.modelProviders(), store: store), operatorConfig)
     } catch {
         throw RuntimeFailure(message: "\(path ?? "config"): \(error.message)")
     }

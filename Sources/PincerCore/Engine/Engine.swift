@@ -45,7 +45,7 @@ public final class Engine: @unchecked Sendable {
     private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
     private let startedNs = MonotonicClock.nanoseconds()
     /// Commits to the store, when there is one.
-    private var writer: StoreWriter?
+    private var writer: (any SessionStore)?
     /// Each caller's number in the state index: 0 is the operator.
     private let callerNumbers = Mutex<[Caller: UInt32]>([.operator: 0])
 
@@ -55,6 +55,8 @@ public final class Engine: @unchecked Sendable {
                                         "sessions.create", "sessions.prompt", "sessions.steer", "sessions.delete",
                                         "sessions.messages", "runs.wait", "runs.subscribe"]
 
+    /// - Parameter providers: every model the engine can run (its catalog); nil: the built-in local
+    ///   model alone. The engine owns them: close() shuts them down.
     /// - Parameter store: where sessions outlive the process; nil keeps them in memory only.
     ///   Everything stored is read back now; runs a previous process left in flight are marked interrupted.
     public init(config: EngineConfig = EngineConfig(), providers: [any ModelProvider]? = nil,
@@ -65,15 +67,14 @@ public final class Engine: @unchecked Sendable {
         let logSink = LogSink()
         self.logSink = logSink
         hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, log: { logSink.write($0) })
-        var configured: [any ModelProvider] = [LocalModel(tokenDelayMs: config.tokenDelayMs)]
-        for settings in config.openAIProviders { configured.append(try OpenAICompatibleProvider(settings)) }
-        catalog = try ModelCatalog(providers: providers ?? configured, defaultModel: config.defaultModel)
+        catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)], defaultModel: config.defaultModel)
         if tools.tool(named: "sessions_spawn") == nil {
             for tool in SessionTools.all(for: self) { try tools.register(tool) }
         }
         if let store {
             try restore(from: store)
-            writer = StoreWriter(store: store, log: { [weak self] line in self?.log(line) })
+            store.startWriting(log: { [weak self] line in self?.log(line) })
+            writer = store
         }
     }
 
@@ -544,10 +545,11 @@ public final class Engine: @unchecked Sendable {
         while workers > 0, lock.wait(until: deadline) {}
     }
 
-    /// The last step of a shutdown: withdraws every hook and flushes the store.
+    /// The last step of a shutdown: withdraws every hook, flushes the store and shuts the providers down.
     public func close() {
         hooks.removeAll()
-        let closing = withLock { () -> StoreWriter? in
+        for provider in catalog.providers { provider.shutdown() }
+        let closing = withLock { () -> (any SessionStore)? in
             defer { writer = nil }
             return writer
         }
@@ -624,7 +626,10 @@ public final class Engine: @unchecked Sendable {
     /// Marks a run to stop. The running one stops at its next check; queued ones end now.
     private func stop(_ run: Run, in session: Session, status: RunStatus, reason: String) {
         if run === session.queue.first, run.status == .running {
-            if run.stopRequest == nil { run.stopRequest = (status, reason) }
+            if run.stopRequest == nil {
+                run.stopRequest = (status, reason)
+                run.stopSignal.fire()
+            }
         } else {
             finish(run, in: session, status: status, text: nil, error: reason)
         }

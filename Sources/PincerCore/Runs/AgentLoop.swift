@@ -27,7 +27,8 @@ struct AgentLoop {
                 try engine.withLock { try engine.checkStop(run) }
                 engine.announce(run, of: session, ["kind": "text_delta", "text": .string(text)])
             },
-            pause: { ns in try engine.pause(run, nanoseconds: ns) })
+            pause: { ns in try engine.pause(run, nanoseconds: ns) },
+            onStop: run.stopSignal.register, deadlineNs: engine.withLock { run.deadlineNs })
         do {
             for _ in 0..<engine.config.maxTurns {
                 try compactIfNeeded(provider, context)

@@ -1,39 +1,34 @@
-// Group commit: the engine hands each boundary's write to this writer (cheap,
-// under the engine's lock), and one thread commits everything queued in a
-// single transaction. Under load many runs share one commit, and no engine
+// Group commit: the engine hands each boundary's write to the store, which
+// queues it here (cheap, under the engine's lock), and one thread commits
+// everything queued in a single transaction. Under load many runs share one commit, and no engine
 // thread waits on the disk. Writes keep their order; wait() on a run returns
 // only once the run's final state is committed; shutdown flushes.
 
 import Foundation
+import PincerCore
 
-// @unchecked: its queue and counters are guarded by `condition`; the store is touched by its thread only.
-public final class StoreWriter: @unchecked Sendable {
-    public enum Operation: Sendable {
-        case batch(StoreBatch)
-        case deleteSession(String)
-        /// A compacted transcript replaces the stored one.
-        case replaceTranscript(sessionKey: String, messages: [Message])
-    }
-
-    private let store: any SessionStore
+// @unchecked: its queue and counters are guarded by `condition`; `apply` runs on its thread only.
+final class StoreWriter: @unchecked Sendable {
+    private let apply: @Sendable ([StoreOperation]) throws(EngineError) -> Void
     private let log: @Sendable (String) -> Void
     private let condition = NSCondition()
-    private var queue: [Operation] = []
+    private var queue: [StoreOperation] = []
     /// Sequence numbers: of the last operation queued, and of the last one committed.
     private var queued: UInt64 = 0
     private var committed: UInt64 = 0
     private var stopping = false
     private var stopped = false
 
-    init(store: any SessionStore, log: @escaping @Sendable (String) -> Void) {
-        self.store = store
+    /// `apply` commits a list of operations in one transaction; it runs on the writer's thread only.
+    init(apply: @escaping @Sendable ([StoreOperation]) throws(EngineError) -> Void, log: @escaping @Sendable (String) -> Void) {
+        self.apply = apply
         self.log = log
         HostThreads.start("pincer-store-writer") { [self] in loop() }
     }
 
     /// Queues an operation; returns its sequence number.
     @discardableResult
-    func enqueue(_ operation: Operation) -> UInt64 {
+    func enqueue(_ operation: StoreOperation) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
         queue.append(operation)
@@ -67,7 +62,7 @@ public final class StoreWriter: @unchecked Sendable {
             let last = queued
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
-            do { try store.apply(operations) } catch { log(error.message) }
+            do { try apply(operations) } catch { log(error.message) }
             condition.lock()
             committed = last
             condition.broadcast()
