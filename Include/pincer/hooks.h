@@ -49,8 +49,10 @@
  * Bounds. A plugin's gate lane holds at most PINCER_HOOK_MAX_PENDING_GATES
  * gate calls waiting to start: past that, the gate blocks at once, with a
  * reason naming that limit. A gate call whose deadline passes before it
- * starts is dropped
- * from the lane with its event. The observer lane holds at most
+ * starts is dropped from the lane with its event. One still running at its
+ * deadline has blocked then, and the engine went on without it; until it
+ * returns, the plugin's later gate calls block at once, with a reason saying
+ * so — a stuck gate holds one of the host's threads, never one per call. The observer lane holds at most
  * PINCER_HOOK_MAX_QUEUED_EVENTS events and PINCER_HOOK_MAX_QUEUED_EVENT_BYTES
  * bytes of payload; past either, new events are dropped and the host logs how
  * many. A plugin registers at most PINCER_MAX_HOOKS_PER_PLUGIN hooks.

@@ -278,7 +278,7 @@ import Testing
         while reasons.withLock({ $0.count }) < 100, Date() < deadline { usleep(10_000) }
         let all = reasons.withLock { $0 }
         #expect(all.count == 100)
-        #expect(all.contains { $0.contains("its gate lane already holds \(HookLane.maxPendingGates) calls waiting to start") }, "\(Set(all))")
+        #expect(all.contains { $0.contains("its gate lane already holds \(HookLimits.maxPendingGates) calls waiting to start") }, "\(Set(all))")
         for _ in 0..<101 { release.signal() }
     }
 

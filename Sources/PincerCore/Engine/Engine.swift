@@ -36,7 +36,7 @@ public final class Engine: @unchecked Sendable {
     private var pluginNamespaces = Set<String>()
     private var workers = 0
     /// The parked threads sessions' runs drain on.
-    private let runWorkers = RunWorkers(name: "pincer-run")
+    private let runWorkers = ParkedThreads(name: "pincer-run")
     private var stopping = false
     private var plugins: [PluginSummary] = []
     private var endedCounts: [RunStatus: Int] = [:]
@@ -677,23 +677,34 @@ public final class Engine: @unchecked Sendable {
         if endedRunIdsHead > 4096 { endedRunIds.removeFirst(endedRunIdsHead); endedRunIdsHead = 0 }
     }
 
-    /// The session's worker: runs its queue until it is empty.
-    private func drain(_ session: Session) {
+    /// The session's worker: runs its queue until it is empty. `takingOver` continues the
+    /// first run where a worker left in a plugin's gate stopped (takeOver).
+    private func drain(_ session: Session, takingOver: (@Sendable () -> AgentLoop.Outcome?)? = nil) {
+        var takingOver = takingOver
         lock.lock()
         while let run = session.queue.first {
-            releaseQueuedBytes(of: run)
-            run.status = .running
-            run.startedNs = MonotonicClock.nanoseconds()
-            run.deadlineNs = run.startedNs &+ UInt64(session.timeoutSeconds) &* 1_000_000_000
-            session.state = .streaming
-            if sessions[session.key] === session { stateIndex.set(session.key, .streaming, owner: number(of: session.owner)) }
-            if !run.messageRecorded {
-                session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
-                run.messageRecorded = true
-                persist(session)
+            let outcome: AgentLoop.Outcome?
+            if let resume = takingOver {
+                takingOver = nil
+                lock.unlock()
+                outcome = resume()
+            } else {
+                releaseQueuedBytes(of: run)
+                run.status = .running
+                run.startedNs = MonotonicClock.nanoseconds()
+                run.deadlineNs = run.startedNs &+ UInt64(session.timeoutSeconds) &* 1_000_000_000
+                session.state = .streaming
+                if sessions[session.key] === session { stateIndex.set(session.key, .streaming, owner: number(of: session.owner)) }
+                if !run.messageRecorded {
+                    session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
+                    run.messageRecorded = true
+                    persist(session)
+                }
+                lock.unlock()
+                outcome = AgentLoop(engine: self, run: run, session: session).execute()
             }
-            lock.unlock()
-            let outcome = AgentLoop(engine: self, run: run, session: session).execute()
+            // Moved on: another worker drains the session now; this thread belongs to the plugin that kept it.
+            guard let outcome else { return }
             run.scratch.value = nil  // its turns are over: an ended run is remembered within its byte budget, without it
             lock.lock()
             finish(run, in: session, status: outcome.status, text: outcome.text, error: outcome.error)
@@ -705,6 +716,12 @@ public final class Engine: @unchecked Sendable {
         workers -= 1
         lock.broadcast()
         lock.unlock()
+    }
+
+    /// Carries a session's run on on another worker from where `resume` picks it up: its
+    /// worker is stuck in a plugin's gate past the deadline and is left to the plugin.
+    func takeOver(_ run: Run, of session: Session, resume: @escaping @Sendable () -> AgentLoop.Outcome?) {
+        runWorkers.submit { [self] in drain(session, takingOver: resume) }
     }
 
     private func validate(_ spec: SessionSpec) throws(EngineError) {

@@ -72,3 +72,15 @@ public struct HookFailure: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// The bounds on hook lanes (hooks.h; LimitsTests holds them equal to the header's macros).
+public enum HookLimits {
+    /// Gate calls waiting for a plugin's gate lane (PINCER_HOOK_MAX_PENDING_GATES).
+    public static let maxPendingGates = 64
+    /// Nested gates on one thread (PINCER_HOOK_MAX_NESTING).
+    public static let maxNesting = 4
+    /// Events an observer lane holds (PINCER_HOOK_MAX_QUEUED_EVENTS).
+    public static let maxQueuedEvents = 8192
+    /// Payload bytes an observer lane holds (PINCER_HOOK_MAX_QUEUED_EVENT_BYTES).
+    public static let maxQueuedBytes = 64 << 20
+}

@@ -1,17 +1,18 @@
 // Every registered hook, by point, in the order they run (descending
 // priority, then registration order), and the two ways the engine calls
-// them: `gate` (wait for each answer on the plugin's gate lane; the first
-// block wins; patches apply in order; a failure, a missed deadline, a full
-// lane or a stopped plugin blocks) and `notify` (queue the event on the
-// plugin's observer lane and go on). The engine calls both without its lock.
-// A stopped plugin's hooks stay listed, so its gates keep failing closed.
+// them: `gate` (each answer on the plugin's gate lane — inline on a run's
+// worker, else handed off and waited for; the first block wins; patches apply
+// in order; a failure, a missed deadline, a full or overdue lane or a stopped
+// plugin blocks) and `notify` (queue the event on the plugin's observer lane
+// and go on). The engine calls both without its lock. A stopped plugin's
+// hooks stay listed, so its gates keep failing closed.
 
 import Synchronization
 
 public final class HookRegistry: Sendable {
     private struct Lanes {
-        let gates: HookLane
-        let observers: HookLane
+        let gates: GateLane
+        let observers: ObserverLane
         func close() { gates.close(); observers.close() }
     }
 
@@ -27,6 +28,9 @@ public final class HookRegistry: Sendable {
     /// The deadline of a hook that asked for none (operator config hooks.defaultDeadlineMs).
     public let defaultDeadlineMs: UInt32
     private let log: @Sendable (String) -> Void
+    /// Where gate calls from threads that cannot run them inline are handed off.
+    private let handOff = ParkedThreads(name: "pincer-gate")
+    private let watchdog = GateWatchdog()
 
     public init(defaultDeadlineMs: UInt32 = 1000, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.defaultDeadlineMs = defaultDeadlineMs
@@ -41,8 +45,8 @@ public final class HookRegistry: Sendable {
             state.hooks[hook.point, default: []].append((state.sequence, hook))
             state.hooks[hook.point]!.sort { ($0.hook.priority, $1.sequence) > ($1.hook.priority, $0.sequence) }
             if state.lanes[hook.plugin] == nil {
-                state.lanes[hook.plugin] = Lanes(gates: HookLane(name: "pincer-gates \(hook.plugin)"),
-                                                 observers: HookLane(name: "pincer-observers \(hook.plugin)"))
+                state.lanes[hook.plugin] = Lanes(gates: GateLane(handOff: handOff, watchdog: watchdog),
+                                                 observers: ObserverLane(name: "pincer-observers \(hook.plugin)"))
             }
             activePoints.bitwiseOr(1 << UInt32(hook.point.rawValue), ordering: .releasing)
             return state.sequence
@@ -92,11 +96,11 @@ public final class HookRegistry: Sendable {
 
     /// The hooks for `point` that may see a session of `owner` (or holding one of its metadata
     /// `namespaces`), in running order, with their lanes.
-    private func hooks(_ point: HookPoint, for owner: Caller, namespaces: Set<String>) -> [(Hook, HookLane)] {
+    private func hooks(_ point: HookPoint, for owner: Caller, namespaces: Set<String>) -> [(Hook, Lanes)] {
         state.withLock { state in
             (state.hooks[point] ?? []).compactMap { entry in
                 guard entry.hook.sees(owner) || namespaces.contains(entry.hook.plugin), let lanes = state.lanes[entry.hook.plugin] else { return nil }
-                return (entry.hook, point.isGate ? lanes.gates : lanes.observers)
+                return (entry.hook, lanes)
             }
         }
     }
@@ -108,34 +112,59 @@ public final class HookRegistry: Sendable {
         public var block: (plugin: String, reason: String, isLimit: Bool)?
         /// Plugins whose patches were applied, in order.
         public var patchedBy: [String] = []
+        /// An inline gate answered past its deadline: `moveOn` already carried the caller's
+        /// work on elsewhere, and this thread must touch none of it.
+        public var movedOn = false
     }
 
     /// Asks each gate hook in order. `event` builds the event as it stands (after earlier
     /// patches); `apply` applies one hook's patch, throwing when it cannot.
+    ///
+    /// `moveOn`: given by a caller that may be left in a plugin (a run's worker), whose gates
+    /// then run inline on its thread. Should one pass its deadline, `moveOn` is called (on
+    /// another thread) with the blocking plugin and reason, to carry the caller's work on as
+    /// if the gate had blocked; the stuck call then comes back `movedOn`. Without it, each
+    /// call is handed to a parked thread and waited for.
     public func gate(_ point: HookPoint, owner: Caller, namespaces: Set<String> = [], event: (_ plugin: String) -> HookEvent,
+                     moveOn: (@Sendable (_ plugin: String, _ reason: String) -> Void)? = nil,
                      apply: (_ plugin: String, _ patch: JSON) throws -> Void) -> GateOutcome
     {
         var outcome = GateOutcome()
-        for (hook, lane) in hooks(point, for: owner, namespaces: namespaces) {
+        for (hook, lanes) in hooks(point, for: owner, namespaces: namespaces) {
             let what = "plugin '\(hook.plugin)' (\(point.name) hook)"
             let current = event(hook.plugin)
             let deadline = hook.deadlineMs == 0 ? defaultDeadlineMs : hook.deadlineMs
             let handler = hook.handler
+            let lateReason = "blocked: \(what) did not answer within its deadline of \(deadline) ms"
             // The gate serves its own session and whatever the asking thread serves (CallbackFrames).
             let served = CallbackFrames.current + [current.sessionKey]
-            let answer = lane.call(deadlineMs: deadline) { CallbackFrames.serving(served) { Result { try handler(current) } } }
+            let ask: @Sendable () -> Result<HookReply, any Error> = { CallbackFrames.serving(served) { Result { try handler(current) } } }
+            let answer: GateLane.Outcome<Result<HookReply, any Error>>
+            if let moveOn {
+                answer = lanes.gates.callInline(deadlineMs: deadline, whenOverdue: { [log, plugin = hook.plugin] in
+                    log(lateReason)
+                    moveOn(plugin, lateReason)
+                }, ask)
+            } else {
+                answer = lanes.gates.call(deadlineMs: deadline, ask)
+            }
             let reason: String
             var isLimit = false
             switch answer {
+            case .movedOn:
+                outcome.movedOn = true
+                return outcome
             case .late:
-                reason = "blocked: \(what) did not answer within its deadline of \(deadline) ms"
+                reason = lateReason
+            case .overdue(let ms):
+                reason = "blocked: \(what) cannot answer: one of its gate calls has been running \(ms) ms past its deadline, and until it returns the plugin's gates block at once"
             case .closed:
                 reason = "blocked: \(what) cannot answer: the plugin is stopping or has shut down"
             case .full:
-                reason = "blocked: \(what) cannot answer: its gate lane already holds \(HookLane.maxPendingGates) calls waiting to start (PINCER_HOOK_MAX_PENDING_GATES)"
+                reason = "blocked: \(what) cannot answer: its gate lane already holds \(HookLimits.maxPendingGates) calls waiting to start (PINCER_HOOK_MAX_PENDING_GATES)"
             case .tooDeep:
                 isLimit = true
-                reason = "blocked: \(what) would run nested more than \(HookLane.maxNesting) deep (PINCER_HOOK_MAX_NESTING)"
+                reason = "blocked: \(what) would run nested more than \(HookLimits.maxNesting) deep (PINCER_HOOK_MAX_NESTING)"
             case .answered(.failure(let error)):
                 reason = "blocked: \(what) failed: \(error)"
             case .answered(.success(.block(let why))):
@@ -160,14 +189,14 @@ public final class HookRegistry: Sendable {
     /// Queues the event (as `event` builds it for each plugin) for every observer
     /// hook that may see a session of `owner` (or holding one of its metadata `namespaces`); never waits.
     public func notify(_ point: HookPoint, owner: Caller, namespaces: Set<String> = [], event build: (_ plugin: String) -> HookEvent) {
-        for (hook, lane) in hooks(point, for: owner, namespaces: namespaces) {
+        for (hook, lanes) in hooks(point, for: owner, namespaces: namespaces) {
             let handler = hook.handler, event = build(hook.plugin)
             let bytes = event.payload.description.utf8.count
-            let dropped = lane.post(bytes: bytes) { [log] in
+            let dropped = lanes.observers.post(bytes: bytes) { [log] in
                 do { _ = try handler(event) } catch { log("plugin '\(hook.plugin)' (\(event.point.name) hook) failed: \(error)") }
             }
             if dropped.isPowerOfTwo {
-                log("plugin '\(hook.plugin)': \(dropped) hook events dropped so far: its observer lane is full (at most \(HookLane.maxQueuedEvents) events and \(HookLane.maxQueuedBytes) bytes) or closed")
+                log("plugin '\(hook.plugin)': \(dropped) hook events dropped so far: its observer lane is full (at most \(HookLimits.maxQueuedEvents) events and \(HookLimits.maxQueuedBytes) bytes) or closed")
             }
         }
     }

@@ -17,7 +17,21 @@ struct AgentLoop {
         var error: String?
     }
 
-    func execute() -> Outcome {
+    /// Where the loop stands between steps: what a worker that takes the run over resumes from.
+    struct Position: Sendable {
+        var turnsTaken = 0
+        /// The model's latest turn, while its tool calls run.
+        var turn: ModelTurn?
+        /// The index in `turn.toolCalls` of the next call to run.
+        var nextCall = 0
+    }
+
+    /// This thread was left in a plugin's gate past its deadline; another worker carries the run on.
+    private struct MovedOn: Error {}
+
+    /// Runs the loop from `position` to the run's end. Nil when the run moved on to another
+    /// worker while this thread was in a gate: the caller must then touch nothing of the run.
+    func execute(from position: Position = Position()) -> Outcome? {
         guard let provider = engine.catalog.resolve(session.model) else {
             return Outcome(status: .failed, error: "model '\(session.model)' is not in the catalog")
         }
@@ -29,8 +43,30 @@ struct AgentLoop {
             },
             pause: { ns in try engine.pause(run, nanoseconds: ns) },
             onStop: run.stopSignal.register, deadlineNs: engine.withLock { run.deadlineNs })
+        var position = position
         do {
-            for _ in 0..<engine.config.maxTurns {
+            while true {
+                if let turn = position.turn {
+                    while position.nextCall < turn.toolCalls.count {
+                        let call = turn.toolCalls[position.nextCall]
+                        position.nextCall += 1
+                        record(try execute(call, resumingAt: position), of: call)
+                    }
+                    let steered = engine.withLock { () -> Int in
+                        let delivered = deliverSteers()
+                        // Tool results and steering become durable at the boundary; a final
+                        // answer is written together with the run's end.
+                        if !turn.toolCalls.isEmpty || delivered > 0 { engine.persist(session) }
+                        return delivered
+                    }
+                    if turn.toolCalls.isEmpty, steered == 0 {
+                        return Outcome(status: .completed, text: turn.text)
+                    }
+                    position.turn = nil
+                }
+                guard position.turnsTaken < engine.config.maxTurns else {
+                    return Outcome(status: .failed, error: "the run reached the turn limit of \(engine.config.maxTurns) model turns")
+                }
                 try compactIfNeeded(provider, context)
                 let tools = offeredTools // outside the lock: the policy is the session's own, fixed at creation
                 let request = try engine.withLock { () throws -> ModelRequest in
@@ -60,31 +96,44 @@ struct AgentLoop {
                     // row says "running" from its first such write.
                     if !turn.toolCalls.isEmpty { engine.persist(session, runs: [run]) }
                 }
-                for call in turn.toolCalls {
-                    let result = try execute(call)
-                    engine.withLock {
-                        session.transcript.append(result)
-                        engine.record(RunEvent(.toolResult, ["id": JSON(result.toolCallId), "name": .string(call.name),
-                                                             "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]),
-                                      in: run, of: session)
-                    }
-                }
-                let steered = engine.withLock { () -> Int in
-                    let delivered = deliverSteers()
-                    // Tool results and steering become durable at the boundary; a final
-                    // answer is written together with the run's end.
-                    if !turn.toolCalls.isEmpty || delivered > 0 { engine.persist(session) }
-                    return delivered
-                }
-                if turn.toolCalls.isEmpty, steered == 0 {
-                    return Outcome(status: .completed, text: turn.text)
-                }
+                position = Position(turnsTaken: position.turnsTaken + 1, turn: turn)
             }
-            return Outcome(status: .failed, error: "the run reached the turn limit of \(engine.config.maxTurns) model turns")
+        } catch is MovedOn {
+            return nil
         } catch let stop as RunStop {
             return Outcome(status: stop.status, error: stop.reason)
         } catch {
             return Outcome(status: .failed, error: "\(error)")
+        }
+    }
+
+    /// Takes the run over from a worker left in a gate past its deadline: `call` ends blocked
+    /// (by `plugin`, for `reason`) and the loop goes on from `position`, as if the gate had
+    /// blocked in time. The stuck thread's answer never gets in (GateLane).
+    func resume(blocking call: ToolCall, by plugin: String, reason: String, at position: Position) -> Outcome? {
+        var result = Message(role: .tool, content: blocked(call, by: plugin, reason: reason), runId: run.id)
+        result.toolCallId = call.id
+        result.toolName = call.name
+        result.isError = true
+        told(call, result, arguments: call.arguments, startedNs: MonotonicClock.nanoseconds())
+        record(result, of: call)
+        return execute(from: position)
+    }
+
+    /// Records that a gate blocked `call`; answers what the model is told.
+    private func blocked(_ call: ToolCall, by plugin: String, reason: String) -> String {
+        recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "blocked",
+                    "tool": .string(call.name), "reason": .string(reason)])
+        return "tool '\(call.name)' \(reason)"
+    }
+
+    /// Adds a tool call's result to the transcript and the run's record.
+    private func record(_ result: Message, of call: ToolCall) {
+        engine.withLock {
+            session.transcript.append(result)
+            engine.record(RunEvent(.toolResult, ["id": JSON(result.toolCallId), "name": .string(call.name),
+                                                 "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]),
+                          in: run, of: session)
         }
     }
 
@@ -128,62 +177,72 @@ struct AgentLoop {
         return steers.count
     }
 
-    /// Runs one tool call; a refusal or failure becomes an error result the
-    /// model sees. Throws only to stop the run.
-    private func execute(_ call: ToolCall) throws -> Message {
+    /// Runs one tool call; a refusal or failure becomes an error result the model sees.
+    /// Throws only to stop the run, or when it moved on to another worker (`position`
+    /// is where that worker resumes: just past this call).
+    private func execute(_ call: ToolCall, resumingAt position: Position) throws -> Message {
         let startedNs = MonotonicClock.nanoseconds()
         var arguments = call.arguments
         var result = Message(role: .tool, content: "", runId: run.id)
         result.toolCallId = call.id
         result.toolName = call.name
         do {
-            result.content = try invoke(call, arguments: &arguments)
+            result.content = try invoke(call, arguments: &arguments, resumingAt: position)
             // A result that comes back after the run was asked to stop is dropped, never recorded.
             try engine.withLock { try engine.checkStop(run) }
-        } catch let stop as RunStop {
-            throw stop
         } catch let refusal as ToolRefusal {
             result.isError = true
             result.content = refusal.reason
+        } catch let stop where stop is RunStop || stop is MovedOn {
+            throw stop
         } catch {
             result.isError = true
             result.content = "tool '\(call.name)' failed: \(error)"
         }
-        if engine.hooks.has(.afterToolCall) {
-            let payload: JSON = ["arguments": arguments, "result": .string(result.content), "isError": .bool(result.isError),
-                                 "durationMs": JSON((MonotonicClock.nanoseconds() - startedNs) / 1_000_000)]
-            let holders = self.engine.withLock { self.engine.namespaceHolders(of: self.session) }
-            engine.hooks.notify(.afterToolCall, owner: session.owner, namespaces: holders) { _ in event(.afterToolCall, call, payload) }
-        }
+        told(call, result, arguments: arguments, startedNs: startedNs)
         return result
+    }
+
+    /// Tells after_tool_call observers how a call ended.
+    private func told(_ call: ToolCall, _ result: Message, arguments: JSON, startedNs: UInt64) {
+        guard engine.hooks.has(.afterToolCall) else { return }
+        let payload: JSON = ["arguments": arguments, "result": .string(result.content), "isError": .bool(result.isError),
+                             "durationMs": JSON((MonotonicClock.nanoseconds() - startedNs) / 1_000_000)]
+        let holders = engine.withLock { engine.namespaceHolders(of: session) }
+        engine.hooks.notify(.afterToolCall, owner: session.owner, namespaces: holders) { _ in event(.afterToolCall, call, payload) }
     }
 
     /// Why a call never reached its tool.
     private struct ToolRefusal: Error { let reason: String }
 
     /// Policy, then gates, then the tool itself.
-    private func invoke(_ call: ToolCall, arguments: inout JSON) throws -> String {
+    private func invoke(_ call: ToolCall, arguments: inout JSON, resumingAt position: Position) throws -> String {
         guard let tool = engine.tools.tool(named: call.name) else { throw ToolRefusal(reason: "unknown tool '\(call.name)'") }
         if let reason = refusal(of: tool) {
             engine.log("session \(session.key) run \(run.id): \(reason)")
             throw ToolRefusal(reason: reason)
         }
+        let engine = self.engine, run = self.run, session = self.session
         if engine.hooks.has(.beforeToolCall) {
-            let holders = self.engine.withLock { self.engine.namespaceHolders(of: self.session) }
+            let holders = engine.withLock { engine.namespaceHolders(of: session) }
+            // Gates run inline on this worker; one stuck past its deadline leaves this thread
+            // to the plugin, and another worker carries the run on from just past this call.
+            let moveOn: @Sendable (String, String) -> Void = { plugin, reason in
+                engine.takeOver(run, of: session) {
+                    AgentLoop(engine: engine, run: run, session: session).resume(blocking: call, by: plugin, reason: reason, at: position)
+                }
+            }
             let gate = engine.hooks.gate(.beforeToolCall, owner: session.owner, namespaces: holders,
-                                         event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) }) { _, patch in
+                                         event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) },
+                                         moveOn: moveOn) { _, patch in
                 try HookPayloads.applyToolCallPatch(patch, to: &arguments)
             }
+            if gate.movedOn { throw MovedOn() }
             for plugin in gate.patchedBy {
                 recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "patched", "tool": .string(call.name)])
             }
-            if let block = gate.block {
-                recordHook(["point": "before_tool_call", "plugin": .string(block.plugin), "decision": "blocked",
-                            "tool": .string(call.name), "reason": .string(block.reason)])
-                throw ToolRefusal(reason: "tool '\(call.name)' \(block.reason)")
-            }
+            if let block = gate.block { throw ToolRefusal(reason: blocked(call, by: block.plugin, reason: block.reason)) }
         }
-        let engine = self.engine, run = self.run
         let context = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
                                       pause: { ns in try engine.pause(run, nanoseconds: ns) })
         return try CallbackFrames.serving([session.key]) { try tool.invoke(arguments, context) }

@@ -1,4 +1,4 @@
-// The hook lane on its own terms: an observer that falls behind loses the
+// The observer lane on its own terms: an observer that falls behind loses the
 // newest events past the lane's bound (and the host says so) instead of
 // growing without limit, while the run it observes goes on unhindered.
 
@@ -7,16 +7,16 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite struct HookLaneTests {
+@Suite struct ObserverLaneTests {
     @Test func anObserverLaneHoldsABoundedNumberOfBytes() {
-        let lane = HookLane(name: "bytes")
+        let lane = ObserverLane(name: "bytes")
         defer { lane.close() }
         let hold = DispatchSemaphore(value: 0)
         _ = lane.post(bytes: 0) { hold.wait() } // the lane is busy with this one
         usleep(50_000)
         let megabyte = 1 << 20
         let accepted = (0..<100).filter { _ in lane.post(bytes: megabyte) {} == 0 }.count
-        #expect(accepted == HookLane.maxQueuedBytes / megabyte)
+        #expect(accepted == HookLimits.maxQueuedBytes / megabyte)
         hold.signal()
     }
 
@@ -34,15 +34,15 @@ import Testing
             return .proceed(patch: nil)
         })
         // One word is one streamed token: far more text deltas than the lane holds.
-        let words = HookLane.maxQueuedEvents + 2000
+        let words = HookLimits.maxQueuedEvents + 2000
         let started = try e.spawn(SessionSpec(message: Array(repeating: "w", count: words).joined(separator: " ")), by: .operator)
         #expect(try e.wait(runId: started.runId, timeoutMs: 30_000, by: .operator).status == .completed)
         let drops = lines.withLock { $0.filter { $0.contains("hook events dropped so far") } }
-        #expect(drops.first == "plugin 'slow': 1 hook events dropped so far: its observer lane is full (at most \(HookLane.maxQueuedEvents) events and \(HookLane.maxQueuedBytes) bytes) or closed")
+        #expect(drops.first == "plugin 'slow': 1 hook events dropped so far: its observer lane is full (at most \(HookLimits.maxQueuedEvents) events and \(HookLimits.maxQueuedBytes) bytes) or closed")
         release.signal()
         // What was queued is still delivered, in full, once the observer moves again.
         let deadline = Date().addingTimeInterval(10)
-        while delivered.load(ordering: .relaxed) < HookLane.maxQueuedEvents + 1, Date() < deadline { usleep(1000) }
-        #expect(delivered.load(ordering: .relaxed) == HookLane.maxQueuedEvents + 1)
+        while delivered.load(ordering: .relaxed) < HookLimits.maxQueuedEvents + 1, Date() < deadline { usleep(1000) }
+        #expect(delivered.load(ordering: .relaxed) == HookLimits.maxQueuedEvents + 1)
     }
 }

@@ -1,12 +1,14 @@
-// The threads sessions' runs execute on: parked between jobs instead of
-// created per job (thread creation was a third of the host's CPU in the spawn
-// benchmark). A job is handed straight to an idle worker, or to a new one when
-// none is idle, so no job ever waits behind another (a run may wait on another
-// session's run); a worker idle past `idleSeconds` ends.
+// Threads parked between jobs instead of created per job (thread creation was
+// a third of the host's CPU in the spawn benchmark). Sessions' runs drain on
+// one set (the engine's), gate calls handed off from a thread that cannot run
+// them inline on another (the hook registry's). A job is handed straight to an
+// idle thread, or to a new one when none is idle, so no job ever waits behind
+// another (a run may wait on another session's run); a thread idle past
+// `idleSeconds` ends.
 
 import Foundation
 
-final class RunWorkers: @unchecked Sendable {  // every var is guarded by `condition`
+final class ParkedThreads: @unchecked Sendable {  // every var is guarded by `condition`
     /// A parked worker's slot: the job handed to it, if any.
     private final class Slot {
         var job: (@Sendable () -> Void)?
