@@ -50,8 +50,14 @@ public final class OpenAICompatibleProvider: ModelProvider {
     public let settings: Settings
     private let endpoint: URL
     private let apiKey: String?
-    private let client: HTTPClient
-    private let isShutDown = Mutex(false)
+    /// Made at the first request, so a host that never asks this provider starts no event loop.
+    private let client = Mutex(ClientState.none)
+
+    private enum ClientState {
+        case none
+        case running(HTTPClient)
+        case shutDown
+    }
 
     /// Fails when the URL is not http(s) or the API key's variable is not set, naming the setting.
     public init(_ settings: Settings, environment: [String: String] = ProcessInfo.processInfo.environment) throws(EngineError) {
@@ -69,22 +75,39 @@ public final class OpenAICompatibleProvider: ModelProvider {
         } else {
             apiKey = nil
         }
-        // The exchange enforces the idle timeout itself; the client bounds only connecting, and
-        // reports a refused connection at once (respond() retries, with its own pauses).
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .milliseconds(Int64(settings.timeoutSeconds * 1000)), read: nil))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// The provider's one client, made at its first request.
+    private func httpClient() throws(ModelFailure) -> HTTPClient {
+        try client.withLock { state throws(ModelFailure) -> HTTPClient in
+            switch state {
+            case .running(let client): return client
+            case .shutDown: throw ModelFailure("provider '\(settings.name)' was shut down")
+            case .none:
+                // The exchange enforces the idle timeout itself; the client bounds only connecting,
+                // and reports a refused connection at once (respond() retries, with its own pauses).
+                var configuration = HTTPClient.Configuration(timeout: .init(connect: .milliseconds(Int64(settings.timeoutSeconds * 1000)), read: nil))
+                configuration.connectionPool.retryConnectionEstablishment = false
+                let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+                state = .running(client)
+                return client
+            }
+        }
     }
 
     /// Closes the client's connections; a turn asked of it afterwards fails. Idempotent.
     public func shutdown() {
-        guard isShutDown.withLock({ done in defer { done = true }; return !done }) else { return }
-        try? client.syncShutdown()
+        let running = client.withLock { state -> HTTPClient? in
+            defer { state = .shutDown }
+            if case .running(let client) = state { return client }
+            return nil
+        }
+        try? running?.syncShutdown()
     }
 
     deinit {
         // An engine that was never closed: let the client go without blocking here.
-        if !isShutDown.withLock({ $0 }) { _ = client.shutdown() }
+        if case .running(let client) = client.withLock({ $0 }) { _ = client.shutdown() }
     }
 
     public var models: [ModelDescriptor] {
@@ -137,7 +160,7 @@ public final class OpenAICompatibleProvider: ModelProvider {
     /// and the run's deadline; pause(0) then says whether the run must end.
     private func exchange(_ http: HTTPClient.Request, names: ChatCompletionsWire.ToolNames, context: TurnContext) throws -> ModelTurn {
         let response = StreamedResponse()
-        let task = client.execute(request: http, delegate: response)
+        let task = try httpClient().execute(request: http, delegate: response)
         let withdraw = context.onStop {
             response.stop()
             task.cancel()

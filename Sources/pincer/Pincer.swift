@@ -101,7 +101,7 @@ func loadConfig(_ path: String?) throws -> OperatorConfig {
 func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
     let operatorConfig = try loadConfig(path)
     do {
-        return (try Engine(config: operatorConfig.engine, providers: try operatorConfig.modelProviders(), store: store), operatorConfig)
+        return (try operatorConfig.makeEngine(store: store), operatorConfig)
     } catch {
         throw RuntimeFailure(message: "\(path ?? "config"): \(error.message)")
     }

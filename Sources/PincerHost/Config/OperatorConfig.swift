@@ -83,13 +83,14 @@ public struct OperatorConfig: Sendable {
     /// handed to owns them and shuts them down when it closes.
     public func modelProviders() throws(EngineError) -> [any ModelProvider] {
         var all: [any ModelProvider] = [LocalModel(tokenDelayMs: engine.tokenDelayMs)]
-        do {
-            for settings in providers { all.append(try OpenAICompatibleProvider(settings)) }
-        } catch {
-            for made in all { made.shutdown() }
-            throw error
-        }
+        for settings in providers { all.append(try OpenAICompatibleProvider(settings)) }
         return all
+    }
+
+    /// An engine as this config asks: its settings and its catalog (modelProviders), over
+    /// `store` (nil: sessions in memory only).
+    public func makeEngine(store: (any SessionStore)? = nil) throws(EngineError) -> Engine {
+        try Engine(config: engine, providers: try modelProviders(), store: store)
     }
 
     public init() {}
