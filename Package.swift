@@ -3,7 +3,8 @@
 //   CPincer        the C ABI in Include/pincer, imported into Swift (no code of its own)
 //   CLibCrypto     the system's libcrypto, for SHA-256 of plugin files an operator binds
 //   PincerCore     the engine: sessions, runs, local model, tool policy, hooks, limiter, guards;
-//                  Foundation only (no database, no network, no C); it reaches a store and
+//                  Foundation, swift-log and CoreMetrics only (no database, no network, no C);
+//                  it reaches a store and
 //                  model providers through protocols it owns (SessionStore, ModelProvider)
 //   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
 //   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
@@ -31,12 +32,16 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .target(name: "PincerCore"),
+        .target(name: "PincerCore", dependencies: [
+            .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
         .target(name: "PincerStore", dependencies: ["PincerCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "PincerOpenAI", dependencies: [
             "PincerCore",
@@ -44,19 +49,22 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI"]),
+        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI",
+                                                   .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pincer",
-            dependencies: ["PincerHost", "PincerCore", "PincerStore",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["PincerHost", "PincerCore", "PincerStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
         // A Swift program that only imports Foundation and prints a line: the cold start's baseline.
         .executableTarget(name: "pincer-hello", path: "Benchmarks/pincer-hello"),
         // The engine's tests; a few follow a session through a restart, so they open an SQLite store.
-        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", "PincerStore"]),
+        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", "PincerStore", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PincerOpenAITests", dependencies: ["PincerOpenAI", "PincerCore"]),
         .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer",
-                                                            .product(name: "GRDB", package: "GRDB.swift")]),
+                                                           .product(name: "GRDB", package: "GRDB.swift"),
+                                                           .product(name: "Logging", package: "swift-log")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),

@@ -6,6 +6,7 @@
 
 import CPincer
 import Foundation
+import Logging
 import PincerCore
 
 /// A plugin whose init succeeded: its entry, its own host table, its context.
@@ -35,29 +36,36 @@ public final class PluginHost: @unchecked Sendable {
     public private(set) var records: [PluginRecord] = []
 
     /// - Parameters:
-    ///   - log: receives each plugin's host->log lines.
-    ///   - hostLog: receives the host's own lines (refusals, loads, warnings).
+    ///   - log: receives each plugin's host->log lines; nil sends them to swift-log
+    ///     (label "pincer.plugin", the plugin's id as `plugin` metadata).
+    ///   - hostLog: receives the host's own lines (refusals, loads, warnings) and the engine's;
+    ///     nil leaves them on swift-log (label "pincer").
     ///   - diagnose: record each plugin's contract faults (`diagnostics(of:)`), as `pincer validate` does.
     public init(engine: Engine, config: OperatorConfig = OperatorConfig(),
-                log: @escaping LogSink = PluginHost.standardErrorLog,
-                hostLog: @escaping @Sendable (String) -> Void = PluginHost.standardErrorHostLog,
-                diagnose: Bool = false)
+                log: LogSink? = nil, hostLog: (@Sendable (String) -> Void)? = nil, diagnose: Bool = false)
     {
         self.engine = engine
         self.diagnose = diagnose
         self.config = config
-        self.log = log
-        self.hostLog = hostLog
-        engine.setLog(hostLog)
+        self.log = log ?? PluginHost.swiftLogPluginLines
+        if let hostLog {
+            self.hostLog = hostLog
+            engine.setLog(hostLog)
+        } else {
+            self.hostLog = { [weak engine] line in engine?.log(line) }
+        }
     }
 
-    /// The host's own lines on stderr, as "pincer: <line>".
-    public static let standardErrorHostLog: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pincer: " + $0 + "\n").utf8)) }
-
-    public static let standardErrorLog: LogSink = { id, level, message in
-        let prefix = level == .info ? "" : "\(level.label): "
-        FileHandle.standardError.write(Data("[\(id)] \(prefix)\(message)\n".utf8))
+    /// A plugin's line to swift-log: label "pincer.plugin", its id as `plugin` metadata,
+    /// log.h's severity as the level (HostLogHandler prints it as log.h documents).
+    public static let swiftLogPluginLines: LogSink = { id, level, message in
+        var logger = Logger(label: HostLogHandler.pluginLabel)
+        logger[metadataKey: "plugin"] = "\(id)"
+        logger.log(level: level.swiftLogLevel, "\(message)")
     }
+
+    /// A host line to swift-log (label "pincer").
+    public static let swiftLogHostLines: @Sendable (String) -> Void = { Logger(label: "pincer").notice("\($0)") }
 
     /// Why the host must not start with this directory: a required plugin did not load,
     /// or plugins.strict refuses an entry that names no plugin.

@@ -138,8 +138,8 @@ public final class SQLiteStore: SessionStore, Sendable {
         }
     }
 
-    public func startWriting(log: @escaping @Sendable (String) -> Void) {
-        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations) }, log: log)
+    public func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {
+        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations) }, committed: committed, log: log)
         writer.withLock { $0 = started }
     }
 

@@ -11,6 +11,8 @@ import PincerCore
 final class StoreWriter: @unchecked Sendable {
     private let apply: @Sendable ([StoreOperation]) throws(EngineError) -> Void
     private let log: @Sendable (String) -> Void
+    /// Told each transaction's duration in nanoseconds (the engine's store commit latency).
+    private let reportCommit: @Sendable (UInt64) -> Void
     private let condition = NSCondition()
     private var queue: [StoreOperation] = []
     /// Sequence numbers: of the last operation queued, and of the last one committed.
@@ -20,8 +22,11 @@ final class StoreWriter: @unchecked Sendable {
     private var stopped = false
 
     /// `apply` commits a list of operations in one transaction; it runs on the writer's thread only.
-    init(apply: @escaping @Sendable ([StoreOperation]) throws(EngineError) -> Void, log: @escaping @Sendable (String) -> Void) {
+    init(apply: @escaping @Sendable ([StoreOperation]) throws(EngineError) -> Void, committed: @escaping @Sendable (UInt64) -> Void,
+         log: @escaping @Sendable (String) -> Void)
+    {
         self.apply = apply
+        self.reportCommit = committed
         self.log = log
         HostThreads.start("pincer-store-writer") { [self] in loop() }
     }
@@ -62,7 +67,9 @@ final class StoreWriter: @unchecked Sendable {
             let last = queued
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
+            let startedNs = MonotonicClock.nanoseconds()
             do { try apply(operations) } catch { log(error.message) }
+            reportCommit(MonotonicClock.nanoseconds() - startedNs)
             condition.lock()
             committed = last
             condition.broadcast()

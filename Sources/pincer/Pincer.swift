@@ -8,9 +8,11 @@
 
 import ArgumentParser
 import Foundation
+import Logging
 import PincerCore
 import PincerHost
 import PincerStore
+import Synchronization
 
 // Every command names itself (commandName): without one, ArgumentParser derives the name from
 // the type's through String(describing:), runtime conformance lookups that scan every loaded
@@ -92,9 +94,28 @@ struct StoreOptions: ParsableArguments {
 }
 
 /// The operator config at `path` (the defaults when nil); a bad file is a RuntimeFailure naming it.
+/// The first config loaded sets the log levels (log.level, log.plugins) for the process.
 func loadConfig(_ path: String?) throws -> OperatorConfig {
-    guard let path else { return OperatorConfig() }
-    do { return try OperatorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
+    let config: OperatorConfig
+    if let path {
+        do { config = try OperatorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
+    } else {
+        config = OperatorConfig()
+    }
+    HostLogging.start(hostLevel: config.logLevel, pluginLevel: config.pluginLogLevel)
+    return config
+}
+
+/// swift-log's backend for the command line: HostLogHandler on stderr, once per process.
+enum HostLogging {
+    private static let started = Mutex(false)
+
+    static func start(hostLevel: Logger.Level, pluginLevel: Logger.Level) {
+        guard started.withLock({ started in defer { started = true }; return !started }) else { return }
+        LoggingSystem.bootstrap { label in
+            HostLogHandler(label: label, level: label == HostLogHandler.pluginLabel ? pluginLevel : hostLevel)
+        }
+    }
 }
 
 /// An engine from the operator config (and a store), without plugins.

@@ -126,6 +126,28 @@ import Testing
         try e.deleteSession(started.sessionKey, by: .operator)
         #expect(streaming() == .noSession)
     }
+
+    @Test func runsAtWorkAreBoundedAcrossAllCallersWithAClearRefusal() throws {
+        let e = try engine { $0.maxConcurrentRuns = 2 }
+        defer { e.shutdown() }
+        let busy = try (0..<2).map { _ in try e.spawn(SessionSpec(message: #"@sleep{"ms":400}"#), by: .operator) }
+        #expect(throws: EngineError(.limit, "spawn refused: 2 sessions already have a run at work, across all callers (guards.maxConcurrentRuns = 2)")) {
+            try e.spawn(SessionSpec(message: "hi"), by: .operator)
+        }
+        // A follow-up in a session already at work queues behind its run: it needs no other worker.
+        let followUp = try e.prompt(sessionKey: busy[0].sessionKey, text: "and then", by: .operator)
+        #expect(e.statusJSON().contains(#""sessionsAtWork":2"#))
+        #expect(try e.wait(runId: followUp, timeoutMs: 10_000, by: .operator).status == .completed)
+        #expect(try e.wait(runId: busy[1].runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        // Workers leave as their queues drain; then work is admitted again.
+        let deadline = Date().addingTimeInterval(5)
+        var again: (sessionKey: String, runId: String)?
+        while again == nil, Date() < deadline {
+            again = try? e.spawn(SessionSpec(message: "hi"), by: .operator)
+            if again == nil { usleep(10_000) }
+        }
+        #expect(try e.wait(runId: try #require(again).runId, timeoutMs: 10_000, by: .operator).status == .completed)
+    }
 }
 
 @Suite struct CompactionTests {

@@ -89,7 +89,7 @@ import Testing
         #expect(prompts["ok"] as? Int == Int(PINCER_MAX_QUEUED_MESSAGE_BYTES / PINCER_MAX_MESSAGE_BYTES), "1 MiB prompts queued: \(prompts)")
         #expect((prompts["limit"] as? Int ?? 0) > 0)
         #expect((steers["busy"] as? Int ?? 0) > 0, "\(steers)")
-        #expect((spawns["laneFull"] as? Int ?? 0) > 0, "no spawn met a full gate lane: \(spawns)")
+        #expect((spawns["laneRefused"] as? Int ?? 0) > 0, "no spawn of the burst was refused at once by a full or overdue gate lane: \(spawns)")
         #expect((spawns["denied"] as? Int ?? 0) > 0, "\(spawns)")
         #expect((tools["toolLimitHits"] as? Int ?? 0) > 0 && (tools["hookLimitHits"] as? Int ?? 0) > 0, "\(tools)")
         #expect(keys["keysFilled"] as? Int == 16 && keys["keysExact"] as? Int == 16, "keys of max_requests 65535: \(keys)")

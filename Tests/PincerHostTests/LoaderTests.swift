@@ -2,6 +2,7 @@
 // and the reason, and the host and every other plugin go on.
 
 import Foundation
+import Logging
 import PincerCore
 @testable import PincerHost
 import Testing
@@ -137,6 +138,7 @@ import Testing
         ("{\"plugins\": {\"entries\": {\"x\": {\"capabilities\": [\"root\"]}}}}", "names unknown capability 'root'"),
         ("{\"plugins\": {\"allow\": [\"a\",]}}", "cfg.json: line 1, column 28"),
         ("{\"engine\": {\"maxTurns\": 0}}", "engine.maxTurns must be a whole number from 1"),
+        ("{\"log\": {\"level\": \"loud\"}}", "cfg.json: log.level must be one of trace, debug, info, notice, warning, error, critical, not \"loud\""),
         ("{\"plugins\": {\"entries\": {\"x\": {\"allowedModels\": [\"m\"]}}}}", "plugins.entries.x.allowedModels has no effect unless plugins.entries.x.allowModelOverride is true"),
         ("{\"plugins\": {\"entries\": {\"x\": {\"sessionAccess\": \"some\"}}}}", "plugins.entries.x.sessionAccess must be \"own\" or \"all\""),
         ("{\"providers\": [{\"name\": \"o\", \"baseURL\": \"http://h/v1\", \"models\": []}]}", "cfg.json: providers[0].models must name at least one model"),
@@ -162,6 +164,8 @@ import Testing
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
         #expect(config.providers.map(\.name) == ["openai", "llama"])
         #expect(config.engine.maxConcurrentChildSessions == 5)
+        #expect(config.engine.maxConcurrentRuns == 64)
+        #expect(config.pluginLogLevel == .warning && config.logLevel == .info)
         #expect(config.providers.first?.apiKeyEnv == "OPENAI_API_KEY")
         #expect(config.providers.first?.models == ["gpt-4o-mini", "gpt-4o"])
         #expect(config.providers.first?.contextWindows == ["gpt-4o": 128_000])

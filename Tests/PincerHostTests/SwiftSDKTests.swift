@@ -20,9 +20,11 @@ import Testing
     }
 
     /// Waits without holding a thread of Swift's cooperative pool: the plugin's own tasks run
-    /// on that pool (the host process has one), and on two cores it has two threads.
+    /// on that pool (the host process has one), and on two cores it has two threads. In the
+    /// full suite, synchronous tests that build fixtures (cargo, swift build) hold both for
+    /// a minute or more, and the probe's tour waits for them: hence the generous deadline.
     private func waitFor(_ line: String, in t: TestHost) async throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(240)
         while !t.logs.contains(line), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
     }
 

@@ -4,6 +4,9 @@
 import Foundation
 
 public struct EngineConfig: Sendable {
+    /// Sessions that may have a run at work at once, across all callers: each holds a worker
+    /// thread while its queue drains. Past it, spawn and prompt are refused (PINCER_ERR_LIMIT).
+    public var maxConcurrentRuns = 256
     /// Plugin-spawned sessions that may have an active run at once.
     public var maxConcurrentSpawns = 10
     /// Plugin spawns allowed in any sliding minute, across all plugins.

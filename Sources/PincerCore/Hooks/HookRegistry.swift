@@ -28,12 +28,14 @@ public final class HookRegistry: Sendable {
     /// The deadline of a hook that asked for none (operator config hooks.defaultDeadlineMs).
     public let defaultDeadlineMs: UInt32
     private let log: @Sendable (String) -> Void
+    private let metrics: EngineMetrics
     /// Where gate calls from threads that cannot run them inline are handed off.
     private let handOff = ParkedThreads(name: "pincer-gate")
     private let watchdog = GateWatchdog()
 
-    public init(defaultDeadlineMs: UInt32 = 1000, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(defaultDeadlineMs: UInt32 = 1000, metrics: EngineMetrics = EngineMetrics(), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.defaultDeadlineMs = defaultDeadlineMs
+        self.metrics = metrics
         self.log = log
     }
 
@@ -140,6 +142,8 @@ public final class HookRegistry: Sendable {
             let served = CallbackFrames.current + [current.sessionKey]
             let ask: @Sendable () -> Result<HookReply, any Error> = { CallbackFrames.serving(served) { Result { try handler(current) } } }
             let answer: GateLane.Outcome<Result<HookReply, any Error>>
+            let askedNs = MonotonicClock.nanoseconds()
+            defer { metrics.hookAnswered(point, nanoseconds: MonotonicClock.nanoseconds() - askedNs) }
             if let moveOn {
                 answer = lanes.gates.callInline(deadlineMs: deadline, whenOverdue: { [log, plugin = hook.plugin] in
                     log(lateReason)
@@ -195,6 +199,7 @@ public final class HookRegistry: Sendable {
             let dropped = lanes.observers.post(bytes: bytes) { [log] in
                 do { _ = try handler(event) } catch { log("plugin '\(hook.plugin)' (\(event.point.name) hook) failed: \(error)") }
             }
+            if dropped > 0 { metrics.hookEventsDropped.increment() }
             if dropped.isPowerOfTwo {
                 log("plugin '\(hook.plugin)': \(dropped) hook events dropped so far: its observer lane is full (at most \(HookLimits.maxQueuedEvents) events and \(HookLimits.maxQueuedBytes) bytes) or closed")
             }

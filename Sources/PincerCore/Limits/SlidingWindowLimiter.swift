@@ -15,6 +15,7 @@
 // evicted, idle keys first. Thread-safe; one lock per limiter, so plugins that
 // each own a limiter never contend.
 
+import CoreMetrics
 import Synchronization
 
 public struct RateLimitDecision: Equatable, Sendable {
@@ -37,9 +38,11 @@ public final class SlidingWindowLimiter: Sendable {
 
     private let table: Mutex<KeyWindows>
 
-    /// - Parameter maxKeys: keys tracked at once; past it the least recently used is evicted.
-    public init(maxKeys: Int = 100_000) {
-        table = Mutex(KeyWindows(maxKeys: max(1, maxKeys)))
+    /// - Parameters:
+    ///   - maxKeys: keys tracked at once; past it the least recently used is evicted.
+    ///   - keysGauge: told how many keys are tracked whenever a key is added.
+    public init(maxKeys: Int = 100_000, keysGauge: Gauge? = nil) {
+        table = Mutex(KeyWindows(maxKeys: max(1, maxKeys), keysGauge: keysGauge))
     }
 
     /// Checks one request for `key`; counts it when allowed. `now` is in
@@ -93,7 +96,12 @@ struct KeyWindows: ~Copyable, Sendable {
     private static let header = 8
     private static let evictionSample = 16
 
-    init(maxKeys: Int) { self.maxKeys = maxKeys }
+    let keysGauge: Gauge?
+
+    init(maxKeys: Int, keysGauge: Gauge?) {
+        self.maxKeys = maxKeys
+        self.keysGauge = keysGauge
+    }
 
     private static func payloadBytes(capacity: Int) -> Int { header + 8 * capacity }
 
@@ -110,6 +118,7 @@ struct KeyWindows: ~Copyable, Sendable {
             slot = table.insert(key, hash: hash, payloadBytes: KeyWindows.payloadBytes(capacity: 1))
             let p = table.payload(at: slot)
             p.storeBytes(of: UInt64(1), as: UInt64.self) // capacity 1, count 0, head 0
+            keysGauge?.record(table.count)
         }
         table.setOwnerWord(UInt32(truncatingIfNeeded: windowMs), at: slot)
         var p = table.payload(at: slot)

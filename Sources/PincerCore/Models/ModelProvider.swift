@@ -78,11 +78,10 @@ public struct TurnContext: Sendable {
     public var emit: @Sendable (String) throws -> Void
     /// Sleeps up to the given nanoseconds.
     public var pause: @Sendable (UInt64) throws -> Void
-    /// For a provider that waits on I/O instead of pausing: calls the handler once when the
-    /// run is asked to stop (cancelled, its session deleted, the host stopping), at once if it
-    /// already was; the returned function withdraws it. The handler runs on the stopping
-    /// thread, under the engine's lock: it only wakes the waiter (or cancels the I/O), which
-    /// then calls pause(0) to throw the run's stop.
+    /// For a provider that waits on I/O instead of pausing: calls the handler whenever the run
+    /// may have to stop (asked to stop: cancelled, its session deleted, the host stopping; it
+    /// may be called at other changes too), until the returned function withdraws it. The
+    /// handler only wakes the waiter, which calls pause(0) to learn whether the run must end.
     public var onStop: @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void
     /// When the run times out (MonotonicClock nanoseconds): a waiting provider wakes by then
     /// and calls pause(0), which throws the timeout.

@@ -1,15 +1,20 @@
-// The agent loop of one run: model turn → tool calls → policy → tool → next
-// turn, until the model answers without tool calls or the turn limit is hit.
-// Steering text queued by steer() joins the transcript at each tool-call or
-// turn boundary, so the model's next turn sees it; a final answer given while
-// steering waits is followed by one more turn that answers it. Each tool call
-// passes the host's and the session's policy, then the before_tool_call gates
-// (without the engine lock), then runs; after_tool_call observers hear of it.
+// The agent loop of one run: model turn → tool calls → policy → gates → tool
+// → next turn, until the model answers without tool calls or the turn limit
+// is hit. Steering text queued by steer() joins the transcript at each
+// tool-call or turn boundary, so the model's next turn sees it; a final
+// answer given while steering waits is followed by one more turn that answers
+// it. Each tool call passes the host's and the session's policy, then the
+// before_tool_call gates (inline on this worker, without the engine's lock),
+// then runs; after_tool_call observers hear of it. The loop reaches the
+// engine only through its RunContext, and can resume from a Position on
+// another worker when a gate keeps this one.
 
 struct AgentLoop {
-    let engine: Engine
-    let run: Run
-    let session: Session
+    let context: RunContext
+    private var run: Run { context.run }
+    private var session: Session { context.session }
+
+    init(_ context: RunContext) { self.context = context }
 
     struct Outcome {
         var status: RunStatus
@@ -32,17 +37,13 @@ struct AgentLoop {
     /// Runs the loop from `position` to the run's end. Nil when the run moved on to another
     /// worker while this thread was in a gate: the caller must then touch nothing of the run.
     func execute(from position: Position = Position()) -> Outcome? {
-        guard let provider = engine.catalog.resolve(session.model) else {
+        guard let provider = context.provider else {
             return Outcome(status: .failed, error: "model '\(session.model)' is not in the catalog")
         }
-        let engine = self.engine, run = self.run, session = self.session
-        let context = TurnContext(
-            emit: { text in
-                try engine.withLock { try engine.checkStop(run) }
-                engine.announce(run, of: session, ["kind": "text_delta", "text": .string(text)])
-            },
-            pause: { ns in try engine.pause(run, nanoseconds: ns) },
-            onStop: run.stopSignal.register, deadlineNs: engine.withLock { run.deadlineNs })
+        let context = self.context
+        let turnContext = TurnContext(emit: { text in try context.streamed(text) },
+                                      pause: { ns in try context.pause(nanoseconds: ns) },
+                                      onStop: context.run.signal.observe, deadlineNs: context.engine.read { _ in context.run.deadlineNs })
         var position = position
         do {
             while true {
@@ -50,52 +51,29 @@ struct AgentLoop {
                     while position.nextCall < turn.toolCalls.count {
                         let call = turn.toolCalls[position.nextCall]
                         position.nextCall += 1
-                        record(try execute(call, resumingAt: position), of: call)
+                        context.recordResult(try execute(call, resumingAt: position), of: call)
                     }
-                    let steered = engine.withLock { () -> Int in
-                        let delivered = deliverSteers()
-                        // Tool results and steering become durable at the boundary; a final
-                        // answer is written together with the run's end.
-                        if !turn.toolCalls.isEmpty || delivered > 0 { engine.persist(session) }
-                        return delivered
-                    }
+                    let steered = context.boundary(afterToolCalls: !turn.toolCalls.isEmpty)
                     if turn.toolCalls.isEmpty, steered == 0 {
                         return Outcome(status: .completed, text: turn.text)
                     }
                     position.turn = nil
                 }
-                guard position.turnsTaken < engine.config.maxTurns else {
-                    return Outcome(status: .failed, error: "the run reached the turn limit of \(engine.config.maxTurns) model turns")
+                guard position.turnsTaken < context.config.maxTurns else {
+                    return Outcome(status: .failed, error: "the run reached the turn limit of \(context.config.maxTurns) model turns")
                 }
-                try compactIfNeeded(provider, context)
-                let tools = offeredTools // outside the lock: the policy is the session's own, fixed at creation
-                let request = try engine.withLock { () throws -> ModelRequest in
-                    try engine.checkStop(run)
-                    return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
-                                        transcript: session.transcript, tools: tools, scratch: run.scratch)
-                }
+                try compactIfNeeded(provider, turnContext)
+                // The tools are worked out outside the lock: the policy is the session's own, fixed at creation.
+                let request = try context.modelRequest(offering: offeredTools)
                 let turn: ModelTurn
                 do {
-                    turn = try provider.respond(to: request, context: context)
+                    turn = try provider.respond(to: request, context: turnContext)
                 } catch let stop as RunStop {
                     throw stop
                 } catch {
                     return Outcome(status: .failed, error: "model '\(session.model)' failed: \(error)")
                 }
-                try engine.withLock {
-                    try engine.checkStop(run)
-                    var message = Message(role: .assistant, content: turn.text, runId: run.id)
-                    message.toolCalls = turn.toolCalls
-                    session.transcript.append(message)
-                    engine.record(RunEvent(.turn, ["text": .string(turn.text)]), in: run, of: session)
-                    for call in turn.toolCalls {
-                        engine.record(RunEvent(.toolCall, ["id": .string(call.id), "name": .string(call.name), "arguments": call.arguments]),
-                                      in: run, of: session)
-                    }
-                    // Make the calls durable before tools (which may be slow) run; the run's
-                    // row says "running" from its first such write.
-                    if !turn.toolCalls.isEmpty { engine.persist(session, runs: [run]) }
-                }
+                try context.recordTurn(turn)
                 position = Position(turnsTaken: position.turnsTaken + 1, turn: turn)
             }
         } catch is MovedOn {
@@ -116,65 +94,23 @@ struct AgentLoop {
         result.toolName = call.name
         result.isError = true
         told(call, result, arguments: call.arguments, startedNs: MonotonicClock.nanoseconds())
-        record(result, of: call)
+        context.recordResult(result, of: call)
         return execute(from: position)
-    }
-
-    /// Records that a gate blocked `call`; answers what the model is told.
-    private func blocked(_ call: ToolCall, by plugin: String, reason: String) -> String {
-        recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "blocked",
-                    "tool": .string(call.name), "reason": .string(reason)])
-        return "tool '\(call.name)' \(reason)"
-    }
-
-    /// Adds a tool call's result to the transcript and the run's record.
-    private func record(_ result: Message, of call: ToolCall) {
-        engine.withLock {
-            session.transcript.append(result)
-            engine.record(RunEvent(.toolResult, ["id": JSON(result.toolCallId), "name": .string(call.name),
-                                                 "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]),
-                          in: run, of: session)
-        }
     }
 
     /// Past the budget, summarises everything before this run's message into one
     /// system message. While it runs the session is `compacting` (steer says so).
-    private func compactIfNeeded(_ provider: any ModelProvider, _ context: TurnContext) throws {
-        let prefix: [Message]? = engine.withLock {
-            let size = session.transcript.reduce(0) { $0 + $1.content.utf8.count }
-            guard size > engine.config.compactionBudgetChars,
-                  let start = session.transcript.firstIndex(where: { $0.runId == run.id && $0.role == .user }), start >= 2
-            else { return nil }
-            engine.setState(.compacting, of: session)
-            return Array(session.transcript[..<start])
-        }
-        guard let prefix else { return }
+    private func compactIfNeeded(_ provider: any ModelProvider, _ turnContext: TurnContext) throws {
+        guard let prefix = context.compactionPrefix() else { return }
         let summary: String
         do {
-            summary = try provider.summarize(prefix, model: session.model, context: context)
+            summary = try provider.summarize(prefix, model: session.model, context: turnContext)
         } catch {
-            engine.withLock { engine.setState(.streaming, of: session) }
+            context.compacted(prefix.count, into: nil)
             throw error
         }
-        engine.withLock {
-            var compacted = [Message(role: .system, content: summary, runId: run.id)]
-            compacted.append(contentsOf: session.transcript[prefix.count...])
-            engine.replaceTranscript(of: session, with: compacted)
-            engine.setState(.streaming, of: session)
-            engine.record(RunEvent(.compacted, ["messages": JSON(prefix.count)]), in: run, of: session)
-        }
-        engine.log("session \(session.key) run \(run.id): compacted \(prefix.count) messages into a summary")
-    }
-
-    /// Moves queued steering text into the transcript. Lock held.
-    private func deliverSteers() -> Int {
-        let steers = run.pendingSteers
-        run.pendingSteers.removeAll()
-        for text in steers {
-            session.transcript.append(Message(role: .steer, content: text, runId: run.id))
-            engine.record(RunEvent(.steer, ["text": .string(text)]), in: run, of: session)
-        }
-        return steers.count
+        context.compacted(prefix.count, into: summary)
+        context.log("compacted \(prefix.count) messages into a summary")
     }
 
     /// Runs one tool call; a refusal or failure becomes an error result the model sees.
@@ -189,7 +125,7 @@ struct AgentLoop {
         do {
             result.content = try invoke(call, arguments: &arguments, resumingAt: position)
             // A result that comes back after the run was asked to stop is dropped, never recorded.
-            try engine.withLock { try engine.checkStop(run) }
+            try context.checkStop()
         } catch let refusal as ToolRefusal {
             result.isError = true
             result.content = refusal.reason
@@ -205,11 +141,12 @@ struct AgentLoop {
 
     /// Tells after_tool_call observers how a call ended.
     private func told(_ call: ToolCall, _ result: Message, arguments: JSON, startedNs: UInt64) {
-        guard engine.hooks.has(.afterToolCall) else { return }
+        guard context.hooks.has(.afterToolCall) else { return }
         let payload: JSON = ["arguments": arguments, "result": .string(result.content), "isError": .bool(result.isError),
                              "durationMs": JSON((MonotonicClock.nanoseconds() - startedNs) / 1_000_000)]
-        let holders = engine.withLock { engine.namespaceHolders(of: session) }
-        engine.hooks.notify(.afterToolCall, owner: session.owner, namespaces: holders) { _ in event(.afterToolCall, call, payload) }
+        context.hooks.notify(.afterToolCall, owner: session.owner, namespaces: context.namespaceHolders) { _ in
+            event(.afterToolCall, call, payload)
+        }
     }
 
     /// Why a call never reached its tool.
@@ -217,35 +154,39 @@ struct AgentLoop {
 
     /// Policy, then gates, then the tool itself.
     private func invoke(_ call: ToolCall, arguments: inout JSON, resumingAt position: Position) throws -> String {
-        guard let tool = engine.tools.tool(named: call.name) else { throw ToolRefusal(reason: "unknown tool '\(call.name)'") }
+        guard let tool = context.tools.tool(named: call.name) else { throw ToolRefusal(reason: "unknown tool '\(call.name)'") }
         if let reason = refusal(of: tool) {
-            engine.log("session \(session.key) run \(run.id): \(reason)")
+            context.log(reason)
             throw ToolRefusal(reason: reason)
         }
-        let engine = self.engine, run = self.run, session = self.session
-        if engine.hooks.has(.beforeToolCall) {
-            let holders = engine.withLock { engine.namespaceHolders(of: session) }
+        let context = self.context
+        if context.hooks.has(.beforeToolCall) {
             // Gates run inline on this worker; one stuck past its deadline leaves this thread
             // to the plugin, and another worker carries the run on from just past this call.
             let moveOn: @Sendable (String, String) -> Void = { plugin, reason in
-                engine.takeOver(run, of: session) {
-                    AgentLoop(engine: engine, run: run, session: session).resume(blocking: call, by: plugin, reason: reason, at: position)
-                }
+                context.takeOver { AgentLoop(context).resume(blocking: call, by: plugin, reason: reason, at: position) }
             }
-            let gate = engine.hooks.gate(.beforeToolCall, owner: session.owner, namespaces: holders,
-                                         event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) },
-                                         moveOn: moveOn) { _, patch in
+            let gate = context.hooks.gate(.beforeToolCall, owner: session.owner, namespaces: context.namespaceHolders,
+                                          event: { _ in event(.beforeToolCall, call, ["arguments": arguments]) },
+                                          moveOn: moveOn) { _, patch in
                 try HookPayloads.applyToolCallPatch(patch, to: &arguments)
             }
             if gate.movedOn { throw MovedOn() }
             for plugin in gate.patchedBy {
-                recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "patched", "tool": .string(call.name)])
+                context.recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "patched", "tool": .string(call.name)])
             }
             if let block = gate.block { throw ToolRefusal(reason: blocked(call, by: block.plugin, reason: block.reason)) }
         }
-        let context = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
-                                      pause: { ns in try engine.pause(run, nanoseconds: ns) })
-        return try CallbackFrames.serving([session.key]) { try tool.invoke(arguments, context) }
+        let toolContext = ToolCallContext(sessionKey: session.key, sessionId: session.id, runId: run.id, toolCallId: call.id,
+                                          pause: { ns in try context.pause(nanoseconds: ns) })
+        return try CallbackFrames.serving([session.key]) { try tool.invoke(arguments, toolContext) }
+    }
+
+    /// Records that a gate blocked `call`; answers what the model is told.
+    private func blocked(_ call: ToolCall, by plugin: String, reason: String) -> String {
+        context.recordHook(["point": "before_tool_call", "plugin": .string(plugin), "decision": "blocked",
+                            "tool": .string(call.name), "reason": .string(reason)])
+        return "tool '\(call.name)' \(reason)"
     }
 
     /// Why the session may not use `tool`, or nil when it may: the host's policy first, then
@@ -253,11 +194,11 @@ struct AgentLoop {
     /// plugin's sessions get only its own plugin tools, and a spawned session the session
     /// tools only by naming them.
     private func refusal(of tool: ToolDefinition) -> String? {
-        let groups = engine.tools.members(ofGroup:)
-        for (policy, holder) in [(engine.config.toolPolicy, ToolPolicy.Holder.host), (session.toolPolicy, .session)] {
+        let groups = context.tools.members(ofGroup:)
+        for (policy, holder) in [(context.config.toolPolicy, ToolPolicy.Holder.host), (session.toolPolicy, .session)] {
             if case .denied(let reason) = policy.decide(tool: tool.name, groupMembers: groups, holder: holder) { return reason }
         }
-        if let reason = engine.otherPluginsToolRefusal(tool, for: session.owner) { return reason }
+        if let reason = context.access.otherPluginsToolRefusal(tool, for: session.owner) { return reason }
         if session.isSpawned, SessionTools.names.contains(tool.name),
            !session.toolPolicy.namesExplicitly(tool.name, group: SessionTools.group)
         {
@@ -268,17 +209,13 @@ struct AgentLoop {
 
     /// The tools the model is told about: those the session may use.
     private var offeredTools: [OfferedTool] {
-        engine.tools.all.filter { refusal(of: $0) == nil }.map {
+        context.tools.all.filter { refusal(of: $0) == nil }.map {
             OfferedTool(name: $0.name, description: $0.description, parameters: $0.parameters)
         }
     }
 
-    private func recordHook(_ detail: JSON) {
-        engine.withLock { engine.record(RunEvent(.hook, detail), in: run, of: session) }
-    }
-
     private func event(_ point: HookPoint, _ call: ToolCall, _ payload: JSON) -> HookEvent {
         HookEvent(point: point, sessionKey: session.key, sessionId: session.id, runId: run.id, owner: session.owner,
-                  workspaceDir: engine.config.workspaceDir, toolName: call.name, toolCallId: call.id, payload: payload)
+                  workspaceDir: context.config.workspaceDir, toolName: call.name, toolCallId: call.id, payload: payload)
     }
 }

@@ -52,8 +52,8 @@ final class Run: @unchecked Sendable {
     var persistedEvents = 0
     /// Its model provider's state between turns.
     let scratch = RunScratch()
-    /// Fired when stopRequest is set: a provider waiting on I/O hears of the stop at once.
-    let stopSignal = StopSignal()
+    /// Wakes its waiters and its pauses when it ends or is asked to stop.
+    let signal = RunSignal()
 
     init(id: String, sessionKey: String, message: String, owner: Caller) {
         self.id = id

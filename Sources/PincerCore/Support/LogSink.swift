@@ -1,10 +1,15 @@
-// Where the engine's operator-facing lines go; replaceable while threads write.
+// Where the engine's lines go: a swift-log Logger (label "pincer"), replaceable
+// while threads write (Engine.setLog).
 
+import Logging
 import Synchronization
 
 final class LogSink: Sendable {
-    private let sink = Mutex<@Sendable (String) -> Void>({ _ in })
+    private let logger = Mutex(Logger(label: "pincer"))
 
-    func set(_ newSink: @escaping @Sendable (String) -> Void) { sink.withLock { $0 = newSink } }
-    func write(_ line: String) { sink.withLock { $0 }(line) }
+    func set(_ newLogger: Logger) { logger.withLock { $0 = newLogger } }
+
+    func write(_ line: String, level: Logger.Level, metadata: Logger.Metadata = [:]) {
+        logger.withLock { $0 }.log(level: level, "\(line)", metadata: metadata)
+    }
 }

@@ -41,7 +41,7 @@ enum SessionTools {
             },
             ToolDefinition(
                 name: "gateway",
-                description: "Calls a read-only gateway method (\(Engine.gatewayAllowlist.joined(separator: ", "))).",
+                description: "Calls a read-only gateway method (\(GatewayMethods.pluginAllowlist.joined(separator: ", "))).",
                 parameters: ["type": "object", "required": ["method"], "properties": ["method": ["type": "string"], "params": ["type": "object"]]],
                 group: group
             ) { [weak engine] args, _ in

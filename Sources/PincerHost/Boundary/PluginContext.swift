@@ -4,6 +4,7 @@
 // attributed through this object, never through anything the plugin says.
 
 import CPincer
+import Logging
 import PincerCore
 import Synchronization
 
@@ -37,6 +38,9 @@ public enum PluginLogLevel: Int32, Sendable {
     case debug = 0, info, warn, error
 
     public var label: String { ["debug", "info", "warn", "error"][Int(rawValue)] }
+
+    /// The swift-log level of a plugin's line.
+    public var swiftLogLevel: Logger.Level { [.debug, .info, .warning, .error][Int(rawValue)] }
 }
 
 // @unchecked: its mutable state is in `state` (a Mutex) and `phaseValue` (an Atomic); `slot` is set once at registration.

@@ -25,7 +25,8 @@
 //   },
 //   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
 //                                  session's own policy can only narrow it
-//   "guards": { "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20,   plugins' spawns
+//   "guards": { "maxConcurrentRuns": 256,   sessions with a run at work, all callers
+//               "maxConcurrentSpawns": 10, "maxSpawnsPerMinute": 20,   plugins' spawns
 //               "maxConcurrentChildSessions": 10 },   children the operator's sessions spawn
 //   "hooks": { "defaultDeadlineMs": 1000 },  a hook's deadline when it asks for none
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
@@ -33,6 +34,8 @@
 //               "compactionBudgetChars": 200000,
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
+//   "log": { "level": "info", "plugins": "info" },   the lowest level printed: the host's
+//                                  lines, and plugins' (trace debug info notice warning error critical)
 //   "providers": [ { "name": "openai", "baseURL": "https://api.openai.com/v1",
 //                    "models": ["gpt-4o-mini", {"name": "gpt-4o", "contextWindow": 128000}],
 //                    "apiKeyEnv": "OPENAI_API_KEY",
@@ -42,6 +45,7 @@
 
 import CPincer
 import Foundation
+import Logging
 import PincerCore
 import PincerOpenAI
 
@@ -69,6 +73,10 @@ public struct OperatorConfig: Sendable {
     public var strict = false
     /// How long a stopping plugin's running callbacks get before shutdown() is called anyway.
     public var drainTimeoutMs = 5000
+    /// The lowest level of the host's own lines that is printed (log.level).
+    public var logLevel: Logger.Level = .info
+    /// The lowest level of plugins' lines that is printed (log.plugins).
+    public var pluginLogLevel: Logger.Level = .info
     public var engine: EngineConfig = {
         var engine = EngineConfig()
         engine.hostVersion = PincerVersion.host
@@ -157,8 +165,16 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers", "log"]) {
                 switch key {
+                case "log":
+                    for (k, v) in try object(value, "log", keys: ["level", "plugins"]) {
+                        let names = Logger.Level.allCases.map(\.rawValue)
+                        guard let name = v.stringValue, let level = Logger.Level(rawValue: name) else {
+                            throw fail("log.\(k)", "must be one of \(names.joined(separator: ", ")), not \(v)")
+                        }
+                        if k == "level" { config.logLevel = level } else { config.pluginLogLevel = level }
+                    }
                 case "plugins": try plugins(value, into: &config)
                 case "tools":
                     var allow: [String] = [], deny: [String] = []
@@ -167,9 +183,10 @@ public struct OperatorConfig: Sendable {
                     }
                     config.engine.toolPolicy = ToolPolicy(allow: allow, deny: deny)
                 case "guards":
-                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentSpawns", "maxSpawnsPerMinute", "maxConcurrentChildSessions"]) {
-                        let n = try count(v, "guards.\(k)", max: 65535)
+                    for (k, v) in try object(value, "guards", keys: ["maxConcurrentRuns", "maxConcurrentSpawns", "maxSpawnsPerMinute", "maxConcurrentChildSessions"]) {
+                        let n = try count(v, "guards.\(k)", min: k == "maxConcurrentRuns" ? 1 : 0, max: 65535)
                         switch k {
+                        case "maxConcurrentRuns": config.engine.maxConcurrentRuns = n
                         case "maxConcurrentSpawns": config.engine.maxConcurrentSpawns = n
                         case "maxSpawnsPerMinute": config.engine.maxSpawnsPerMinute = n
                         default: config.engine.maxConcurrentChildSessions = n

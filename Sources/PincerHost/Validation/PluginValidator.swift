@@ -215,11 +215,11 @@ final class Scenario: Sendable {
         let captured = self.captured
         host = PluginHost(engine: engine, config: config,
                           log: { id, level, message in
-                              PluginHost.standardErrorLog(id, level, message)
+                              PluginHost.swiftLogPluginLines(id, level, message)
                               captured.append("[\(id)] \(message)")
                           },
                           hostLog: { line in
-                              PluginHost.standardErrorHostLog(line)
+                              PluginHost.swiftLogHostLines(line)
                               captured.append(line)
                           },
                           diagnose: true)

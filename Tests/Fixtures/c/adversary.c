@@ -287,7 +287,7 @@ static char busy_keys[BUSY][PINCER_SESSION_KEY_CAPACITY];
 static pincer_registration first_own_id, stuck_id;
 static atomic_int storm_over, stuck_inside, recursion_armed;
 static atomic_long released;
-static atomic_long spawn_denied, spawn_limit, lane_full, prompt_ok, prompt_limit, steer_queued, steer_busy;
+static atomic_long spawn_denied, spawn_limit, lane_refused, prompt_ok, prompt_limit, steer_queued, steer_busy;
 static atomic_long tools_held, tool_limit_hits, hook_limit_hits, rl_keys_filled, rl_keys_exact;
 static int recursion_depth, recursion_max_depth;
 static pincer_result recursion_code = -1, gate_wait_code = -1, tool_gate_wait_code = -1;
@@ -1087,7 +1087,9 @@ static void *storm_worker(void *arg) {
     return NULL;
 }
 
-/* Spawns from many threads at once, so more gate calls wait than the lane may hold. */
+/* Spawns from many threads at once, so more gate calls wait than the lane may hold: each
+ * is refused at once, because the lane is full or because the stuck gate is already overdue
+ * (hooks.h: the plugin's gates then block at once), never held past the lane's bound. */
 static pthread_barrier_t burst_start;
 
 static void *burst_spawn(void *arg) {
@@ -1097,8 +1099,9 @@ static void *burst_spawn(void *arg) {
     pincer_spawn_result spawned = {.struct_size = sizeof(pincer_spawn_result)};
     pthread_barrier_wait(&burst_start);
     if (TRYL("spawn in a burst against a stuck gate", DENIED | LIMIT, host->spawn(host, &request, &spawned)) == PINCER_ERR_DENIED &&
-        strstr(host->last_error(host), "gate lane already holds") != NULL)
-        atomic_fetch_add(&lane_full, 1);
+        (strstr(host->last_error(host), "gate lane already holds") != NULL ||
+         strstr(host->last_error(host), "the plugin's gates block at once") != NULL))
+        atomic_fetch_add(&lane_refused, 1);
     return NULL;
 }
 
@@ -1429,8 +1432,8 @@ static int storm(int percent, char *report, size_t capacity) {
     put(&w, "},\"gateWaitCode\":%d,\"toolGateWaitCode\":%d,\"selfDeleteStatus\":%d,", gate_wait_code, tool_gate_wait_code, delete_status);
     put(&w, "\"neighbour\":{\"nearFound\":%s,\"nearPagesScanned\":%d,\"used\":\"%s\",\"tablesAnywhere\":%d},", found.near ? "true" : "false",
         found.near_pages, used, found.anywhere);
-    put(&w, "\"spawns\":{\"denied\":%ld,\"limit\":%ld,\"laneFull\":%ld,\"burst\":%d},", atomic_load(&spawn_denied), atomic_load(&spawn_limit),
-        atomic_load(&lane_full), BURST);
+    put(&w, "\"spawns\":{\"denied\":%ld,\"limit\":%ld,\"laneRefused\":%ld,\"burst\":%d},", atomic_load(&spawn_denied), atomic_load(&spawn_limit),
+        atomic_load(&lane_refused), BURST);
     put(&w, "\"prompts\":{\"ok\":%ld,\"limit\":%ld},\"steers\":{\"queued\":%ld,\"busy\":%ld},", atomic_load(&prompt_ok), atomic_load(&prompt_limit),
         atomic_load(&steer_queued), atomic_load(&steer_busy));
     put(&w, "\"tools\":{\"toolLimitHits\":%ld,\"hookLimitHits\":%ld,\"heldBeforeTopUp\":%ld,\"toppedUp\":%ld,\"released\":%ld},",
