@@ -1,16 +1,22 @@
 // swift-tools-version:6.0
 // The module list reads like the architecture (ARCHITECTURE.md says what each may import):
-//   CPincer      the C ABI in Include/pincer, imported into Swift (no code of its own)
-//   CLibCrypto   the system's libcrypto, for SHA-256 of plugin files an operator binds
-//   PincerCore   the engine: sessions, runs, local model, tool policy, limiter, guards, SQLite store; no C
-//   PincerHost   the native boundary: loader, operator config, @_cdecl host-table thunks
-//   pincer       the command line
-//   pincer-bench benchmarks that print figures
-//   CLITests     the command line's exit statuses and messages, through its binary
+//   CPincer        the C ABI in Include/pincer, imported into Swift (no code of its own)
+//   CLibCrypto     the system's libcrypto, for SHA-256 of plugin files an operator binds
+//   PincerCore     the engine: sessions, runs, local model, tool policy, hooks, limiter, guards;
+//                  Foundation, swift-log and CoreMetrics only (no database, no network, no C);
+//                  it reaches a store and
+//                  model providers through protocols it owns (SessionStore, ModelProvider)
+//   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
+//   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
+//                  events, one AsyncHTTPClient (SwiftNIO) per provider
+//   PincerHost     the native boundary: loader, operator config, @_cdecl host-table thunks
+//   pincer         the command line: builds the engine, picking its store and providers
+//   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline
+//   CLITests       the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
-//                (AdversaryTests and scripts/storm run it)
+//                  (AdversaryTests and scripts/storm run it)
 //   pincer-fuzz-host  the host the libFuzzer harness (Tests/Fuzz) runs in: real loader, real tables
-//                (scripts/fuzz runs it under ASan and LeakSanitizer; scripts/test, for 60 s)
+//                  (scripts/fuzz runs it under ASan and LeakSanitizer; scripts/test, for 60 s)
 import PackageDescription
 
 let package = Package(
@@ -20,10 +26,14 @@ let package = Package(
         .executable(name: "pincer", targets: ["pincer"]),
         .library(name: "PincerHost", targets: ["PincerHost"]),
         .library(name: "PincerCore", targets: ["PincerCore"]),
+        .library(name: "PincerStore", targets: ["PincerStore"]),
+        .library(name: "PincerOpenAI", targets: ["PincerOpenAI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
@@ -32,18 +42,30 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .target(name: "PincerCore", dependencies: [
-            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
-            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PincerStore", dependencies: ["PincerCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "PincerOpenAI", dependencies: [
+            "PincerCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI",
+                                                   .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pincer",
-            dependencies: ["PincerHost", "PincerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["PincerHost", "PincerCore", "PincerStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Benchmarks/pincer-bench"),
-        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", .product(name: "MetricsTestKit", package: "swift-metrics"),
+        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
+        // A Swift program that only imports Foundation and prints a line: the cold start's baseline.
+        .executableTarget(name: "pincer-hello", path: "Benchmarks/pincer-hello"),
+        // The engine's tests; a few follow a session through a restart, so they open an SQLite store.
+        .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", "PincerStore", .product(name: "MetricsTestKit", package: "swift-metrics"),
                                                            .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "CPincer", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "PincerOpenAITests", dependencies: ["PincerOpenAI", "PincerCore"]),
+        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer",
+                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                            .product(name: "Logging", package: "swift-log")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),

@@ -13,12 +13,15 @@
 //                     tool's round trip, vs the same raw C calls and a C tool in the same run
 //   Rust SDK          the same through the pincer crate (SDKs/rust): is_streaming with &str and
 //                     &CStr keys, rate_limit_check allowed and refused, a Rust tool's round trip
+//   cold start        `pincer plugins list` with one plugin, a process each time, vs pincer-hello
+//                     (a Swift program that only imports Foundation and prints a line)
 //
 // Run it built for release: scripts/bench (or swift run -c release pincer-bench [N]).
 
 import CPincer
 import Foundation
 import PincerCore
+import PincerStore
 import PincerHost
 import Synchronization
 
@@ -455,6 +458,19 @@ for (name, sdkTool) in [("PincerPluginKit", swiftTool), ("Rust SDK", rustTool)] 
     rows.append(Row(name: "tool call round trip, \(name) tool (us)", value: String(format: "%.2f", sdkTool),
                     baseline: String(format: "C tool %.2f us; ratio %.2fx (+%.2f us)", cTool, sdkTool / cTool, sdkTool - cTool),
                     goal: "<= C +20%", met: sdkTool <= cTool * 1.2))
+}
+
+// MARK: - Cold start
+
+let coldRuns = quick ? 5 : 30
+progress("cold start: pincer plugins list with one plugin against pincer-hello, \(coldRuns) runs each, taking turns")
+if let cold = measureColdStart(pluginDirectory: URL(fileURLWithPath: try tinyCopies("cold", 1)[0]).deletingLastPathComponent().path, runs: coldRuns) {
+    rows.append(Row(name: "cold start, plugins list, 1 plugin (ms)", value: String(format: "%.1f", cold.pincerWallMs),
+                    baseline: String(format: "pincer-hello %.1f ms; ratio %.2fx (CPU %.1f / %.1f ms, %.2fx)", cold.helloWallMs, cold.wallRatio,
+                                     cold.pincerCPUMs, cold.helloCPUMs, cold.cpuRatio),
+                    goal: "<= 1.5x", met: cold.wallRatio <= 1.5))
+} else {
+    progress("cold start skipped: build pincer and pincer-hello for release beside pincer-bench (scripts/bench does)")
 }
 
 // MARK: - Report

@@ -1,10 +1,13 @@
-// The versions this build reports: the host's own, and the plugin ABI it
-// speaks (read from Include/pincer/version.h, so the two cannot disagree).
+// The versions this build reports, all read from Include/pincer/version.h: Pincer has one
+// version, its plugin ABI's (the ABI is the product; CMake's package and pkg-config file
+// read the same numbers), so `pincer --version`, status and the host table cannot disagree.
 
 import CPincer
 
 public enum PincerVersion {
-    public static let host = "0.1.0"
+    /// What the host calls itself: status's "version", host_version in the host table, --version.
+    public static let host = abi
+    /// The plugin ABI it speaks, e.g. "1.0.0-rc2".
     public static let abi = describe(major: UInt32(PINCER_ABI_MAJOR), minor: UInt32(PINCER_ABI_MINOR),
                                      patch: UInt32(PINCER_ABI_PATCH), prerelease: UInt32(PINCER_ABI_PRERELEASE))
 

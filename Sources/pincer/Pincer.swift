@@ -8,14 +8,19 @@
 
 import ArgumentParser
 import Foundation
+import Logging
 import PincerCore
 import PincerHost
-import Logging
+import PincerStore
 import Synchronization
 
+// Every command names itself (commandName): without one, ArgumentParser derives the name from
+// the type's through String(describing:), runtime conformance lookups that scan every loaded
+// image, for each command type at each start (a quarter of a cold start's instructions).
 @main
 struct Pincer: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pincer",
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
         discussion: "A runtime error (config, store, plugins directory) prints one line, pincer: <message>, on stderr and exits 1; a usage error prints the usage and exits 64. See pincer run --help for a run's exit statuses.",
         version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
@@ -117,7 +122,7 @@ enum HostLogging {
 func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
     let operatorConfig = try loadConfig(path)
     do {
-        return (try Engine(config: operatorConfig.engine, store: store), operatorConfig)
+        return (try operatorConfig.makeEngine(store: store), operatorConfig)
     } catch {
         throw RuntimeFailure(message: "\(path ?? "config"): \(error.message)")
     }
@@ -149,10 +154,11 @@ struct HostOptions: ParsableArguments {
 }
 
 struct Plugins: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Inspect plugins.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(commandName: "plugins", abstract: "Inspect plugins.", subcommands: [List.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Load every plugin in a directory and print each one's id, version, language (and the SDK that built it, when the descriptor says), ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.")
 
         @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
@@ -183,10 +189,11 @@ struct Plugins: ParsableCommand {
 }
 
 struct Tools: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Inspect the tools sessions can be offered.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(commandName: "tools", abstract: "Inspect the tools sessions can be offered.", subcommands: [List.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List every tool a session could be offered: the host's built-in tools and those the plugins in --plugins register, each with its group, owner, description and arguments (the whole JSON Schema with --json), and whether the host's tool policy (operator config tools) allows it.")
 
         @Option(name: .long, help: "Directory whose .so files are loaded as plugins, so their tools are listed too (default: none).")
@@ -227,6 +234,7 @@ struct Tools: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run one session with MESSAGE through the engine, with the plugins in --plugins loaded, and print its transcript.",
         discussion: """
             The transcript goes to stdout, then the run's summary: on stdout when the run completed, \
@@ -294,10 +302,10 @@ struct Run: ParsableCommand {
 }
 
 struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read sessions from the store.", subcommands: [List.self, Show.self])
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "Read sessions from the store.", subcommands: [List.self, Show.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every stored session, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List every stored session, oldest first.")
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
@@ -309,7 +317,7 @@ struct Sessions: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a stored session's transcript and runs.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a stored session's transcript and runs.")
         @OptionGroup var storeOptions: StoreOptions
 
         @Argument(help: "The session key.")

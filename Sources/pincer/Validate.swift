@@ -11,6 +11,7 @@ import PincerHost
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check that a plugin file keeps the ABI's rules, each check in a process of its own.",
         discussion: """
             Checks, in order: \(PluginCheck.allCases.map(\.rawValue).joined(separator: ", ")). \

@@ -4,6 +4,7 @@
 
 import Foundation
 @testable import PincerCore
+import PincerStore
 import Testing
 
 @Suite struct EngineTests {

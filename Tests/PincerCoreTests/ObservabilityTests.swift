@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import MetricsTestKit
 @testable import PincerCore
+import PincerStore
 import Synchronization
 import Testing
 
@@ -19,14 +20,15 @@ import Testing
         config.tokenDelayMs = 0
         let e = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"), metrics: metrics)
         defer { e.shutdown() }
+        // Cancelled before the gate exists: whether it reached its tool call first does not count.
+        let cancelled = try e.spawn(SessionSpec(message: #"@sleep{"ms":5000}"#), by: .operator)
+        try e.cancelRun(cancelled.runId, by: .operator)
+        #expect(try e.wait(runId: cancelled.runId, timeoutMs: 10_000, by: .operator).status == .cancelled)
         e.hooks.register(Hook(plugin: "policy", point: .beforeToolCall, priority: 0, deadlineMs: 1000, seesAllSessions: true) { event in
             event.payload["arguments"]?["text"]?.stringValue == "no" ? .block(reason: "no") : .proceed(patch: nil)
         })
         let ok = try e.spawn(SessionSpec(message: #"@echo{"text":"yes"} @echo{"text":"no"}"#), by: .operator)
         #expect(try e.wait(runId: ok.runId, timeoutMs: 10_000, by: .operator).status == .completed)
-        let cancelled = try e.spawn(SessionSpec(message: #"@sleep{"ms":5000}"#), by: .operator)
-        try e.cancelRun(cancelled.runId, by: .operator)
-        #expect(try e.wait(runId: cancelled.runId, timeoutMs: 10_000, by: .operator).status == .cancelled)
 
         #expect(try metrics.expectCounter("pincer_runs_total", [("status", "completed")]).totalValue == 1)
         #expect(try metrics.expectCounter("pincer_runs_total", [("status", "cancelled")]).totalValue == 1)

@@ -6,6 +6,7 @@
 
 import Foundation
 @testable import PincerCore
+import PincerStore
 import Testing
 
 @Suite struct SessionToolTests {

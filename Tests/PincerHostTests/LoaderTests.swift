@@ -162,13 +162,13 @@ import Testing
         #expect(config.entries["c-sample"]?.capabilities?.count == 6)
         #expect(config.entries["c-sample"]?.required == true)
         #expect(config.engine.modelOverrides["c-sample"] == .some(["local/instant"]))
-        #expect(config.engine.openAIProviders.map(\.name) == ["openai", "llama"])
+        #expect(config.providers.map(\.name) == ["openai", "llama"])
         #expect(config.engine.maxConcurrentChildSessions == 5)
         #expect(config.engine.maxConcurrentRuns == 64)
         #expect(config.pluginLogLevel == .warning && config.logLevel == .info)
-        #expect(config.engine.openAIProviders.first?.apiKeyEnv == "OPENAI_API_KEY")
-        #expect(config.engine.openAIProviders.first?.models == ["gpt-4o-mini", "gpt-4o"])
-        #expect(config.engine.openAIProviders.first?.contextWindows == ["gpt-4o": 128_000])
+        #expect(config.providers.first?.apiKeyEnv == "OPENAI_API_KEY")
+        #expect(config.providers.first?.models == ["gpt-4o-mini", "gpt-4o"])
+        #expect(config.providers.first?.contextWindows == ["gpt-4o": 128_000])
     }
 
     @Test func readsEverySetting() throws {

@@ -7,6 +7,7 @@ import Foundation
 import GRDB
 import PincerCore
 @testable import PincerHost
+import PincerStore
 import Testing
 
 @Suite struct PersistenceTests {

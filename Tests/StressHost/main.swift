@@ -131,7 +131,7 @@ config.engine.tokenDelayMs = 1
 config.drainTimeoutMs = 2000
 let lines = Lines()
 let engine: Engine
-do { engine = try Engine(config: config.engine) } catch { fail("cannot start the engine: \(error)") }
+do { engine = try config.makeEngine() } catch { fail("cannot start the engine: \(error)") }
 let host = PluginHost(engine: engine, config: config, log: { _, _, _ in lines.plugin() }, hostLog: { lines.host($0) })
 do { try host.loadDirectory(options.plugins) } catch { fail("\(error)") }
 host.start()

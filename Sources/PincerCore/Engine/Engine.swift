@@ -36,6 +36,8 @@ public final class Engine: @unchecked Sendable {
     private let limiters = Mutex<[String: SlidingWindowLimiter]>([:])
     private let startedNs = MonotonicClock.nanoseconds()
 
+    /// - Parameter providers: every model the engine can run (its catalog); nil: the built-in local
+    ///   model alone. The engine owns them: close() shuts them down.
     /// - Parameter store: where sessions outlive the process; nil keeps them in memory only.
     ///   Everything stored is read back now; runs a previous process left in flight are marked interrupted.
     /// - Parameter metrics: the metrics backend; nil takes the process's (MetricsSystem.bootstrap).
@@ -51,9 +53,7 @@ public final class Engine: @unchecked Sendable {
         let logSink = self.logSink
         hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, metrics: metrics,
                              log: { line in logSink.write(line, level: .warning) })
-        var configured: [any ModelProvider] = [LocalModel(tokenDelayMs: config.tokenDelayMs)]
-        for settings in config.openAIProviders { configured.append(try OpenAICompatibleProvider(settings)) }
-        catalog = try ModelCatalog(providers: providers ?? configured, defaultModel: config.defaultModel)
+        catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)], defaultModel: config.defaultModel)
         state = EngineState(config: config, hooks: hooks, metrics: metrics, stateIndex: stateIndex, callerNumbers: callerNumbers)
         if tools.tool(named: "sessions_spawn") == nil {
             for tool in SessionTools.all(for: self) { try tools.register(tool) }
@@ -63,7 +63,10 @@ public final class Engine: @unchecked Sendable {
             interruptedAtStart = stored.interrupted
             for session in stored.sessions { state.add(Session(restoring: session)) }
             for run in stored.runs { state.restore(Run(restoring: run)) }
-            state.writer = StoreWriter(store: store, commitTimer: metrics.storeCommit, log: { [weak self] line in self?.log(line, level: .error) })
+            let commitTimer = metrics.storeCommit
+            store.startWriting(committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
+                               log: { [weak self] line in self?.log(line, level: .error) })
+            state.writer = store
         }
     }
 
@@ -318,7 +321,7 @@ public final class Engine: @unchecked Sendable {
     /// Deletes the session; its active run is cancelled, queued ones end at once.
     /// Returns once the store (if any) has committed the deletion.
     public func deleteSession(_ sessionKey: String, by caller: Caller) throws(EngineError) {
-        let commit = try change { (state) throws(EngineError) -> (StoreWriter, UInt64)? in
+        let commit = try change { (state) throws(EngineError) -> ((any SessionStore), UInt64)? in
             let session = try state.session(sessionKey, by: caller)
             state.remove(session)
             return state.writer.map { ($0, $0.enqueue(.deleteSession(sessionKey))) }
@@ -509,9 +512,10 @@ public final class Engine: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// The last step of a shutdown: withdraws every hook and flushes the store.
+    /// The last step of a shutdown: withdraws every hook, flushes the store and shuts the providers down.
     public func close() {
         hooks.removeAll()
+        for provider in catalog.providers { provider.shutdown() }
         change { state in
             defer { state.writer = nil }
             return state.writer

@@ -39,8 +39,6 @@ public struct EngineConfig: Sendable {
     public var otherPluginsTools: Set<String> = []
     /// Plugins the operator lets choose a model: nil allows any catalog model, a list only those.
     public var modelOverrides: [String: [String]?] = [:]
-    /// OpenAI-compatible servers whose models join the catalog beside the local model.
-    public var openAIProviders: [OpenAICompatibleProvider.Settings] = []
     /// The deadline of a hook that asks for none (operator config hooks.defaultDeadlineMs).
     public var hookDeadlineMs: UInt32 = 1000
     /// The directory sessions' work runs in, as hooks are told (engine.workspaceDir).

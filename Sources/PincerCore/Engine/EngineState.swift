@@ -24,7 +24,7 @@ struct EngineState {
     var endedCounts: [RunStatus: Int] = [:]
     var stopping = false
     /// Commits to the store, when there is one.
-    var writer: StoreWriter?
+    var writer: (any SessionStore)?
     /// What is_streaming reads without the lock; kept in step with every session's state.
     let stateIndex: SessionStateIndex
     let callerNumbers: CallerNumbers

@@ -64,15 +64,37 @@ public struct OfferedTool: Sendable, Equatable {
 public struct ModelTurn: Sendable, Equatable {
     public var text: String
     public var toolCalls: [ToolCall]
+
+    public init(text: String, toolCalls: [ToolCall]) {
+        self.text = text
+        self.toolCalls = toolCalls
+    }
 }
 
-/// Hooks the provider uses while producing a turn. Both throw when the run
+/// Hooks the provider uses while producing a turn. emit and pause throw when the run
 /// was cancelled or timed out, which ends the turn at once.
 public struct TurnContext: Sendable {
     /// Appends streamed text to the run.
     public var emit: @Sendable (String) throws -> Void
     /// Sleeps up to the given nanoseconds.
     public var pause: @Sendable (UInt64) throws -> Void
+    /// For a provider that waits on I/O instead of pausing: calls the handler whenever the run
+    /// may have to stop (asked to stop: cancelled, its session deleted, the host stopping; it
+    /// may be called at other changes too), until the returned function withdraws it. The
+    /// handler only wakes the waiter, which calls pause(0) to learn whether the run must end.
+    public var onStop: @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void
+    /// When the run times out (MonotonicClock nanoseconds): a waiting provider wakes by then
+    /// and calls pause(0), which throws the timeout.
+    public var deadlineNs: UInt64
+
+    public init(emit: @escaping @Sendable (String) throws -> Void, pause: @escaping @Sendable (UInt64) throws -> Void,
+                onStop: @escaping @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void, deadlineNs: UInt64)
+    {
+        self.emit = emit
+        self.pause = pause
+        self.onStop = onStop
+        self.deadlineNs = deadlineNs
+    }
 }
 
 public protocol ModelProvider: Sendable {
@@ -80,9 +102,14 @@ public protocol ModelProvider: Sendable {
     func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn
     /// A summary of `messages`, which compaction puts in their place.
     func summarize(_ messages: [Message], model: String, context: TurnContext) throws -> String
+    /// Releases what the provider holds (connections, their threads); the engine that owns it
+    /// calls it once its runs have ended, maybe more than once. No turn starts after it.
+    func shutdown()
 }
 
 extension ModelProvider {
+    public func shutdown() {}
+
     /// A plain digest: what was asked and answered, each cut short. Providers
     /// with a real model may ask it instead.
     public func summarize(_ messages: [Message], model: String, context: TurnContext) throws -> String {

@@ -42,7 +42,8 @@ struct AgentLoop {
         }
         let context = self.context
         let turnContext = TurnContext(emit: { text in try context.streamed(text) },
-                                      pause: { ns in try context.pause(nanoseconds: ns) })
+                                      pause: { ns in try context.pause(nanoseconds: ns) },
+                                      onStop: context.run.signal.observe, deadlineNs: context.engine.read { _ in context.run.deadlineNs })
         var position = position
         do {
             while true {

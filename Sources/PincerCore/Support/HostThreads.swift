@@ -11,7 +11,7 @@ public enum HostThreads {
     private static let running = Mutex<Set<Int32>>([])
 
     /// Starts `body` on a new thread named `name` (the kernel keeps its first 15 bytes).
-    static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    public static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread {
             // gettid() and pthread_setname_np() are not imported from Glibc: /proc/thread-self serves both.
             let id = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"))

@@ -408,3 +408,75 @@ extension JSON {
         }
     }
 }
+
+// MARK: - Codable
+
+/// JSON as a Codable value, so wire types (the OpenAI-compatible provider's) can carry
+/// arbitrary JSON (a tool's schema, an error's body). Object members keep their order
+/// only as far as the encoder does (JSONEncoder: .sortedKeys for a stable order).
+extension JSON: Codable {
+    private struct MemberName: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let container = try? decoder.container(keyedBy: MemberName.self) {
+            self = .object(try container.allKeys.map { ($0.stringValue, try container.decode(JSON.self, forKey: $0)) })
+        } else if var container = try? decoder.unkeyedContainer() {
+            var elements: [JSON] = []
+            while !container.isAtEnd { elements.append(try container.decode(JSON.self)) }
+            self = .array(elements)
+        } else {
+            let value = try decoder.singleValueContainer()
+            if value.decodeNil() {
+                self = .null
+            } else if let b = try? value.decode(Bool.self) {
+                self = .bool(b)
+            } else if let i = try? value.decode(Int64.self) {
+                self = .number(Number(i))
+            } else if let u = try? value.decode(UInt64.self) {
+                self = .number(Number(u))
+            } else if let d = try? value.decode(Double.self) {
+                self = .number(Number(d))
+            } else {
+                self = .string(try value.decode(String.self))
+            }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .object(let members):
+            var container = encoder.container(keyedBy: MemberName.self)
+            for (key, value) in members { try container.encode(value, forKey: MemberName(stringValue: key)) }
+        case .array(let elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements { try container.encode(element) }
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let b):
+            var container = encoder.singleValueContainer()
+            try container.encode(b)
+        case .string(let s):
+            var container = encoder.singleValueContainer()
+            try container.encode(s)
+        case .number(let n):
+            try n.encode(to: encoder)
+        }
+    }
+}
+
+extension JSON.Number: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch value {
+        case .signed(let i): try container.encode(i)
+        case .unsigned(let u): try container.encode(u)
+        case .double(let d): if d.isFinite { try container.encode(d) } else { try container.encodeNil() }
+        }
+    }
+}

@@ -114,14 +114,15 @@ public struct ToolPolicy: Equatable, Sendable {
         return p == pattern.endIndex
     }
 
-    var json: JSON {
+    /// The policy as stored (and as status reports it).
+    public var json: JSON {
         var members: [(String, JSON)] = [("allow", .array(allow.map(JSON.string))), ("deny", .array(deny.map(JSON.string)))]
         if !inherited.isEmpty { members.append(("inherited", .array(inherited.map(\.json)))) }
         return .object(members)
     }
 
     /// Reads back what `json` wrote.
-    init(json: JSON) {
+    public init(json: JSON) {
         self.init(allow: json["allow"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                   deny: json["deny"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         inherited = json["inherited"]?.arrayValue?.map { ToolPolicy(json: $0) } ?? []

@@ -47,6 +47,7 @@ import CPincer
 import Foundation
 import Logging
 import PincerCore
+import PincerOpenAI
 
 public struct OperatorConfig: Sendable {
     public struct PluginEntry: Sendable {
@@ -82,6 +83,23 @@ public struct OperatorConfig: Sendable {
         engine.abiVersion = PincerVersion.abi
         return engine
     }()
+    /// OpenAI-compatible servers whose models join the catalog beside the local model (providers[]).
+    public var providers: [OpenAICompatibleProvider.Settings] = []
+
+    /// The engine's catalog as this config asks: the built-in local model, then one
+    /// OpenAI-compatible provider (one HTTP client) per providers[] entry. The engine they are
+    /// handed to owns them and shuts them down when it closes.
+    public func modelProviders() throws(EngineError) -> [any ModelProvider] {
+        var all: [any ModelProvider] = [LocalModel(tokenDelayMs: engine.tokenDelayMs)]
+        for settings in providers { all.append(try OpenAICompatibleProvider(settings)) }
+        return all
+    }
+
+    /// An engine as this config asks: its settings and its catalog (modelProviders), over
+    /// `store` (nil: sessions in memory only).
+    public func makeEngine(store: (any SessionStore)? = nil) throws(EngineError) -> Engine {
+        try Engine(config: engine, providers: try modelProviders(), store: store)
+    }
 
     public init() {}
 
@@ -197,7 +215,7 @@ public struct OperatorConfig: Sendable {
                     }
                 case "providers":
                     guard let list = value.arrayValue else { throw fail("providers", "must be an array of objects") }
-                    for (i, entry) in list.enumerated() { config.engine.openAIProviders.append(try provider(entry, "providers[\(i)]")) }
+                    for (i, entry) in list.enumerated() { config.providers.append(try provider(entry, "providers[\(i)]")) }
                 default:
                     for (_, v) in try object(value, "rateLimit", keys: ["maxKeysPerPlugin"]) {
                         config.engine.rateLimitMaxKeysPerPlugin = try count(v, "rateLimit.maxKeysPerPlugin", min: 1, max: 100_000_000)

@@ -211,7 +211,7 @@ final class Scenario: Sendable {
     init(config: OperatorConfig) throws {
         var config = config
         config.engine.defaultModel = "local/instant"
-        engine = try Engine(config: config.engine, store: nil)
+        engine = try config.makeEngine()
         let captured = self.captured
         host = PluginHost(engine: engine, config: config,
                           log: { id, level, message in

@@ -28,7 +28,7 @@ final class TestHost {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = config
         config.engine.tokenDelayMs = tokenDelayMs
-        engine = try Engine(config: config.engine)
+        engine = try config.makeEngine()
         let logs = self.logs
         host = PluginHost(engine: engine, config: config,
                           log: { id, level, message in logs.append("[\(id)] \(level.label): \(message)") },

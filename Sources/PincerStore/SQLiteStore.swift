@@ -6,8 +6,14 @@
 // synchronous = NORMAL: a commit is not fsynced. A killed process loses
 // nothing it committed (the WAL is in the OS page cache); a power loss may
 // lose the last commits, never corrupt the file. SQLite's usual WAL trade-off.
+//
+// Writes go through a group-commit writer (StoreWriter): the engine queues
+// each boundary's write and one thread commits what is queued in one
+// transaction.
 
 import GRDB
+import PincerCore
+import Synchronization
 
 public final class SQLiteStore: SessionStore, Sendable {
     public let path: String
@@ -15,6 +21,8 @@ public final class SQLiteStore: SessionStore, Sendable {
     /// migrated or written, and in-flight runs are reported as stored, not marked.
     public let readOnly: Bool
     private let pool: DatabasePool
+    /// Started by startWriting (the engine, once it has loaded); nil before and after close.
+    private let writer = Mutex<StoreWriter?>(nil)
 
     public init(path: String, readOnly: Bool = false) throws(EngineError) {
         self.path = path
@@ -130,7 +138,32 @@ public final class SQLiteStore: SessionStore, Sendable {
         }
     }
 
-    public func apply(_ operations: [StoreWriter.Operation]) throws(EngineError) {
+    public func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {
+        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations) }, committed: committed, log: log)
+        writer.withLock { $0 = started }
+    }
+
+    @discardableResult
+    public func enqueue(_ operation: StoreOperation) -> UInt64 {
+        guard let writer = writer.withLock({ $0 }) else {
+            preconditionFailure("SQLiteStore \(path): a write was queued before startWriting or after close")
+        }
+        return writer.enqueue(operation)
+    }
+
+    public func waitUntilCommitted(_ ticket: UInt64) {
+        writer.withLock { $0 }?.waitUntilCommitted(ticket)
+    }
+
+    public func close() {
+        writer.withLock { writer -> StoreWriter? in
+            defer { writer = nil }
+            return writer
+        }?.close()
+    }
+
+    /// Applies the operations in order, in one transaction (on the writer's thread).
+    func apply(_ operations: [StoreOperation]) throws(EngineError) {
         try run("write") {
             try pool.write { db in
                 for operation in operations {
@@ -217,5 +250,19 @@ public final class SQLiteStore: SessionStore, Sendable {
         m.isError = row["is_error"]
         m.atMs = UInt64(row["at"] as Int64)
         return m
+    }
+}
+
+extension Caller {
+    /// "plugin:<id>" or "operator", as stored.
+    var stored: String {
+        switch self {
+        case .plugin(let id): return "plugin:\(id)"
+        case .operator: return "operator"
+        }
+    }
+
+    init(stored: String) {
+        self = stored.hasPrefix("plugin:") ? .plugin(String(stored.dropFirst(7))) : .operator
     }
 }

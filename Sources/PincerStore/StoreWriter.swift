@@ -1,43 +1,39 @@
-// Group commit: the engine hands each boundary's write to this writer (cheap,
-// under the engine's lock), and one thread commits everything queued in a
-// single transaction. Under load many runs share one commit, and no engine
+// Group commit: the engine hands each boundary's write to the store, which
+// queues it here (cheap, under the engine's lock), and one thread commits
+// everything queued in a single transaction. Under load many runs share one commit, and no engine
 // thread waits on the disk. Writes keep their order; wait() on a run returns
 // only once the run's final state is committed; shutdown flushes.
 
-import CoreMetrics
 import Foundation
+import PincerCore
 
-// @unchecked: its queue and counters are guarded by `condition`; the store is touched by its thread only.
-public final class StoreWriter: @unchecked Sendable {
-    public enum Operation: Sendable {
-        case batch(StoreBatch)
-        case deleteSession(String)
-        /// A compacted transcript replaces the stored one.
-        case replaceTranscript(sessionKey: String, messages: [Message])
-    }
-
-    private let store: any SessionStore
+// @unchecked: its queue and counters are guarded by `condition`; `apply` runs on its thread only.
+final class StoreWriter: @unchecked Sendable {
+    private let apply: @Sendable ([StoreOperation]) throws(EngineError) -> Void
     private let log: @Sendable (String) -> Void
-    /// Times each transaction (pincer_store_commit_duration_seconds).
-    private let commitTimer: CoreMetrics.Timer
+    /// Told each transaction's duration in nanoseconds (the engine's store commit latency).
+    private let reportCommit: @Sendable (UInt64) -> Void
     private let condition = NSCondition()
-    private var queue: [Operation] = []
+    private var queue: [StoreOperation] = []
     /// Sequence numbers: of the last operation queued, and of the last one committed.
     private var queued: UInt64 = 0
     private var committed: UInt64 = 0
     private var stopping = false
     private var stopped = false
 
-    init(store: any SessionStore, commitTimer: CoreMetrics.Timer, log: @escaping @Sendable (String) -> Void) {
-        self.commitTimer = commitTimer
-        self.store = store
+    /// `apply` commits a list of operations in one transaction; it runs on the writer's thread only.
+    init(apply: @escaping @Sendable ([StoreOperation]) throws(EngineError) -> Void, committed: @escaping @Sendable (UInt64) -> Void,
+         log: @escaping @Sendable (String) -> Void)
+    {
+        self.apply = apply
+        self.reportCommit = committed
         self.log = log
         HostThreads.start("pincer-store-writer") { [self] in loop() }
     }
 
     /// Queues an operation; returns its sequence number.
     @discardableResult
-    func enqueue(_ operation: Operation) -> UInt64 {
+    func enqueue(_ operation: StoreOperation) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
         queue.append(operation)
@@ -72,8 +68,8 @@ public final class StoreWriter: @unchecked Sendable {
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
             let startedNs = MonotonicClock.nanoseconds()
-            do { try store.apply(operations) } catch { log(error.message) }
-            commitTimer.recordNanoseconds(Int64(clamping: MonotonicClock.nanoseconds() - startedNs))
+            do { try apply(operations) } catch { log(error.message) }
+            reportCommit(MonotonicClock.nanoseconds() - startedNs)
             condition.lock()
             committed = last
             condition.broadcast()

@@ -1,6 +1,8 @@
 // A model provider for any server that speaks OpenAI's chat completions API
 // (OpenAI, vLLM, llama.cpp's server, Ollama, …): tools, and streamed replies
-// whose text reaches the run as it arrives. Configured by the operator
+// whose text reaches the run as it arrives. One AsyncHTTPClient per provider
+// (its connections pooled, on NIO's shared event loops), shut down with the
+// engine that owns the provider. Configured by the operator
 // (providers[] in the config file): a base URL, the model names it serves,
 // an environment variable holding the API key. A transient failure before
 // anything streamed (the server unreachable, HTTP 429 or 5xx) is retried a
@@ -9,12 +11,14 @@
 // silence past the timeout, a stream that is not what the protocol says —
 // becomes a run error naming the URL and what happened.
 
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import PincerCore
+import Synchronization
 
-public struct OpenAICompatibleProvider: ModelProvider {
+public final class OpenAICompatibleProvider: ModelProvider {
     public struct Settings: Sendable, Equatable {
         /// Prefixes its models' ids in the catalog: "<name>/<model>".
         public var name: String
@@ -46,6 +50,14 @@ public struct OpenAICompatibleProvider: ModelProvider {
     public let settings: Settings
     private let endpoint: URL
     private let apiKey: String?
+    /// Made at the first request, so a host that never asks this provider starts no event loop.
+    private let client = Mutex(ClientState.none)
+
+    private enum ClientState {
+        case none
+        case running(HTTPClient)
+        case shutDown
+    }
 
     /// Fails when the URL is not http(s) or the API key's variable is not set, naming the setting.
     public init(_ settings: Settings, environment: [String: String] = ProcessInfo.processInfo.environment) throws(EngineError) {
@@ -65,6 +77,39 @@ public struct OpenAICompatibleProvider: ModelProvider {
         }
     }
 
+    /// The provider's one client, made at its first request.
+    private func httpClient() throws(ModelFailure) -> HTTPClient {
+        try client.withLock { state throws(ModelFailure) -> HTTPClient in
+            switch state {
+            case .running(let client): return client
+            case .shutDown: throw ModelFailure("provider '\(settings.name)' was shut down")
+            case .none:
+                // The exchange enforces the idle timeout itself; the client bounds only connecting,
+                // and reports a refused connection at once (respond() retries, with its own pauses).
+                var configuration = HTTPClient.Configuration(timeout: .init(connect: .milliseconds(Int64(settings.timeoutSeconds * 1000)), read: nil))
+                configuration.connectionPool.retryConnectionEstablishment = false
+                let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+                state = .running(client)
+                return client
+            }
+        }
+    }
+
+    /// Closes the client's connections; a turn asked of it afterwards fails. Idempotent.
+    public func shutdown() {
+        let running = client.withLock { state -> HTTPClient? in
+            defer { state = .shutDown }
+            if case .running(let client) = state { return client }
+            return nil
+        }
+        try? running?.syncShutdown()
+    }
+
+    deinit {
+        // An engine that was never closed: let the client go without blocking here.
+        if case .running(let client) = client.withLock({ $0 }) { _ = client.shutdown() }
+    }
+
     public var models: [ModelDescriptor] {
         settings.models.map {
             ModelDescriptor(id: "\(settings.name)/\($0)", provider: settings.name,
@@ -76,14 +121,11 @@ public struct OpenAICompatibleProvider: ModelProvider {
     public func respond(to request: ModelRequest, context: TurnContext) throws -> ModelTurn {
         let model = String(request.model.dropFirst(settings.name.count + 1))
         let names = ChatCompletionsWire.ToolNames(request.tools)
-        let body = ChatCompletionsWire.requestBody(model: model, transcript: request.transcript, tools: request.tools,
-                                                   names: names, stream: true)
-        var http = URLRequest(url: endpoint)
-        http.httpMethod = "POST"
-        http.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        http.setValue("text/event-stream", forHTTPHeaderField: "Accept")
-        if let apiKey { http.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        http.httpBody = Data(body.description.utf8)
+        let body = try ChatCompletionsWire.requestBody(model: model, transcript: request.transcript, tools: request.tools,
+                                                       names: names, stream: true)
+        var headers = HTTPHeaders([("Content-Type", "application/json"), ("Accept", "text/event-stream")])
+        if let apiKey { headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        let http = try HTTPClient.Request(url: endpoint, method: .POST, headers: headers, body: .bytes(body))
         var attempt = 1
         while true {
             do {
@@ -100,6 +142,12 @@ public struct OpenAICompatibleProvider: ModelProvider {
         }
     }
 
+    /// A transport error in words: a system call's failure as the system says it ("Connection refused").
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
+    }
+
     /// A failure worth another attempt: nothing reached the run yet, and the server may recover.
     private struct TransientFailure: Error {
         let message: String
@@ -107,62 +155,73 @@ public struct OpenAICompatibleProvider: ModelProvider {
         let retryAfterSeconds: Double?
     }
 
-    /// One request and its streamed answer.
-    private func exchange(_ http: URLRequest, names: ChatCompletionsWire.ToolNames, context: TurnContext) throws -> ModelTurn {
-        let stream = HTTPStream(request: http)
-        defer { stream.cancel() }
+    /// One request and its streamed answer. The worker waits for what arrives, for the run's
+    /// stop (onStop wakes it and cancels the request) or for the earlier of the idle timeout
+    /// and the run's deadline; pause(0) then says whether the run must end.
+    private func exchange(_ http: HTTPClient.Request, names: ChatCompletionsWire.ToolNames, context: TurnContext) throws -> ModelTurn {
+        let response = StreamedResponse()
+        let task = try httpClient().execute(request: http, delegate: response)
+        let withdraw = context.onStop {
+            response.stop()
+            task.cancel()
+        }
+        defer {
+            withdraw()
+            if !response.hasEnded { task.cancel() }
+        }
         var assembler = ChatCompletionsWire.TurnAssembler()
         var events = ServerSentEvents()
         var streaming = true, status = 0
         // The body when it is not a stream: an error's, or one whole completion.
-        var unstreamed = Data()
-        var lastHeard = Date()
+        var unstreamed: [UInt8] = []
+        let idleNs = UInt64(settings.timeoutSeconds * 1e9)
+        var lastHeardNs = MonotonicClock.nanoseconds()
         var done = false
         var retryAfter: Double?
         while true {
             // A cancelled or timed-out run ends the request here.
             try context.pause(0)
-            let event: HTTPStream.Event?
-            do { event = try stream.next(within: 0.05) } catch {
-                let message = "cannot reach \(endpoint.absoluteString): \(error.localizedDescription)"
-                if status == 0 { throw TransientFailure(message: message, retryAfterSeconds: nil) }
-                throw ModelFailure(message)
-            }
-            guard let event else {
-                if Date().timeIntervalSince(lastHeard) > settings.timeoutSeconds {
+            guard let event = response.next(until: min(lastHeardNs &+ idleNs, context.deadlineNs)) else {
+                try context.pause(0)
+                if MonotonicClock.nanoseconds() >= lastHeardNs &+ idleNs {
                     throw ModelFailure("\(endpoint.absoluteString) sent nothing for \(Int(settings.timeoutSeconds)) s (timeoutSeconds of provider '\(settings.name)')")
                 }
                 continue
             }
-            lastHeard = Date()
+            lastHeardNs = MonotonicClock.nanoseconds()
             switch event {
+            case .failure(let error):
+                try context.pause(0) // a stop cancelled the request: the stop is the reason
+                let message = "cannot reach \(endpoint.absoluteString): \(OpenAICompatibleProvider.describe(error))"
+                if status == 0 { throw TransientFailure(message: message, retryAfterSeconds: nil) }
+                throw ModelFailure(message)
             case .head(let code, let contentType, let header):
                 status = code
                 streaming = contentType.lowercased().hasPrefix("text/event-stream")
                 retryAfter = header.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { min(max($0, 0), 30) }
             case .bytes(let data):
                 guard (200..<300).contains(status), streaming else {
-                    if unstreamed.count < 1 << 20 { unstreamed.append(data) }
+                    if unstreamed.count < 1 << 20 { unstreamed.append(contentsOf: data) }
                     continue
                 }
                 for text in events.feed(data) {
                     if text == "[DONE]" { done = true; continue }
-                    let chunk: JSON
-                    do { chunk = try JSON.parse(text) } catch {
-                        throw ModelFailure("malformed stream from \(endpoint.absoluteString): an event is not JSON (\(error)): \(text.prefix(200))")
+                    let chunk: ChatCompletionsWire.Chunk
+                    do { chunk = try ChatCompletionsWire.chunk(text) } catch {
+                        throw ModelFailure("malformed stream from \(endpoint.absoluteString): an event \(error): \(text.prefix(200))")
                     }
-                    let piece = try assembler.add(chunk: chunk)
+                    let piece = try assembler.add(chunk)
                     if !piece.isEmpty { try context.emit(piece) }
                 }
             case .end:
                 if !(200..<300).contains(status) {
-                    let message = "HTTP \(status) from \(endpoint.absoluteString): \(OpenAICompatibleProvider.errorMessage(unstreamed))"
+                    let message = "HTTP \(status) from \(endpoint.absoluteString): \(ChatCompletionsWire.errorMessage(unstreamed))"
                     if status == 429 || (500...504).contains(status) { throw TransientFailure(message: message, retryAfterSeconds: retryAfter) }
                     throw ModelFailure(message)
                 }
                 if !streaming {
                     // A server that answered with one whole completion instead of a stream.
-                    do { _ = try assembler.add(chunk: try JSON.parse(String(decoding: unstreamed, as: UTF8.self))) } catch {
+                    do { _ = try assembler.add(try ChatCompletionsWire.chunk(String(decoding: unstreamed, as: UTF8.self))) } catch {
                         throw ModelFailure("malformed response from \(endpoint.absoluteString): \(error)")
                     }
                     if !assembler.text.isEmpty { try context.emit(assembler.text) }
@@ -172,14 +231,5 @@ public struct OpenAICompatibleProvider: ModelProvider {
                 return try assembler.turn(names: names)
             }
         }
-    }
-
-    /// The message of an error body ({"error":{"message":…}}), or the body itself, cut short.
-    static func errorMessage(_ body: Data) -> String {
-        let text = String(decoding: body, as: UTF8.self)
-        if let json = try? JSON.parse(text), let message = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue {
-            return message
-        }
-        return text.isEmpty ? "(empty body)" : String(text.prefix(500))
     }
 }
