@@ -4,8 +4,8 @@
 //   CLibCrypto     the system's libcrypto, for SHA-256 of plugin files an operator binds
 //   PincerCore     the engine: sessions, runs, local model, tool policy, hooks, limiter, guards;
 //                  Foundation, swift-log and CoreMetrics only (no database, no network, no C);
-//                  it reaches a store and
-//                  model providers through protocols it owns (SessionStore, ModelProvider)
+//                  it reaches a store and model providers through protocols it owns
+//                  (SessionStore, ModelProvider)
 //   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
 //   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
 //                  events, one AsyncHTTPClient (SwiftNIO) per provider
@@ -15,6 +15,8 @@
 //   CLITests       the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
 //                  (AdversaryTests and scripts/storm run it)
+//   pincer-fuzz-host  the host the libFuzzer harness (Tests/Fuzz) runs in: real loader, real tables
+//                  (scripts/fuzz runs it under ASan and LeakSanitizer; scripts/test, for 60 s)
 import PackageDescription
 
 let package = Package(
@@ -68,6 +70,7 @@ let package = Package(
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),
+        .executableTarget(name: "pincer-fuzz-host", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Tests/FuzzHost"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,7 +29,10 @@
  *    past it. Each request struct names its minimum: "struct_size must reach
  *    <field>" — the last field the host cannot do without — else
  *    PINCER_ERR_INVALID_ARGUMENT. A field before that point may still be
- *    optional (NULL) by its own comment. If it is LARGER (the
+ *    optional (NULL) by its own comment. A SMALLER size that ends inside a
+ *    field (one no compiler gives: not a multiple of the struct's
+ *    alignment) is PINCER_ERR_INVALID_ARGUMENT too: the host never reads
+ *    half a pointer. If it is LARGER (the
  *    plugin was built against a newer minor), the host accepts it only when
  *    every byte past the end it knows is zero; otherwise the call fails with
  *    PINCER_ERR_UNSUPPORTED naming the offset of the first non-zero byte —

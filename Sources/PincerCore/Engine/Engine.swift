@@ -112,10 +112,12 @@ public final class Engine: @unchecked Sendable {
         return try body(state)
     }
 
+    /// Observers are told before waiters wake: whoever wait() returns to finds a run's
+    /// events already on the observer lanes, as when they were queued under the lock.
     private func perform(_ actions: EngineActions) {
-        for session in actions.startWorkers { runWorkers.submit { [self] in drain(session) } }
-        for run in actions.wake { run.signal.notify() }
         for a in actions.announcements { hooks.notify(.runEvent, owner: a.owner, namespaces: a.namespaces) { _ in a.event } }
+        for run in actions.wake { run.signal.notify() }
+        for session in actions.startWorkers { runWorkers.submit { [self] in drain(session) } }
     }
 
     // MARK: - Sessions

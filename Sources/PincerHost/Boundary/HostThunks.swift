@@ -91,6 +91,12 @@ enum HostThunks {
         guard size >= required else {
             throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size); \(cType) needs at least \(required) bytes (its required fields)")
         }
+        // A smaller size no compiler lays out would end inside a field: copied as far as it goes,
+        // half a pointer would be read as a whole one (found by scripts/fuzz). Refused, so a field
+        // the plugin did set is never dropped either.
+        guard size >= known || size % MemoryLayout<T>.alignment == 0 else {
+            throw CallError(ResultCode.invalidArgument, "\(field)->struct_size is \(size), not a multiple of \(MemoryLayout<T>.alignment): it would end inside one of \(cType)'s fields (set it to sizeof(\(cType)))")
+        }
         if size > known, let offset = (known..<size).first(where: { raw.load(fromByteOffset: $0, as: UInt8.self) != 0 }) {
             throw CallError(ResultCode.unsupported, "\(field) sets a field this host does not know: byte \(offset) of \(cType) is not zero (this host's \(cType) is \(known) bytes; a plugin built for a newer ABI asked for an option this host cannot honour)")
         }
