@@ -4,8 +4,8 @@
 //   CLibCrypto     the system's libcrypto, for SHA-256 of plugin files an operator binds
 //   PincerCore     the engine: sessions, runs, local model, tool policy, hooks, limiter, guards;
 //                  Foundation, swift-log and CoreMetrics only (no database, no network, no C);
-//                  it reaches a store and
-//                  model providers through protocols it owns (SessionStore, ModelProvider)
+//                  it reaches a store and model providers through protocols it owns
+//                  (SessionStore, ModelProvider)
 //   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
 //   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
 //                  events, one AsyncHTTPClient (SwiftNIO) per provider

@@ -81,7 +81,7 @@ final class HostLines: Sendable {
 
 let lines = HostLines()
 let engine: Engine
-do { engine = try Engine(config: config.engine) } catch { fail("cannot start the engine: \(error)") }
+do { engine = try config.makeEngine() } catch { fail("cannot start the engine: \(error)") }
 let host = PluginHost(engine: engine, config: config, log: { _, _, _ in lines.plugin() }, hostLog: { lines.host($0) })
 do { try host.loadDirectory(directory) } catch { fail("\(error)") }
 for id in ["fx-fuzz", "fx-fuzz-bare", "fx-fuzz-dead"] where host.hostTable(pluginId: id) == nil {
