@@ -103,3 +103,16 @@ import Testing
         #expect(try JSON.parse("7").typeName == "number")
     }
 }
+
+@Suite struct JSONHeldBytesTests {
+    /// heldBytes counts what a value holds without rendering it; for plain values it is about the
+    /// rendered size, never far below it (the retention budget relies on that).
+    @Test func heldBytesIsAboutTheRenderedSize() throws {
+        for text in [#"{"a":"x","b":[1,2,3],"c":{"d":null,"e":true}}"#, #""a plain string""#, #"[]"#,
+                     #"{"text":"\#(String(repeating: "word ", count: 1000))"}"#] {
+            let value = try JSON.parse(text)
+            let rendered = value.description.utf8.count
+            #expect(value.heldBytes >= rendered / 2 && value.heldBytes <= rendered * 3, "\(text.prefix(40)): \(value.heldBytes) vs \(rendered)")
+        }
+    }
+}

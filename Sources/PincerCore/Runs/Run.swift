@@ -90,7 +90,7 @@ final class Run: @unchecked Sendable {
 
     func measureRetainedBytes() {
         retainedBytes = message.utf8.count + (finalText?.utf8.count ?? 0) + (error?.utf8.count ?? 0)
-            + events.reduce(0) { $0 + $1.detail.description.utf8.count }
+            + events.reduce(0) { $0 + $1.detail.heldBytes }
     }
 
     var snapshot: RunSnapshot {

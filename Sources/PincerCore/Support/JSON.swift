@@ -480,3 +480,17 @@ extension JSON.Number: Encodable {
         }
     }
 }
+
+extension JSON {
+    /// About the bytes the value holds: its strings' UTF-8, 8 per number or flag, plus a little
+    /// per member and element. Counted without rendering it (the engine measures every ended
+    /// run's record this way, within its retention budget).
+    var heldBytes: Int {
+        switch self {
+        case .null, .bool, .number: return 8
+        case .string(let s): return s.utf8.count + 2
+        case .array(let elements): return elements.reduce(2) { $0 + $1.heldBytes + 1 }
+        case .object(let members): return members.reduce(2) { $0 + $1.0.utf8.count + 4 + $1.1.heldBytes }
+        }
+    }
+}
