@@ -160,8 +160,7 @@ struct EngineState {
         if sessions[session.key] === session { persist(session, runs: [run]) }
         session.queue.removeAll { $0 === run }
         if session.state == .streaming { setState(.idle, of: session) }
-        run.measureRetainedBytes()
-        for id in retention.remember(run.id, size: run.retainedBytes) { runs[id] = nil }
+        remember(run)
         actions.wake.append(run)
     }
 
@@ -169,6 +168,11 @@ struct EngineState {
     mutating func restore(_ run: Run) {
         runs[run.id] = run
         if run.status.isTerminal { endedCounts[run.status, default: 0] += 1 }
+        remember(run)
+    }
+
+    /// Keeps an ended run for wait() and listings, forgetting the oldest past the retention bounds.
+    private mutating func remember(_ run: Run) {
         run.measureRetainedBytes()
         for id in retention.remember(run.id, size: run.retainedBytes) { runs[id] = nil }
     }
