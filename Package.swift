@@ -10,7 +10,13 @@
 //   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
 //                  events, one AsyncHTTPClient (SwiftNIO) per provider
 //   PincerHost     the native boundary: loader, operator config, @_cdecl host-table thunks
-//   pincer         the command line: builds the engine, picking its store and providers
+//   PincerGateway  `pincer serve`'s network gateway: JSON-RPC over HTTP and WebSocket (Hummingbird),
+//                  auth, heartbeats, limits; the operator's method table
+//   PincerCommandLine  what the command-line programs share: options, exit statuses, logging
+//   pincer         the command line: builds the engine, picking its store and providers;
+//                  `pincer serve` and `pincer call` run pincer-server, so the server stack
+//                  stays out of every other command's start
+//   pincer-server  the long-running host (serve) and the operator's client (call)
 //   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline
 //   CLITests       the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
@@ -36,6 +42,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
@@ -53,9 +62,29 @@ let package = Package(
         ]),
         .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI",
                                                    .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PincerGateway", dependencies: [
+            "PincerHost", "PincerCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "PincerCommandLine", dependencies: [
+            "PincerHost", "PincerCore", "PincerStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(
+            name: "pincer-server",
+            dependencies: ["PincerGateway", "PincerCommandLine", "PincerHost", "PincerCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pincer",
-            dependencies: ["PincerHost", "PincerCore", "PincerStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["PincerCommandLine", "PincerHost", "PincerCore", "PincerStore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
         // A Swift program that only imports Foundation and prints a line: the cold start's baseline.
@@ -69,6 +98,14 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
+        // `pincer serve` in a process of its own, through real WebSocket and HTTP clients.
+        .testTarget(name: "GatewayTests", dependencies: [
+            "PincerCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "pincer-stress-host", dependencies: ["PincerHost", "PincerCore"], path: "Tests/StressHost"),
         .executableTarget(name: "pincer-fuzz-host", dependencies: ["PincerHost", "PincerCore", "CPincer"], path: "Tests/FuzzHost"),
     ],

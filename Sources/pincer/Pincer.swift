@@ -12,7 +12,7 @@ import Logging
 import PincerCore
 import PincerHost
 import PincerStore
-import Synchronization
+import PincerCommandLine
 
 // Every command names itself (commandName): without one, ArgumentParser derives the name from
 // the type's through String(describing:), runtime conformance lookups that scan every loaded
@@ -24,7 +24,7 @@ struct Pincer: ParsableCommand {
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
         discussion: "A runtime error (config, store, plugins directory) prints one line, pincer: <message>, on stderr and exits 1; a usage error prints the usage and exits 64. See pincer run --help for a run's exit statuses.",
         version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
-        subcommands: [Plugins.self, Tools.self, Validate.self, ValidateCheck.self, Run.self, Sessions.self])
+        subcommands: [Plugins.self, Tools.self, Validate.self, ValidateCheck.self, Run.self, Sessions.self, ServerCommand.Serve.self, ServerCommand.Call.self])
 
     /// ArgumentParser's main, but a RuntimeFailure is reported as one line, without usage text.
     static func main() {
@@ -40,116 +40,30 @@ struct Pincer: ParsableCommand {
     }
 }
 
-/// How `pincer` exits; usage errors keep ArgumentParser's 64 (EX_USAGE).
-enum ExitStatus: Int32 {
-    case completed = 0
-    /// An error before or outside the run: config, store, plugins directory, a refused spawn.
-    case error = 1
-    case failed = 3
-    case timedOut = 4
-    case cancelled = 5
-    case interrupted = 6
-
-    /// A run's outcome; a run still going when the wait for it gave up counts as timed out.
-    init(_ status: RunStatus) {
-        switch status {
-        case .completed: self = .completed
-        case .failed: self = .failed
-        case .timedOut, .queued, .running: self = .timedOut
-        case .cancelled: self = .cancelled
-        case .interrupted: self = .interrupted
-        }
-    }
-}
-
-/// A runtime error: printed as `pincer: <message>` on stderr, exiting with `status`.
-struct RuntimeFailure: Error {
-    var message: String
-    var status = ExitStatus.error
-}
-
-/// Where sessions are kept: an SQLite file (the default), or nowhere.
-struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite store for sessions, transcripts and runs (default: $XDG_STATE_HOME/pincer/pincer.sqlite, else ~/.local/state/pincer/pincer.sqlite).")
-    var store: String?
-
-    @Flag(name: .long, help: "Keep sessions in memory only.")
-    var noStore = false
-
-    static var defaultPath: String {
-        let env = ProcessInfo.processInfo.environment
-        let state = env["XDG_STATE_HOME"] ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.local/state")
-        return state + "/pincer/pincer.sqlite"
+/// `pincer serve` and `pincer call` run pincer-server (beside this program) with the same
+/// arguments: the server stack is loaded only by the commands that need it.
+enum ServerCommand {
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve", abstract: "Run the host with its network gateway (pincer serve --help for its options).")
+        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+        func run() throws { try ServerCommand.exec("serve", arguments) }
     }
 
-    /// Opens the store; read-only for commands that only look (a running host may own it).
-    func open(readOnly: Bool = false) throws -> SQLiteStore? {
-        if noStore { return nil }
-        let path = store ?? StoreOptions.defaultPath
-        if readOnly, !FileManager.default.fileExists(atPath: path) { throw RuntimeFailure(message: "no store at \(path)") }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        do { return try SQLiteStore(path: path, readOnly: readOnly) } catch { throw RuntimeFailure(message: error.message) }
+    struct Call: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "call", abstract: "Call a method of a running pincer serve (pincer call --help for its options).")
+        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+        func run() throws { try ServerCommand.exec("call", arguments) }
     }
-}
 
-/// The operator config at `path` (the defaults when nil); a bad file is a RuntimeFailure naming it.
-/// The first config loaded sets the log levels (log.level, log.plugins) for the process.
-func loadConfig(_ path: String?) throws -> OperatorConfig {
-    let config: OperatorConfig
-    if let path {
-        do { config = try OperatorConfig.load(path: path) } catch { throw RuntimeFailure(message: error.description) }
-    } else {
-        config = OperatorConfig()
-    }
-    HostLogging.start(hostLevel: config.logLevel, pluginLevel: config.pluginLogLevel)
-    return config
-}
-
-/// swift-log's backend for the command line: HostLogHandler on stderr, once per process.
-enum HostLogging {
-    private static let started = Mutex(false)
-
-    static func start(hostLevel: Logger.Level, pluginLevel: Logger.Level) {
-        guard started.withLock({ started in defer { started = true }; return !started }) else { return }
-        LoggingSystem.bootstrap { label in
-            HostLogHandler(label: label, level: label == HostLogHandler.pluginLabel ? pluginLevel : hostLevel)
-        }
-    }
-}
-
-/// An engine from the operator config (and a store), without plugins.
-func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
-    let operatorConfig = try loadConfig(path)
-    do {
-        return (try operatorConfig.makeEngine(store: store), operatorConfig)
-    } catch {
-        throw RuntimeFailure(message: "\(path ?? "config"): \(error.message)")
-    }
-}
-
-/// The config option every command that hosts plugins shares; each command
-/// declares its own --plugins, required or not.
-struct HostOptions: ParsableArguments {
-    @Option(name: .long, help: "Operator config file (JSON): plugin allow/deny lists, grants, plugin config, guards.")
-    var config: String?
-
-    /// A host over an engine from the config, with the plugins in `plugins` loaded (none when nil).
-    func makeHost(plugins: String?, store: (any SessionStore)? = nil) throws -> PluginHost {
-        let (engine, operatorConfig) = try makeEngine(config: config, store: store)
-        let host = PluginHost(engine: engine, config: operatorConfig)
-        guard let plugins else { return host }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: plugins, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RuntimeFailure(message: "--plugins \(plugins): no such directory")
-        }
-        do { try host.loadDirectory(plugins) } catch let refusal as PluginHost.StartRefusal {
-            host.shutdown()
-            throw RuntimeFailure(message: refusal.description)
-        } catch {
-            throw RuntimeFailure(message: "--plugins \(plugins): \(error.localizedDescription)")
-        }
-        return host
+    static func exec(_ command: String, _ arguments: [String]) throws {
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let server = ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pincer-server")
+        let argv = [server, command] + arguments
+        var cArguments = argv.map { strdup($0) } + [nil]
+        execv(server, &cArguments)
+        throw RuntimeFailure(message: "\(server): cannot run it (\(String(cString: strerror(errno)))); pincer \(command) needs pincer-server installed beside pincer")
     }
 }
 

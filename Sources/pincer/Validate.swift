@@ -7,6 +7,7 @@
 import ArgumentParser
 import Foundation
 import PincerCore
+import PincerCommandLine
 import PincerHost
 
 struct Validate: ParsableCommand {

@@ -218,6 +218,28 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// The run's events from index `from` on, with its state: blocks until there is at least
+    /// one, the run ends, `timeoutMs` passes or `abandon` says to stop (checked at every
+    /// wake-up, see wakeWaiters). A follower calls it again with `from` past what it got.
+    public func events(ofRun runId: String, from: Int, timeoutMs: UInt32, by caller: Caller,
+                       abandon: () -> Bool = { false }) throws(EngineError) -> (events: [RunEvent], run: RunSnapshot) {
+        guard from >= 0 else { throw EngineError(.invalidArgument, "from must be 0 or more, not \(from)") }
+        let deadlineNs = MonotonicClock.nanoseconds() &+ UInt64(timeoutMs) &* 1_000_000
+        let run = try change { (state) throws(EngineError) in
+            let run = try state.run(runId, by: caller)
+            run.eventWatchers += 1
+            return run
+        }
+        defer { change { _ in run.eventWatchers -= 1 } }
+        while true {
+            let (events, snapshot, seen) = read { _ in
+                (run.events.count > from ? Array(run.events[from...]) : [], run.snapshot, run.signal.current)
+            }
+            if !events.isEmpty || snapshot.status.isTerminal { return (events, snapshot) }
+            if abandon() || !run.signal.wait(past: seen, untilNs: deadlineNs) { return ([], snapshot) }
+        }
+    }
+
     /// Wakes every blocked wait() so it checks its `abandon` condition again.
     public func wakeWaiters() {
         let active = read { state in state.runs.values.filter { !$0.status.isTerminal } }
@@ -495,6 +517,18 @@ public final class Engine: @unchecked Sendable {
     }
 
     // MARK: - Shutdown
+
+    /// Stops taking work and lets the runs at work end by themselves, waiting up to `timeout`
+    /// for them; true when none is left. A server's graceful stop: stopRuns comes after it.
+    @discardableResult
+    public func finishRuns(timeout: TimeInterval) -> Bool {
+        change { $0.stopping = true }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        lock.lock()
+        defer { lock.unlock() }
+        while state.guards.sessionsAtWork > 0, lock.wait(until: deadline) {}
+        return state.guards.sessionsAtWork == 0
+    }
 
     /// Stops taking work, interrupts every run (the operator's and plugins' alike) and waits,
     /// up to `timeout`, for the workers to end. The first step of a host's shutdown: plugins

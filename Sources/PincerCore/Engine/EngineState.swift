@@ -196,6 +196,7 @@ struct EngineState {
     /// Adds an event to the run's record; run_event observers hear of it (an action).
     mutating func record(_ event: RunEvent, in run: Run, of session: Session, announcing extra: [(String, JSON)] = []) {
         run.events.append(event)
+        if run.eventWatchers > 0 { actions.wake.append(run) }
         guard hooks.has(.runEvent), case .object(let members) = event.detail else { return }
         announce(run, of: session, .object([("kind", .string(event.kind.rawValue))] + members + extra))
     }
@@ -244,7 +245,7 @@ struct EngineActions {
 
     /// Sessions whose queue needs a worker.
     var startWorkers: [Session] = []
-    /// Runs that ended or were asked to stop: their waiters and pauses wake.
+    /// Runs that ended, were asked to stop, or recorded an event someone follows: their waiters and pauses wake.
     var wake: [Run] = []
     /// run_event payloads for observers.
     var announcements: [Announcement] = []

@@ -22,6 +22,11 @@ public struct RunSnapshot: Sendable, Equatable {
     public var finalText: String?
     public var error: String?
     public var durationMs: UInt64
+
+    public var json: JSON {
+        .object([("runId", .string(id)), ("sessionKey", .string(sessionKey)), ("status", .string(status.rawValue)),
+                 ("finalText", JSON(finalText)), ("error", JSON(error)), ("durationMs", JSON(durationMs))])
+    }
 }
 
 // @unchecked: every mutable field is read and written under the engine's lock.
@@ -52,8 +57,10 @@ final class Run: @unchecked Sendable {
     var persistedEvents = 0
     /// Its model provider's state between turns.
     let scratch = RunScratch()
-    /// Wakes its waiters and its pauses when it ends or is asked to stop.
+    /// Wakes its waiters and its pauses when it ends or is asked to stop, and on each
+    /// recorded event while `eventWatchers` > 0 (someone follows its events as they come).
     let signal = RunSignal()
+    var eventWatchers = 0
 
     init(id: String, sessionKey: String, message: String, owner: Caller) {
         self.id = id

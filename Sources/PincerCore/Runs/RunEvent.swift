@@ -24,6 +24,13 @@ public struct RunEvent: Equatable, Sendable {
         self.atMs = atMs
     }
 
+    /// {"kind", "at", …detail's members}: how a gateway client sees it.
+    public var json: JSON {
+        var members: [(String, JSON)] = [("kind", .string(kind.rawValue)), ("at", JSON(atMs))]
+        if case .object(let detail) = detail { members += detail }
+        return .object(members)
+    }
+
     /// One line for people: "tool_call echo {"text":"hi"}".
     public var summary: String {
         switch kind {

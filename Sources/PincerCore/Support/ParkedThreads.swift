@@ -8,7 +8,7 @@
 
 import Foundation
 
-final class ParkedThreads: @unchecked Sendable {  // every var is guarded by `condition`
+public final class ParkedThreads: @unchecked Sendable {  // every var is guarded by `condition`
     /// A parked worker's slot: the job handed to it, if any.
     private final class Slot {
         var job: (@Sendable () -> Void)?
@@ -19,13 +19,13 @@ final class ParkedThreads: @unchecked Sendable {  // every var is guarded by `co
     private let name: String
     private let idleSeconds: TimeInterval
 
-    init(name: String, idleSeconds: TimeInterval = 5) {
+    public init(name: String, idleSeconds: TimeInterval = 5) {
         self.name = name
         self.idleSeconds = idleSeconds
     }
 
     /// Runs `job` on a parked worker, or on a new one.
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    public func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         if let slot = idle.popLast() {
             slot.job = job

@@ -37,6 +37,25 @@ enum ResultCode {
     static func isKnown(_ code: pincer_result) -> Bool { code >= 0 && Int(code) < names.count }
 }
 
+extension EngineError.Kind {
+    /// The result.h code a plugin (or a gateway client, in a JSON-RPC error) is told.
+    public var resultCode: pincer_result {
+        switch self {
+        case .invalidArgument: ResultCode.invalidArgument
+        case .notFound: ResultCode.notFound
+        case .denied: ResultCode.denied
+        case .limit: ResultCode.limit
+        case .timeout: ResultCode.timeout
+        case .unsupported: ResultCode.unsupported
+        case .internalFailure: ResultCode.internalFailure
+        case .shuttingDown: ResultCode.shutDown
+        }
+    }
+
+    /// "PINCER_ERR_NOT_FOUND", for messages and JSON-RPC error data.
+    public var resultName: String { ResultCode.name(resultCode) }
+}
+
 struct CallError: Error {
     let code: pincer_result
     let message: String
@@ -47,16 +66,7 @@ struct CallError: Error {
     }
 
     init(_ error: EngineError) {
-        switch error.kind {
-        case .invalidArgument: code = ResultCode.invalidArgument
-        case .notFound: code = ResultCode.notFound
-        case .denied: code = ResultCode.denied
-        case .limit: code = ResultCode.limit
-        case .timeout: code = ResultCode.timeout
-        case .unsupported: code = ResultCode.unsupported
-        case .internalFailure: code = ResultCode.internalFailure
-        case .shuttingDown: code = ResultCode.shutDown
-        }
+        code = error.kind.resultCode
         message = error.message
     }
 

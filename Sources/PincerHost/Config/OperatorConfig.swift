@@ -41,6 +41,8 @@
 //                    "apiKeyEnv": "OPENAI_API_KEY",
 //                    "timeoutSeconds": 60, "maxRetries": 2 } ]   OpenAI-compatible servers; their
 //                                  models are "<name>/<model>" in the catalog
+//   "gateway": { … }                `pincer serve`: listen address, token, heartbeat, limits
+//                                  (GatewaySettings.swift lists them)
 // }
 
 import CPincer
@@ -85,6 +87,8 @@ public struct OperatorConfig: Sendable {
     }()
     /// OpenAI-compatible servers whose models join the catalog beside the local model (providers[]).
     public var providers: [OpenAICompatibleProvider.Settings] = []
+    /// What `pincer serve` listens on and how it bounds its clients (gateway).
+    public var gateway = GatewaySettings()
 
     /// The engine's catalog as this config asks: the built-in local model, then one
     /// OpenAI-compatible provider (one HTTP client) per providers[] entry. The engine they are
@@ -165,7 +169,7 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers", "log"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers", "log", "gateway"]) {
                 switch key {
                 case "log":
                     for (k, v) in try object(value, "log", keys: ["level", "plugins"]) {
@@ -176,6 +180,7 @@ public struct OperatorConfig: Sendable {
                         if k == "level" { config.logLevel = level } else { config.pluginLogLevel = level }
                     }
                 case "plugins": try plugins(value, into: &config)
+                case "gateway": config.gateway = try gateway(value)
                 case "tools":
                     var allow: [String] = [], deny: [String] = []
                     for (k, v) in try object(value, "tools", keys: ["allow", "deny"]) {
@@ -223,6 +228,48 @@ public struct OperatorConfig: Sendable {
                 }
             }
             return config
+        }
+
+        func gateway(_ value: JSON) throws(Invalid) -> GatewaySettings {
+            var settings = GatewaySettings()
+            for (k, v) in try object(value, "gateway", keys: ["listen", "token", "tokenEnv", "heartbeat", "limits", "shutdownGraceMs"]) {
+                switch k {
+                case "listen":
+                    guard let address = v.stringValue.flatMap(GatewaySettings.listenAddress) else {
+                        throw fail("gateway.listen", "must be \"host:port\" (e.g. \"127.0.0.1:7420\"), not \(v)")
+                    }
+                    (settings.listenHost, settings.listenPort) = address
+                case "token", "tokenEnv":
+                    guard let s = v.stringValue, !s.isEmpty else { throw fail("gateway.\(k)", "must be a non-empty string") }
+                    if k == "token" { settings.token = s } else { settings.tokenEnv = s }
+                case "heartbeat":
+                    for (hk, hv) in try object(v, "gateway.heartbeat", keys: ["intervalMs", "maxMissed"]) {
+                        if hk == "intervalMs" {
+                            settings.heartbeatIntervalMs = try count(hv, "gateway.heartbeat.intervalMs", min: 50, max: 3_600_000)
+                        } else {
+                            settings.heartbeatMaxMissed = try count(hv, "gateway.heartbeat.maxMissed", min: 1, max: 1000)
+                        }
+                    }
+                case "limits":
+                    let keys = ["maxConnections", "maxWebSocketClients", "maxRequestBytes", "maxFrameBytes", "maxInFlightPerClient",
+                                "maxOutboundQueue", "maxSubscriptionsPerClient"]
+                    for (lk, lv) in try object(v, "gateway.limits", keys: keys) {
+                        let n = try count(lv, "gateway.limits.\(lk)", min: 1, max: lk.hasSuffix("Bytes") ? 64 << 20 : 1_000_000)
+                        switch lk {
+                        case "maxConnections": settings.maxConnections = n
+                        case "maxWebSocketClients": settings.maxWebSocketClients = n
+                        case "maxRequestBytes": settings.maxRequestBytes = n
+                        case "maxFrameBytes": settings.maxFrameBytes = n
+                        case "maxInFlightPerClient": settings.maxInFlightPerClient = n
+                        case "maxOutboundQueue": settings.maxOutboundQueue = n
+                        default: settings.maxSubscriptionsPerClient = n
+                        }
+                    }
+                default: settings.shutdownGraceMs = try count(v, "gateway.shutdownGraceMs", max: 600_000)
+                }
+            }
+            if settings.token != nil, settings.tokenEnv != nil { throw fail("gateway.token", "and gateway.tokenEnv are both set; keep one") }
+            return settings
         }
 
         func provider(_ value: JSON, _ path: String) throws(Invalid) -> OpenAICompatibleProvider.Settings {

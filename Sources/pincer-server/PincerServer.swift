@@ -1,0 +1,128 @@
+// pincer-server: the long-running host (`pincer serve`) and the operator's
+// client of its gateway (`pincer call`). A program of its own so that the
+// server stack (Hummingbird, service lifecycle) is loaded only by the commands
+// that need it; `pincer serve …` and `pincer call …` run it.
+
+import ArgumentParser
+import Foundation
+import Logging
+import PincerCommandLine
+import PincerCore
+import PincerGateway
+import PincerHost
+
+@main
+struct PincerServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pincer",
+        abstract: "The long-running host and its gateway client.",
+        version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
+        subcommands: [Serve.self, Call.self])
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+        } catch let failure as RuntimeFailure {
+            FileHandle.standardError.write(Data("pincer: \(failure.message)\n".utf8))
+            exit(withError: ExitCode(failure.status.rawValue))
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the host with its network gateway until SIGTERM or SIGINT: JSON-RPC 2.0 over HTTP POST and WebSocket at /rpc, liveness at /healthz.",
+        discussion: """
+            The config's "gateway" object sets the listen address, the operator's bearer token \
+            (gateway.token, or gateway.tokenEnv naming an environment variable), the heartbeat and \
+            the limits. Without a token the server binds loopback only. SIGHUP re-reads the config; \
+            a second stop signal exits at once.
+            """)
+
+    @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
+    var plugins: String?
+
+    @OptionGroup var options: HostOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: .long, help: "HOST:PORT to listen on (overrides gateway.listen; port 0 picks a free one).")
+    var listen: String?
+
+    func run() async throws {
+        let host = try options.makeHost(plugins: plugins, store: try storeOptions.open())
+        var settings = host.config.gateway
+        if let listen {
+            guard let address = GatewaySettings.listenAddress(listen) else { throw RuntimeFailure(message: "--listen \(listen): expected HOST:PORT") }
+            (settings.listenHost, settings.listenPort) = address
+        }
+        let token: String?
+        do { token = try settings.resolvedToken() } catch { throw RuntimeFailure(message: "\(options.config ?? "config"): \(error.description)") }
+        if let refusal = GatewayHost.refusal(settings, token: token) {
+            host.shutdown()
+            throw RuntimeFailure(message: refusal)
+        }
+        if host.engine.interruptedAtStart > 0 {
+            host.engine.log("\(host.engine.interruptedAtStart) run(s) a stopped host left in flight are now marked interrupted")
+        }
+        host.start()
+        let gateway = GatewayHost(host: host, live: LiveSettings(settings, token: token), configPath: options.config,
+                                  logger: Logger(label: "pincer.gateway"))
+        do {
+            try await gateway.run { address in
+                printLine("pincer: serving on http://\(address) (JSON-RPC: POST /rpc or WebSocket /rpc; liveness: GET /healthz)\(token == nil ? "" : "; the operator's token is required")")
+            }
+        } catch {
+            throw RuntimeFailure(message: "serving on \(settings.listenHost):\(settings.listenPort): \(error)")
+        }
+    }
+}
+
+struct Call: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract: "Call a method of a running `pincer serve` and print its result as JSON (runs.subscribe prints each event as it comes).",
+        discussion: "Exit status: 0 a result; 2 a JSON-RPC error (printed as pincer: <code> <message>); 1 no answer (server down, refused).")
+
+    @Argument(help: "The method, e.g. status, sessions.create, runs.wait (rpc.methods lists them).")
+    var method: String
+
+    @Argument(help: "Its params, as a JSON object.")
+    var params: String?
+
+    @Option(name: .long, help: "The gateway's WebSocket URL.")
+    var url = "ws://127.0.0.1:7420/rpc"
+
+    @Option(name: .long, help: "The operator's token (default: $PINCER_GATEWAY_TOKEN).")
+    var token: String?
+
+    func run() async throws {
+        var parsed: JSON?
+        if let params {
+            do { parsed = try JSON.parse(params) } catch { throw RuntimeFailure(message: "the params are not valid JSON: \(error)") }
+            guard parsed?.objectValue != nil || parsed?.arrayValue != nil else { throw RuntimeFailure(message: "the params must be a JSON object (or array)") }
+        }
+        let token = self.token ?? ProcessInfo.processInfo.environment["PINCER_GATEWAY_TOKEN"]
+        let response: JSON
+        do {
+            response = try await OperatorClient.call(url: url, token: token, method: method, params: parsed) { notification in
+                printLine(notification["params"]?.description ?? notification.description)
+            }
+        } catch {
+            throw RuntimeFailure(message: "\(error)")
+        }
+        if let error = response["error"] {
+            throw RuntimeFailure(message: "\(error["code"]?.description ?? "?") \(error["message"]?.stringValue ?? error.description)", status: .rpcError)
+        }
+        // A subscription's lines said it all; its acknowledgement is not printed.
+        if method != "runs.subscribe" { printLine(response["result"]?.description ?? "null") }
+    }
+}
+
+/// A line on stdout at once (unbuffered): a script or test waits on it.
+func printLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
