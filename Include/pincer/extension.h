@@ -94,6 +94,7 @@
 #define PINCER_STRUCT_HAS(ptr, type, field) \
     ((size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
-/* ABI 1.0 defines no host extensions yet; later minors add their ids here. */
+/* ABI 1.0 defines no host extensions. Later minors add theirs, each in its own
+ * header: 1.1 "pincer.gateway/1" (gateway.h). */
 
 #endif /* PINCER_EXTENSION_H */

@@ -11,6 +11,7 @@
  *   hooks.h      hooks: gates and observers on sessions, tool calls, runs
  *   log.h        log severities and what the host does to a line
  *   extension.h  how the ABI grows: the struct-size rule, extension ids
+ *   gateway.h    (1.1) a plugin's JSON-RPC methods and HTTP routes on the gateway
  *   CHANGES      what changed between releases, and why
  *
  * A minimal plugin (C; C++ is the same, the headers are extern "C"), built as
@@ -44,6 +45,8 @@
  *                    are independent: a gate call may overlap an observer call.
  *   [run-lane]       The host calls it for one session's run: calls for one
  *                    session never overlap; calls for different sessions may.
+ *   [gateway-thread] (1.1) The host calls it on a thread kept for gateway
+ *                    requests, never a server's event loop; calls may overlap.
  *   [blocking]       May block the calling thread. From a callback the host
  *                    made into the plugin it returns PINCER_ERR_WOULD_BLOCK at
  *                    once when what it would wait for cannot progress until
@@ -113,6 +116,7 @@
 
 #include "entry.h"
 #include "extension.h"
+#include "gateway.h"
 #include "hooks.h"
 #include "host.h"
 #include "log.h"

@@ -79,6 +79,14 @@ public enum GatewayServer {
             }
         }
 
+        // Plugins' routes, under /plugins/<plugin-id>/, and the operator's aliases to them.
+        let pluginRoutes = PluginRoutes(gateway: methods.host.gateway, live: live, aliases: settings.aliases)
+        for path in ["/plugins/**"] + settings.aliases.keys.sorted() {
+            for method in PluginRoutes.methods {
+                router.on(RouterPath(path), method: method) { request, context in await pluginRoutes.serve(request, context) }
+            }
+        }
+
         let webSocketRouter = Router(context: GatewayContext.self)
         webSocketRouter.ws("/rpc") { request, _ in
             if let refusal = refusal(request, live: live) { throw HTTPError(refusal.status, message: "this gateway needs the operator's token: Authorization: Bearer <token>") }
@@ -112,11 +120,16 @@ public enum GatewayServer {
             logger: logger)
     }
 
+    /// Whether the request carries the operator's token (true when none is set).
+    static func isOperator(_ request: Request, live: LiveSettings) -> Bool {
+        guard let token = live.current.token else { return true }
+        return constantTimeEquals(request.headers[.authorization] ?? "", "Bearer " + token)
+    }
+
     /// The 401 a request without the operator's token gets, or nil when it may go on.
     static func refusal(_ request: Request, live: LiveSettings) -> Response? {
-        guard let token = live.current.token else { return nil }
+        if isOperator(request, live: live) { return nil }
         let presented = request.headers[.authorization] ?? ""
-        if constantTimeEquals(presented, "Bearer " + token) { return nil }
         var response = json(.unauthorized, JSONRPC.error(id: nil, JSONRPC.Failure(EngineError(.denied, presented.isEmpty
             ? "this gateway needs the operator's token: Authorization: Bearer <token>"
             : "the bearer token does not match the gateway's (gateway.token or gateway.tokenEnv)"))))
@@ -129,6 +142,20 @@ public enum GatewayServer {
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) { difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
         return difference == 0
+    }
+
+    /// A host error as an HTTP response: the status its kind calls for, the JSON-RPC error as the body.
+    static func failure(_ error: EngineError) -> Response {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .timeout: .gatewayTimeout
+        case .shuttingDown, .limit: .serviceUnavailable
+        case .notFound: .notFound
+        case .denied: .forbidden
+        case .invalidArgument: .badRequest
+        case .unsupported: .methodNotAllowed
+        case .internalFailure: .internalServerError
+        }
+        return json(status, JSONRPC.error(id: nil, JSONRPC.Failure(error)))
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: JSON) -> Response {

@@ -60,10 +60,12 @@ public final class OperatorMethods: Sendable {
     }
 
     public func call(_ request: JSONRPC.Request, from client: GatewayClient) async throws(JSONRPC.Failure) -> Answer {
+        // A plugin's method takes its params as they came (by name or by position).
+        if host.gateway.hasMethod(request.method) { return .result(try await pluginMethod(request.method, request.params, from: client)) }
         let p = try Params(request)
         let engine = self.engine
         switch request.method {
-        case "rpc.methods": return .result(.array(Self.names.map { .string($0) }))
+        case "rpc.methods": return .result(.array((Self.names + host.gateway.methods.map(\.name)).map { .string($0) }))
         case "health":
             return .result(.object([("status", "ok"), ("uptimeMs", engine.status.json["uptimeMs"] ?? .null),
                                     ("clients", clients.json)]))
@@ -125,6 +127,19 @@ public final class OperatorMethods: Sendable {
             return .stream(.object([("subscribed", .string(runId))])) { send in Self.follow(runId, engine: engine, client: client, send: send) }
         default:
             throw JSONRPC.Failure.methodNotFound(request.method)
+        }
+    }
+
+    /// A plugin's own method (gateway.h): handed to the plugin, answered through its reply handle.
+    func pluginMethod(_ name: String, _ params: JSON?, from client: GatewayClient) async throws(JSONRPC.Failure) -> JSON {
+        let request = GatewayRequest(kind: .method, method: name, body: Array((params ?? .null).description.utf8),
+                                     principal: "operator", clientAddress: client.address)
+        let reply = try engineCall { () throws(EngineError) in try host.gateway.call(method: name, request) }
+        switch await withTaskCancellationHandler(operation: { await reply.outcome() }, onCancel: { reply.clientGone() }) {
+        case .result(let result): return result
+        case .error(let code, let message): throw JSONRPC.Failure(code: code, message: message, data: ["plugin": .string(reply.pluginId)])
+        case .failed(let error): throw JSONRPC.Failure(error)
+        case .response, .stream: throw JSONRPC.Failure(EngineError(.internalFailure, "plugin '\(reply.pluginId)' answered a method as an HTTP route"))
         }
     }
 

@@ -23,6 +23,8 @@ public final class PluginHost: @unchecked Sendable {
 
     public let engine: Engine
     public let config: OperatorConfig
+    /// The methods and routes plugins registered (gateway.h); `pincer serve` serves them.
+    public let gateway = PluginGateway()
     private let log: LogSink
     private let hostLog: @Sendable (String) -> Void
     /// Whether each plugin's contract faults are recorded (pincer validate).
@@ -47,6 +49,7 @@ public final class PluginHost: @unchecked Sendable {
         self.engine = engine
         self.diagnose = diagnose
         self.config = config
+        gateway.setReplyTimeout(ms: config.gateway.pluginReplyTimeoutMs)
         self.log = log ?? PluginHost.swiftLogPluginLines
         if let hostLog {
             self.hostLog = hostLog
@@ -147,7 +150,7 @@ public final class PluginHost: @unchecked Sendable {
             if config.strict { return refuse(line + " — refused because plugins.strict is true") }
             record.warnings.append(line)
         }
-        let context = PluginContext(id: id, file: record.file, engine: engine, capabilities: granted,
+        let context = PluginContext(id: id, file: record.file, engine: engine, gateway: gateway, capabilities: granted,
                                     configJSON: (entryConfig?.config ?? .object([])).description,
                                     diagnostics: diagnose ? PluginDiagnostics() : nil, log: log)
         let host: UnsafePointer<pincer_host>
@@ -174,6 +177,10 @@ public final class PluginHost: @unchecked Sendable {
         if granted.contains(.registerTools) { record.tools = engine.tools.all.filter { $0.owner == id }.map(\.name) }
         if !granted.isDisjoint(with: [.gate, .observe]) {
             record.hooks = engine.hooks.hooks(of: id).map { "\($0.point.name) (priority \($0.priority))" }
+        }
+        if granted.contains(.gatewayServe) {
+            record.methods = gateway.methods.filter { $0.pluginId == id }.map(\.name)
+            record.routes = gateway.routes(of: id).map { "\($0.method ?? "*") \($0.path)\($0.matchesBelow ? "/…" : "")\($0.isPublic ? " (public)" : "")" }
         }
         lock.lock()
         loaded.append(LoadedPlugin(record: record, entry: opened.entry, host: host, context: context))
@@ -249,6 +256,7 @@ public final class PluginHost: @unchecked Sendable {
             hostLog("plugin '\(context.id)': \(overrun) callbacks still running after plugins.drainTimeoutMs = \(config.drainTimeoutMs) ms; calling its shutdown() anyway")
         }
         context.withdrawAll(keepHooksListed: true)
+        gateway.stop(pluginId: context.id)
         context.closeReleases()
         plugin.entry.shutdown(plugin.host)
         context.phase = .dead

@@ -95,7 +95,8 @@ struct Plugins: ParsableCommand {
                 [r.id ?? "-", r.version ?? "-", r.language.map { lang in r.sdk.map { "\(lang) (\($0))" } ?? lang } ?? r.sdk ?? "-",
                  r.abiVersion ?? "-", r.state.rawValue,
                  r.state == .loaded ? r.fileName : "\(r.fileName): \(r.reason ?? "")",
-                 (r.tools.map { "tool \($0)" } + r.hooks.map { "hook \($0)" }).joined(separator: ", ")]
+                 (r.tools.map { "tool \($0)" } + r.hooks.map { "hook \($0)" } + r.methods.map { "method \($0)" }
+                  + r.routes.map { "route \($0)" }).joined(separator: ", ")]
             }
             print(Table.render(header: ["ID", "VERSION", "LANGUAGE", "ABI", "STATE", "FILE / REASON", "REGISTERED"], rows: rows))
         }

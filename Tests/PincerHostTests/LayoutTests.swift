@@ -22,6 +22,9 @@ enum LayoutDescription {
     struct Field { var name: String; var type: String; var offset: Int }
     struct Struct { var name: String; var size: Int; var align: Int; var fields: [Field] }
 
+    /// The structs minor 1.1 adds (gateway.h). The Rust SDK mirrors 1.0's only, so far.
+    static let minor11 = Repo.path("Include/pincer/layout/abi-1.1.json")
+
     static func load(_ path: String = Repo.path("Include/pincer/layout/abi-1.0.json")) throws -> [Struct] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let json = try JSON.parse(text)
@@ -152,7 +155,7 @@ enum LayoutDescription {
     }
 
     @Test func theCCompilerAndLibffiAgreeWithTheDescription() throws {
-        let structs = try LayoutDescription.load()
+        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
         let dir = NSTemporaryDirectory() + "pincer-layout-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -216,8 +219,27 @@ enum LayoutDescription {
             "pincer_hook_definition": cLayout(pincer_hook_definition.self, [
                 ("struct_size", \.struct_size), ("point", \.point), ("priority", \.priority), ("deadline_ms", \.deadline_ms),
                 ("call", \.call), ("context", \.context), ("release", \.release)]),
+            // 1.1: gateway.h
+            "pincer_gateway_header": cLayout(pincer_gateway_header.self, [("name", \.name), ("value", \.value)]),
+            "pincer_gateway_request": cLayout(pincer_gateway_request.self, [
+                ("struct_size", \.struct_size), ("kind", \.kind), ("reply", \.reply), ("method", \.method), ("path", \.path),
+                ("query", \.query), ("headers", \.headers), ("header_count", \.header_count), ("body", \.body), ("body_len", \.body_len),
+                ("principal", \.principal), ("client_address", \.client_address)]),
+            "pincer_gateway_method_definition": cLayout(pincer_gateway_method_definition.self, [
+                ("struct_size", \.struct_size), ("name", \.name), ("description", \.description), ("handler", \.handler),
+                ("context", \.context), ("release", \.release)]),
+            "pincer_gateway_route_definition": cLayout(pincer_gateway_route_definition.self, [
+                ("struct_size", \.struct_size), ("flags", \.flags), ("method", \.method), ("path", \.path), ("handler", \.handler),
+                ("context", \.context), ("release", \.release)]),
+            "pincer_gateway_response": cLayout(pincer_gateway_response.self, [
+                ("struct_size", \.struct_size), ("status", \.status), ("headers", \.headers), ("header_count", \.header_count),
+                ("body", \.body), ("body_len", \.body_len)]),
+            "pincer_gateway_v1": cLayout(pincer_gateway_v1.self, [
+                ("struct_size", \.struct_size), ("register_method", \.register_method), ("register_route", \.register_route),
+                ("reply_result", \.reply_result), ("reply_error", \.reply_error), ("respond", \.respond),
+                ("stream_start", \.stream_start), ("stream_write", \.stream_write), ("stream_end", \.stream_end)]),
         ]
-        let structs = try LayoutDescription.load()
+        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")
         for s in structs {
             #expect(swift[s.name] == LayoutDescription.expected(s), "Swift: \(s.name) is \(swift[s.name].map(\.description) ?? "missing")")

@@ -166,9 +166,9 @@ enum HostThunks {
 
 @_cdecl("pincer_host_get_extension")
 func pincerHostGetExtension(_ host: HostHandle, _ id: UnsafePointer<CChar>?) -> UnsafeRawPointer? {
-    // ABI 1.0 serves no extensions; the check still refuses forged handles.
-    guard HostTables.context(host) != nil, id != nil else { return nil }
-    return nil
+    // Matched exactly (extension.h); a forged handle gets nothing.
+    guard HostTables.context(host) != nil, let id else { return nil }
+    return strcmp(id, GatewayExtension.id) == 0 ? UnsafeRawPointer(GatewayExtension.table) : nil
 }
 
 @_cdecl("pincer_host_last_error")
@@ -486,10 +486,10 @@ func pincerHostRegisterTool(_ host: HostHandle, _ definition: UnsafePointer<pinc
             throw CallError(ResultCode.invalidArgument, problem)
         }
         guard let invoke = definition.invoke else { throw CallError(ResultCode.invalidArgument, "tool->invoke is NULL") }
-        let registration = Registration(plugin: context, isTool: true, context: definition.context, release: definition.release)
+        let registration = Registration(plugin: context, kind: .tool, context: definition.context, release: definition.release)
         let tool = PluginTool(plugin: context, registration: registration, name: name, invoke: invoke)
         let engine = context.engine
-        try context.add(registration, toolName: name) { () throws(CallError) in
+        try context.add(registration, claiming: "tool '\(name)'") { () throws(CallError) in
             try HostThunks.engine { () throws(EngineError) in
                 try engine.tools.register(ToolDefinition(name: name, description: description, parameters: parameters,
                                                          group: group, owner: context.id, invoke: { try tool.call($0, $1) }))
@@ -518,7 +518,7 @@ func pincerHostRegisterHook(_ host: HostHandle, _ definition: UnsafePointer<pinc
             throw CallError(ResultCode.invalidArgument, "hook->deadline_ms is \(definition.deadline_ms); at most PINCER_HOOK_MAX_DEADLINE_MS (\(PINCER_HOOK_MAX_DEADLINE_MS))")
         }
         guard let call = definition.call else { throw CallError(ResultCode.invalidArgument, "hook->call is NULL") }
-        let registration = Registration(plugin: context, isTool: false, context: definition.context, release: definition.release)
+        let registration = Registration(plugin: context, kind: .hook, context: definition.context, release: definition.release)
         let deadline = definition.deadline_ms == 0 ? context.engine.hooks.defaultDeadlineMs : definition.deadline_ms
         let hook = PluginHook(plugin: context, registration: registration, call: call, deadlineMs: point.isGate ? deadline : nil)
         let engine = context.engine

@@ -22,11 +22,13 @@ struct Capabilities: OptionSet, Sendable {
     static let registerTools = Capabilities(rawValue: 1 << 8)
     static let observe = Capabilities(rawValue: 1 << 9)
     static let gate = Capabilities(rawValue: 1 << 10)
+    static let gatewayServe = Capabilities(rawValue: 1 << 11)
 
     static let byId: [(String, Capabilities)] = [
         ("sessions.spawn", .spawn), ("sessions.read", .read), ("sessions.prompt", .prompt), ("sessions.steer", .steer),
         ("sessions.delete", .delete), ("sessions.metadata", .metadata), ("rate_limit", .rateLimit), ("host.read", .hostRead),
         ("tools.register", .registerTools), ("hooks.observe", .observe), ("hooks.gate", .gate),
+        ("gateway.serve", .gatewayServe),
     ]
 
     static func id(of capability: Capabilities) -> String {
@@ -53,6 +55,8 @@ final class PluginContext: @unchecked Sendable {
     let id: String
     let file: String
     let engine: Engine
+    /// The host's gateway methods and routes (gateway.h), which this plugin may add to.
+    let gateway: PluginGateway
     let capabilities: Capabilities
     let limiter: SlidingWindowLimiter
     let configJSON: String
@@ -75,15 +79,18 @@ final class PluginContext: @unchecked Sendable {
         var callbacksRunning = 0
         /// Runs its tools are serving right now (run id → calls), for run_stop_requested.
         var servingRuns: [String: Int] = [:]
-        /// Tool registrations and their names (a name at most once).
-        var tools: [UInt64: String] = [:]
-        var hooks = 0
+        /// What each registration claims (a tool's or a method's name, a route's method and path):
+        /// a claim at most once per plugin, checked when registered, even while init stages it.
+        var claims: [UInt64: String] = [:]
+        /// Registrations of each kind, against the kind's per-plugin limit.
+        var counts: [Registration.Kind: Int] = [:]
     }
 
-    init(id: String, file: String, engine: Engine, capabilities: Capabilities, configJSON: String,
+    init(id: String, file: String, engine: Engine, gateway: PluginGateway, capabilities: Capabilities, configJSON: String,
          diagnostics: PluginDiagnostics? = nil, log: @escaping @Sendable (String, PluginLogLevel, String) -> Void)
     {
         self.id = id
+        self.gateway = gateway
         self.diagnostics = diagnostics
         self.file = file
         self.engine = engine
@@ -136,26 +143,22 @@ final class PluginContext: @unchecked Sendable {
     /// Adds a registration under the plugin's bounds (count; a tool's name once). It takes
     /// effect at once when live; while initializing it waits for init to succeed. When it
     /// cannot take effect, the call fails and nothing of it stays (its release is not called).
-    func add(_ registration: Registration, toolName: String? = nil, commit: @escaping () throws(CallError) -> Void) throws(CallError) {
+    func add(_ registration: Registration, claiming claim: String? = nil, commit: @escaping () throws(CallError) -> Void) throws(CallError) {
         let staged = try state.withLock { (state: inout State) throws(CallError) -> Bool in
             // Checked with the insertion, under the lock withdrawAll takes after the phase moves on.
             guard !isStopping else {
                 throw CallError(ResultCode.shutDown, "plugin '\(id)' is stopping: nothing it registers now could be called")
             }
-            if registration.isTool {
-                guard state.tools.count < Int(PINCER_MAX_TOOLS_PER_PLUGIN) else {
-                    throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.tools.count) tools (at most PINCER_MAX_TOOLS_PER_PLUGIN = \(PINCER_MAX_TOOLS_PER_PLUGIN))")
-                }
-                if let toolName, state.tools.values.contains(toolName) {
-                    throw CallError(ResultCode.invalidArgument, "tool '\(toolName)' is already registered")
-                }
-                state.tools[registration.id] = toolName ?? ""
-            } else {
-                guard state.hooks < Int(PINCER_MAX_HOOKS_PER_PLUGIN) else {
-                    throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(state.hooks) hooks (at most PINCER_MAX_HOOKS_PER_PLUGIN = \(PINCER_MAX_HOOKS_PER_PLUGIN))")
-                }
-                state.hooks += 1
+            let (limit, limitName) = registration.kind.limit
+            let held = state.counts[registration.kind, default: 0]
+            guard held < limit else {
+                throw CallError(ResultCode.limit, "plugin '\(id)' already registered \(held) \(registration.kind)s (at most \(limitName) = \(limit))")
             }
+            if let claim {
+                guard !state.claims.values.contains(claim) else { throw CallError(ResultCode.invalidArgument, "\(claim) is already registered") }
+                state.claims[registration.id] = claim
+            }
+            state.counts[registration.kind] = held + 1
             state.registrations[registration.id] = registration
             if phase == .initializing { state.staged.append((registration, commit)) }
             return phase == .initializing
@@ -185,7 +188,8 @@ final class PluginContext: @unchecked Sendable {
     private func forget(_ registration: Registration, in state: inout State) -> Bool {
         guard state.registrations.removeValue(forKey: registration.id) != nil else { return false }
         state.staged.removeAll { $0.0 === registration }
-        if registration.isTool { state.tools[registration.id] = nil } else { state.hooks -= 1 }
+        state.claims[registration.id] = nil
+        state.counts[registration.kind, default: 1] -= 1
         return true
     }
 
@@ -197,7 +201,7 @@ final class PluginContext: @unchecked Sendable {
             return registration
         }
         guard let registration else { return false }
-        registration.withdraw(keepListed: keepHooksListed && !registration.isTool)
+        registration.withdraw(keepListed: keepHooksListed && registration.kind == .hook)
         return true
     }
 

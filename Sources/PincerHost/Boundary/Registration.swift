@@ -1,4 +1,4 @@
-// One tool or hook a plugin registered, as the boundary tracks it: the calls
+// One tool, hook, gateway method or route a plugin registered, as the boundary tracks it: the calls
 // of it that are running, whether it was withdrawn, and the plugin's release
 // callback, called exactly once after the last call has returned — never
 // while one runs, and never once the plugin is dead.
@@ -9,8 +9,22 @@ import Synchronization
 
 // @unchecked: `context` and `release` are the plugin's pointers, handed back unchanged; its state is in Mutexes.
 final class Registration: @unchecked Sendable {
+    enum Kind: Sendable {
+        case tool, hook, method, route
+
+        /// How many of this kind one plugin may hold, and the constant that says so.
+        var limit: (count: Int, name: String) {
+            switch self {
+            case .tool: (Int(PINCER_MAX_TOOLS_PER_PLUGIN), "PINCER_MAX_TOOLS_PER_PLUGIN")
+            case .hook: (Int(PINCER_MAX_HOOKS_PER_PLUGIN), "PINCER_MAX_HOOKS_PER_PLUGIN")
+            case .method: (Int(PINCER_GATEWAY_MAX_METHODS_PER_PLUGIN), "PINCER_GATEWAY_MAX_METHODS_PER_PLUGIN")
+            case .route: (Int(PINCER_GATEWAY_MAX_ROUTES_PER_PLUGIN), "PINCER_GATEWAY_MAX_ROUTES_PER_PLUGIN")
+            }
+        }
+    }
+
     let id: UInt64
-    let isTool: Bool
+    let kind: Kind
     private unowned let plugin: PluginContext
     private let release: pincer_release_fn?
     /// The plugin's context pointer, handed back unchanged (the plugin owns it).
@@ -21,10 +35,10 @@ final class Registration: @unchecked Sendable {
 
     private static let nextId = Atomic<UInt64>(1)
 
-    init(plugin: PluginContext, isTool: Bool, context: UnsafeMutableRawPointer?, release: pincer_release_fn?) {
+    init(plugin: PluginContext, kind: Kind, context: UnsafeMutableRawPointer?, release: pincer_release_fn?) {
         id = Registration.nextId.add(1, ordering: .relaxed).oldValue
         self.plugin = plugin
-        self.isTool = isTool
+        self.kind = kind
         self.context = context
         self.release = release
     }

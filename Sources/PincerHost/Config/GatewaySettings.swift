@@ -11,7 +11,9 @@
 //                 "maxRequestBytes": 1048576, "maxFrameBytes": 1048576,
 //                 "maxInFlightPerClient": 16, "maxOutboundQueue": 256,
 //                 "maxSubscriptionsPerClient": 32 },
-//     "shutdownGraceMs": 10000       how long runs get to end at SIGTERM before they are interrupted
+//     "shutdownGraceMs": 10000,      how long runs get to end at SIGTERM before they are interrupted
+//     "pluginReplyTimeoutMs": 30000, how long a plugin has to answer its method or route
+//     "aliases": { "/.well-known/agent-card.json": "/plugins/a2a-bridge/agent-card" }
 //   }
 
 import Foundation
@@ -40,6 +42,10 @@ public struct GatewaySettings: Sendable, Equatable {
     /// runs.subscribe streams one WebSocket client holds open.
     public var maxSubscriptionsPerClient = 32
     public var shutdownGraceMs = 10_000
+    /// How long a plugin has to answer a request for its method or route (to start, for a stream).
+    public var pluginReplyTimeoutMs = 30_000
+    /// Well-known paths served by a plugin's route: alias → "/plugins/<plugin-id>/…".
+    public var aliases: [String: String] = [:]
 
     public init() {}
 

@@ -232,8 +232,21 @@ public struct OperatorConfig: Sendable {
 
         func gateway(_ value: JSON) throws(Invalid) -> GatewaySettings {
             var settings = GatewaySettings()
-            for (k, v) in try object(value, "gateway", keys: ["listen", "token", "tokenEnv", "heartbeat", "limits", "shutdownGraceMs"]) {
+            for (k, v) in try object(value, "gateway", keys: ["listen", "token", "tokenEnv", "heartbeat", "limits", "shutdownGraceMs",
+                                                              "pluginReplyTimeoutMs", "aliases"]) {
                 switch k {
+                case "pluginReplyTimeoutMs": settings.pluginReplyTimeoutMs = try count(v, "gateway.pluginReplyTimeoutMs", min: 1, max: 3_600_000)
+                case "aliases":
+                    guard let members = v.objectValue else { throw fail("gateway.aliases", "must be an object: {\"/well-known/path\": \"/plugins/<plugin-id>/…\"}") }
+                    for (alias, target) in members {
+                        guard alias.hasPrefix("/"), !alias.hasPrefix("/plugins/"), alias != "/rpc", alias != "/healthz", alias != "/metrics" else {
+                            throw fail("gateway.aliases", "'\(alias)' must be an absolute path outside /plugins/ and not one of the gateway's own (/rpc, /healthz, /metrics)")
+                        }
+                        guard let path = target.stringValue, path.hasPrefix("/plugins/") else {
+                            throw fail("gateway.aliases.\(alias)", "must name a plugin route, \"/plugins/<plugin-id>/…\", not \(target)")
+                        }
+                        settings.aliases[alias] = path
+                    }
                 case "listen":
                     guard let address = v.stringValue.flatMap(GatewaySettings.listenAddress) else {
                         throw fail("gateway.listen", "must be \"host:port\" (e.g. \"127.0.0.1:7420\"), not \(v)")

@@ -30,6 +30,9 @@ public struct PluginRecord: Sendable, Equatable {
     /// What it registered in init: tool names, and hooks as "point (priority N)".
     public var tools: [String] = []
     public var hooks: [String] = []
+    /// Its gateway methods (full names) and routes ("GET /plugins/<id>/…", "* …" for every method).
+    public var methods: [String] = []
+    public var routes: [String] = []
 
     var summary: PluginSummary {
         PluginSummary(id: id ?? fileName, version: version ?? "?", state: state.rawValue, reason: reason)
@@ -47,6 +50,8 @@ public struct PluginRecord: Sendable, Equatable {
         if !warnings.isEmpty { members.append(("warnings", .array(warnings.map(JSON.string)))) }
         members.append(("tools", .array(tools.map(JSON.string))))
         members.append(("hooks", .array(hooks.map(JSON.string))))
+        members.append(("methods", .array(methods.map(JSON.string))))
+        members.append(("routes", .array(routes.map(JSON.string))))
         return .object(members)
     }
 }
