@@ -12,6 +12,7 @@
  *   log.h        log severities and what the host does to a line
  *   extension.h  how the ABI grows: the struct-size rule, extension ids
  *   gateway.h    (1.1) a plugin's JSON-RPC methods and HTTP routes on the gateway
+ *   runs.h       (1.1) following a run: its events and its end, pushed to the plugin
  *   CHANGES      what changed between releases, and why
  *
  * A minimal plugin (C; C++ is the same, the headers are extern "C"), built as
@@ -47,6 +48,8 @@
  *                    session never overlap; calls for different sessions may.
  *   [gateway-thread] (1.1) The host calls it on a thread kept for gateway
  *                    requests, never a server's event loop; calls may overlap.
+ *   [events-lane]    (1.1) The same as a lane, on the plugin's third lane, for
+ *                    the runs it follows (runs.h); independent of the other two.
  *   [blocking]       May block the calling thread. From a callback the host
  *                    made into the plugin it returns PINCER_ERR_WOULD_BLOCK at
  *                    once when what it would wait for cannot progress until
@@ -122,6 +125,7 @@
 #include "log.h"
 #include "rate_limit.h"
 #include "result.h"
+#include "runs.h"
 #include "sessions.h"
 #include "tools.h"
 #include "version.h"

@@ -257,6 +257,7 @@ public final class PluginHost: @unchecked Sendable {
         }
         context.withdrawAll(keepHooksListed: true)
         gateway.stop(pluginId: context.id)
+        context.closeEventsLane()
         context.closeReleases()
         plugin.entry.shutdown(plugin.host)
         context.phase = .dead

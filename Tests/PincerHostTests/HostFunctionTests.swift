@@ -160,3 +160,15 @@ import Testing
         #expect(result.passed, "\(result.report)")
     }
 }
+
+/// runs.h, "pincer.runs/1": a C plugin follows runs and checks every call it gets.
+@Suite struct RunFollowTests {
+    @Test(arguments: ["live", "late", "end_only", "refusals", "unregister"])
+    func aPluginFollowsRuns(caseName: String) throws {
+        let t = try TestHost()
+        defer { t.close() }
+        #expect(try t.load("Tests/Fixtures/c/follow.c", as: "follow.so").state == .loaded)
+        let result = t.run("fx-follow", caseName)
+        #expect(result.passed, "\(result.report)")
+    }
+}

@@ -22,7 +22,7 @@ enum LayoutDescription {
     struct Field { var name: String; var type: String; var offset: Int }
     struct Struct { var name: String; var size: Int; var align: Int; var fields: [Field] }
 
-    /// The structs minor 1.1 adds (gateway.h). The Rust SDK mirrors 1.0's only, so far.
+    /// The structs minor 1.1 adds (gateway.h, runs.h).
     static let minor11 = Repo.path("Include/pincer/layout/abi-1.1.json")
 
     static func load(_ path: String = Repo.path("Include/pincer/layout/abi-1.0.json")) throws -> [Struct] {
@@ -238,6 +238,15 @@ enum LayoutDescription {
                 ("struct_size", \.struct_size), ("register_method", \.register_method), ("register_route", \.register_route),
                 ("reply_result", \.reply_result), ("reply_error", \.reply_error), ("respond", \.respond),
                 ("stream_start", \.stream_start), ("stream_write", \.stream_write), ("stream_end", \.stream_end)]),
+            // 1.1: runs.h
+            "pincer_run_event": cLayout(pincer_run_event.self, [
+                ("struct_size", \.struct_size), ("kind", \.kind), ("run_id", \.run_id), ("seq", \.seq), ("missed", \.missed),
+                ("event_json", \.event_json), ("status", \.status), ("final_text", \.final_text), ("error", \.error),
+                ("duration_ms", \.duration_ms)]),
+            "pincer_run_follow": cLayout(pincer_run_follow.self, [
+                ("struct_size", \.struct_size), ("flags", \.flags), ("run_id", \.run_id), ("on_event", \.on_event),
+                ("context", \.context), ("release", \.release)]),
+            "pincer_runs_v1": cLayout(pincer_runs_v1.self, [("struct_size", \.struct_size), ("follow", \.follow)]),
         ]
         let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")

@@ -2,12 +2,13 @@
 // thread of its own, so the plugin's observer calls come in order and never
 // overlap, and a plugin stuck in an observer holds up only this lane — never
 // its own gates (GateLane) nor anyone's run. Events are queued within a count
-// and a byte budget and never waited for.
+// and a byte budget and never waited for. The boundary runs a second one per
+// plugin for the runs it follows (runs.h [events-lane]).
 
 import Foundation
 
 // @unchecked: its queue and flags are guarded by `condition`; its thread is its own.
-final class ObserverLane: @unchecked Sendable {
+public final class ObserverLane: @unchecked Sendable {
     private let condition = NSCondition()
     private var observers: [(bytes: Int, body: () -> Void)] = []
     private var observersHead = 0
@@ -16,13 +17,13 @@ final class ObserverLane: @unchecked Sendable {
     /// Events dropped because the queue was full or the lane closed.
     private var dropped = 0
 
-    init(name: String) {
+    public init(name: String) {
         HostThreads.start(name) { [self] in serve() }
     }
 
     /// Queues `body`, which holds about `bytes` of payload. Returns 0, or when the queue is full
     /// or the lane closed (the event is dropped) how many events this lane has dropped so far.
-    func post(bytes: Int, _ body: @escaping () -> Void) -> Int {
+    public func post(bytes: Int, _ body: @escaping () -> Void) -> Int {
         condition.lock()
         defer { condition.unlock() }
         guard !closed, observers.count - observersHead < HookLimits.maxQueuedEvents,
@@ -39,7 +40,7 @@ final class ObserverLane: @unchecked Sendable {
 
     /// Accepts no more events and drops what is queued. A call already in the plugin
     /// finishes on its own; the thread then ends.
-    func close() {
+    public func close() {
         condition.lock()
         closed = true
         observers.removeAll()

@@ -23,6 +23,10 @@ public struct RunSnapshot: Sendable, Equatable {
     public var error: String?
     public var durationMs: UInt64
 
+    public init(id: String, sessionKey: String, status: RunStatus, finalText: String? = nil, error: String? = nil, durationMs: UInt64) {
+        (self.id, self.sessionKey, self.status, self.finalText, self.error, self.durationMs) = (id, sessionKey, status, finalText, error, durationMs)
+    }
+
     public var json: JSON {
         .object([("runId", .string(id)), ("sessionKey", .string(sessionKey)), ("status", .string(status.rawValue)),
                  ("finalText", JSON(finalText)), ("error", JSON(error)), ("durationMs", JSON(durationMs))])

@@ -168,7 +168,9 @@ enum HostThunks {
 func pincerHostGetExtension(_ host: HostHandle, _ id: UnsafePointer<CChar>?) -> UnsafeRawPointer? {
     // Matched exactly (extension.h); a forged handle gets nothing.
     guard HostTables.context(host) != nil, let id else { return nil }
-    return strcmp(id, GatewayExtension.id) == 0 ? UnsafeRawPointer(GatewayExtension.table) : nil
+    if strcmp(id, GatewayExtension.id) == 0 { return UnsafeRawPointer(GatewayExtension.table) }
+    if strcmp(id, RunsExtension.id) == 0 { return UnsafeRawPointer(RunsExtension.table) }
+    return nil
 }
 
 @_cdecl("pincer_host_last_error")

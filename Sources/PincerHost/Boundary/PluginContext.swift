@@ -70,6 +70,8 @@ final class PluginContext: @unchecked Sendable {
     /// Its slot in the host tables' index (for per-plugin last_error).
     var slot = -1
     private let phaseValue = Atomic<UInt8>(Phase.initializing.rawValue)
+    /// The lane its run follows deliver on (runs.h [events-lane]), started at its first follow.
+    private let eventsLane = Mutex<ObserverLane?>(nil)
     private let state = Mutex(State())
     private let releasesClosed = Atomic<Bool>(false)
 
@@ -135,6 +137,19 @@ final class PluginContext: @unchecked Sendable {
     }
 
     var callbacksRunning: Int { state.withLock { $0.callbacksRunning } }
+
+    /// The plugin's events lane (runs.h), started when first needed.
+    var runEventsLane: ObserverLane {
+        eventsLane.withLock { lane in
+            if let lane { return lane }
+            let started = ObserverLane(name: "pincer-events-\(id)")
+            lane = started
+            return started
+        }
+    }
+
+    /// The plugin is stopping: its events lane drops what is queued and ends.
+    func closeEventsLane() { eventsLane.withLock { $0 }?.close() }
 
     func isServing(run runId: String) -> Bool { state.withLock { $0.servingRuns[runId] != nil } }
 

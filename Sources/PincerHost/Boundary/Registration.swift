@@ -10,7 +10,7 @@ import Synchronization
 // @unchecked: `context` and `release` are the plugin's pointers, handed back unchanged; its state is in Mutexes.
 final class Registration: @unchecked Sendable {
     enum Kind: Sendable {
-        case tool, hook, method, route
+        case tool, hook, method, route, follow
 
         /// How many of this kind one plugin may hold, and the constant that says so.
         var limit: (count: Int, name: String) {
@@ -19,6 +19,7 @@ final class Registration: @unchecked Sendable {
             case .hook: (Int(PINCER_MAX_HOOKS_PER_PLUGIN), "PINCER_MAX_HOOKS_PER_PLUGIN")
             case .method: (Int(PINCER_GATEWAY_MAX_METHODS_PER_PLUGIN), "PINCER_GATEWAY_MAX_METHODS_PER_PLUGIN")
             case .route: (Int(PINCER_GATEWAY_MAX_ROUTES_PER_PLUGIN), "PINCER_GATEWAY_MAX_ROUTES_PER_PLUGIN")
+            case .follow: (Int(PINCER_RUNS_MAX_FOLLOWS), "PINCER_RUNS_MAX_FOLLOWS")
             }
         }
     }
