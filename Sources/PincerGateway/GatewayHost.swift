@@ -13,7 +13,9 @@ import Dispatch
 import Foundation
 import Logging
 import PincerCore
+import Metrics
 import PincerHost
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -30,6 +32,12 @@ public struct GatewayHost: Sendable {
         self.logger = logger
     }
 
+    /// Where the process's swift-metrics go, for /metrics. Bootstrapped once, before the engine
+    /// is made (its figures take their handlers from the metrics system when created).
+    public static let metrics = PrometheusCollectorRegistry()
+
+    public static func bootstrapMetrics() { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics)) }
+
     /// Why the server may not start as configured (a non-loopback address without a token), or nil.
     public static func refusal(_ settings: GatewaySettings, token: String?) -> String? {
         guard token == nil, !GatewaySettings.isLoopback(settings.listenHost) else { return nil }
@@ -41,7 +49,7 @@ public struct GatewayHost: Sendable {
         let methods = OperatorMethods(host: host, clients: ClientRegistry())
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .notice)  // not Hummingbird's per-start and per-request lines
-        let app = GatewayServer.application(methods: methods, live: live, logger: serverLogger) { address in
+        let app = GatewayServer.application(methods: methods, live: live, metrics: Self.metrics, logger: serverLogger) { address in
             onListening(address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown")
         }
         let signals = SignalWatch(logger: logger, reload: { [self] in reload() })

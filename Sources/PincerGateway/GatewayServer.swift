@@ -1,5 +1,6 @@
 // The gateway's HTTP surface, on Hummingbird 2:
 //   GET  /healthz   liveness only ("ok"), served without the token
+//   GET  /metrics   the engine's swift-metrics in Prometheus's text format (swift-prometheus)
 //   POST /rpc       JSON-RPC 2.0 (a request or a batch) → OperatorMethods
 //   GET  /rpc       upgraded to a WebSocket: JSON-RPC both ways, heartbeats, run streams
 // When a token is set, every path but /healthz needs `Authorization: Bearer <token>`;
@@ -13,6 +14,7 @@ import Logging
 import NIOCore
 import PincerCore
 import PincerHost
+import Prometheus
 import Synchronization
 
 /// The settings a running server reads at each request, so SIGHUP can change them.
@@ -45,11 +47,16 @@ public enum GatewayServer {
     public typealias App = Application<RouterResponder<GatewayContext>>
 
     /// The application serving `methods`, bound as `live` says when it starts.
-    public static func application(methods: OperatorMethods, live: LiveSettings, logger: Logger,
+    public static func application(methods: OperatorMethods, live: LiveSettings, metrics: PrometheusCollectorRegistry, logger: Logger,
                                    onRunning: @escaping @Sendable (SocketAddress?) -> Void) -> App {
         let settings = live.current.settings
         let router = Router(context: GatewayContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { request, _ in
+            if let refusal = refusal(request, live: live) { return refusal }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
         router.post("/rpc") { request, context in
             if let refusal = refusal(request, live: live) { return refusal }
             let limit = live.current.settings.maxRequestBytes

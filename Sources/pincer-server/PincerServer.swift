@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
     var listen: String?
 
     func run() async throws {
+        GatewayHost.bootstrapMetrics()
         let host = try options.makeHost(plugins: plugins, store: try storeOptions.open())
         var settings = host.config.gateway
         if let listen {

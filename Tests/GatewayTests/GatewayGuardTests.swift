@@ -19,6 +19,10 @@ import Testing
         #expect(wrong.status == 401)
         #expect(try await post(server.http, #"{"jsonrpc":"2.0","id":1,"method":"status"}"#, token: "open-sesame").status == 200)
         #expect(try await get(server.http + "/healthz") == (200, "ok\n"))
+        #expect(try await get(server.http + "/metrics").status == 401)
+        let metrics = try await fetch(server.http + "/metrics", token: "open-sesame")
+        #expect(metrics.status == 200)
+        #expect(String(decoding: metrics.body, as: UTF8.self).contains("pincer_runs_total{status=\"completed\"}"))
         await #expect(throws: (any Error).self) { _ = try await WebSocketRPC(url: server.url) }
         await #expect(throws: (any Error).self) { _ = try await WebSocketRPC(url: server.url, token: "guess") }
         let authorized = try await WebSocketRPC(url: server.url, token: "open-sesame")
