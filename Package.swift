@@ -17,7 +17,8 @@
 //                  `pincer serve` and `pincer call` run pincer-server, so the server stack
 //                  stays out of every other command's start
 //   pincer-server  the long-running host (serve) and the operator's client (call)
-//   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline
+//   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline;
+//                  pincer-gateway-bench, the gateway's (JSON-RPC over WebSocket vs a bare echo)
 //   CLITests       the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
 //                  (AdversaryTests and scripts/storm run it)
@@ -92,6 +93,13 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
+        .executableTarget(name: "pincer-gateway-bench", dependencies: [
+            "PincerGateway", "PincerHost", "PincerCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/pincer-gateway-bench"),
         // A Swift program that only imports Foundation and prints a line: the cold start's baseline.
         .executableTarget(name: "pincer-hello", path: "Benchmarks/pincer-hello"),
         // The engine's tests; a few follow a session through a restart, so they open an SQLite store.
