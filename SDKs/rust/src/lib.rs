@@ -52,7 +52,7 @@ mod text;
 
 pub use callbacks::{Decision, Hook, HookEvent, Tool, ToolCall};
 pub use host::{Host, RateLimit, Registration, RunInfo, SpawnRequest, Spawned};
-pub use sys::{Code, HookPoint, LogLevel, RunStatus, SteerOutcome, Verdict};
+pub use sys::{Code, GatewayRequestKind, HookPoint, LogLevel, RunStatus, SteerOutcome, Verdict};
 pub use text::{CText, HostString};
 
 /// The descriptor's `sdk`: "pincer-rs/<this crate's version>".
@@ -76,6 +76,8 @@ pub mod cap {
     pub const TOOLS_REGISTER: &CStr = sys::PINCER_CAP_TOOLS_REGISTER;
     pub const HOOKS_OBSERVE: &CStr = sys::PINCER_CAP_HOOKS_OBSERVE;
     pub const HOOKS_GATE: &CStr = sys::PINCER_CAP_HOOKS_GATE;
+    /// gateway.h (@since 1.1): the plugin's own JSON-RPC methods and HTTP routes.
+    pub const GATEWAY_SERVE: &CStr = sys::PINCER_CAP_GATEWAY_SERVE;
 }
 
 /// A failed call: the host's result code and its message, read at once on the
