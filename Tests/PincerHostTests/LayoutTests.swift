@@ -260,7 +260,7 @@ enum LayoutDescription {
         let output = try Cargo.run(["run", "--offline", "-j", "1", "--quiet", "--manifest-path", Repo.path("SDKs/rust/Cargo.toml"),
                                     "--example", "layout"])
         let rust = LayoutDescription.parse(output, reader: "rust")
-        let structs = try LayoutDescription.load()
+        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
         #expect(Set(rust.keys) == Set(structs.map(\.name)), "the Rust crate and the description list different structs")
         for s in structs {
             #expect(rust[s.name] == LayoutDescription.expected(s), "Rust: \(s.name) is \(rust[s.name].map(\.description) ?? "missing")")

@@ -100,11 +100,13 @@ macro_rules! field {
     };
 }
 
-struct Context<F> {
-    host: Host,
-    /// For messages: the tool's name, or the hook's point.
-    name: String,
-    f: F,
+/// What a registration's `context` points at: the closure, boxed with what its
+/// trampoline needs. `release::<F>` drops it.
+pub(crate) struct Context<F> {
+    pub(crate) host: Host,
+    /// For messages: the tool's name, the hook's point, the gateway method or route.
+    pub(crate) name: String,
+    pub(crate) f: F,
 }
 
 /// The text of a panic's payload (what panic! was given).
@@ -229,7 +231,7 @@ where
     }
 }
 
-unsafe extern "C" fn release<F>(context: *mut c_void) {
+pub(crate) unsafe extern "C" fn release<F>(context: *mut c_void) {
     // Copied out first: the box, and the name in it, are gone when a panic is reported.
     let (host, name) = {
         let context = &*(context as *const Context<F>);

@@ -24,16 +24,6 @@ pub struct Host {
 unsafe impl Send for Host {}
 unsafe impl Sync for Host {}
 
-/// A function of the table; every 1.x host fills them all, so a NULL is a broken host.
-macro_rules! function {
-    ($host:expr, $name:ident) => {
-        match $host.table().$name {
-            Some(f) => f,
-            None => return Err(Error::new(Code::INTERNAL, concat!("the host table has no ", stringify!($name)))),
-        }
-    };
-}
-
 /// A result struct, zeroed, with struct_size set (extension.h).
 fn result_struct<T>() -> T {
     let mut value: T = unsafe { MaybeUninit::zeroed().assume_init() };
@@ -96,7 +86,7 @@ pub struct RateLimit {
     pub retry_after_ms: u64,
 }
 
-/// A tool's or hook's registration, for [`Host::unregister`].
+/// A tool's, hook's, gateway method's or route's registration, for [`Host::unregister`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Registration(pub sys::pincer_registration);
 
@@ -129,7 +119,7 @@ impl Host {
     }
 
     #[inline]
-    fn check(&self, code: Code) -> Result<(), Error> {
+    pub(crate) fn check(&self, code: Code) -> Result<(), Error> {
         if code == Code::OK {
             Ok(())
         } else {

@@ -6,15 +6,19 @@
 //!   (the host's code and its `last_error` message), tools and hooks as
 //!   closures ([`Host::register_tool`], [`Host::register_hook`]), the
 //!   [`Plugin`] trait and [`declare_plugin!`], which exports the entry.
+//! - The gateway (ABI 1.1, "pincer.gateway/1"): [`Host::gateway`] gives the
+//!   plugin's own JSON-RPC methods and HTTP routes on `pincer serve`, each a
+//!   closure handed an owned [`GatewayRequest`] and its [`Reply`].
 //! - [`json`]: a small JSON reader and string escaper for the payloads the
 //!   host hands over (std only: no registry crate is reachable).
 //!
 //! Nothing unwinds across the boundary: every `extern "C"` function of this
 //! crate (init, start, shutdown, get_extension, tool invoke, hook call,
-//! release) runs the plugin's code under `catch_unwind`; a panic becomes
-//! PINCER_ERR_PLUGIN with a message, logged through host->log. Build plugins
-//! with the default `panic = "unwind"`: with `panic = "abort"` a panic ends the
-//! host's process and nothing here can catch it.
+//! gateway handler, release) runs the plugin's code under `catch_unwind`; a
+//! panic becomes PINCER_ERR_PLUGIN (for a gateway request, an error answer)
+//! with a message, logged through host->log. Build plugins with the default
+//! `panic = "unwind"`: with `panic = "abort"` a panic ends the host's process
+//! and nothing here can catch it.
 //!
 //! A minimal plugin (a `cdylib`):
 //!
@@ -44,15 +48,28 @@ use std::ffi::{c_char, c_void, CStr};
 use std::fmt;
 use std::ptr::NonNull;
 
+/// A function of a host table (`$table.table()`: the host's, an extension's);
+/// a host fills every one its table's size covers, so a NULL is a broken host.
+macro_rules! function {
+    ($table:expr, $name:ident) => {
+        match $table.table().$name {
+            Some(f) => f,
+            None => return Err(Error::new(Code::INTERNAL, concat!("the host's table has no ", stringify!($name)))),
+        }
+    };
+}
+
 mod callbacks;
+mod gateway;
 mod host;
 pub mod json;
 pub mod sys;
 mod text;
 
 pub use callbacks::{Decision, Hook, HookEvent, Tool, ToolCall};
+pub use gateway::{sse_event, Gateway, GatewayRequest, Reply, Route};
 pub use host::{Host, RateLimit, Registration, RunInfo, SpawnRequest, Spawned};
-pub use sys::{Code, HookPoint, LogLevel, RunStatus, SteerOutcome, Verdict};
+pub use sys::{Code, GatewayRequestKind, HookPoint, LogLevel, RunStatus, SteerOutcome, Verdict};
 pub use text::{CText, HostString};
 
 /// The descriptor's `sdk`: "pincer-rs/<this crate's version>".
@@ -76,6 +93,8 @@ pub mod cap {
     pub const TOOLS_REGISTER: &CStr = sys::PINCER_CAP_TOOLS_REGISTER;
     pub const HOOKS_OBSERVE: &CStr = sys::PINCER_CAP_HOOKS_OBSERVE;
     pub const HOOKS_GATE: &CStr = sys::PINCER_CAP_HOOKS_GATE;
+    /// gateway.h (@since 1.1): the plugin's own JSON-RPC methods and HTTP routes.
+    pub const GATEWAY_SERVE: &CStr = sys::PINCER_CAP_GATEWAY_SERVE;
 }
 
 /// A failed call: the host's result code and its message, read at once on the

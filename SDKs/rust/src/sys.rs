@@ -14,7 +14,8 @@
 //!
 //! `layout::describe()` reports each struct's size, alignment and field
 //! offsets in the format of `Include/pincer/layout/abi-1.0.json`; the crate's
-//! tests and the host's LayoutTests compare it with that file.
+//! tests and the host's LayoutTests compare it with that file and with
+//! `abi-1.1.json` (the structs minor 1.1 adds: gateway.h).
 #![allow(non_camel_case_types)]
 
 use std::ffi::{c_char, c_void, CStr};
@@ -484,9 +485,138 @@ pub struct pincer_host {
     pub run_stop_requested: Option<unsafe extern "C" fn(H, run_id: *const c_char, out: *mut bool) -> pincer_result>,
 }
 
+// ---- gateway.h (@since 1.1: the first part of ABI 1.1) ---------------------
+
+pub const PINCER_GATEWAY_EXTENSION_ID: &CStr = c"pincer.gateway/1";
+
+/// The capability register_method and register_route need.
+pub const PINCER_CAP_GATEWAY_SERVE: &CStr = c"gateway.serve";
+
+pub const PINCER_GATEWAY_MAX_METHODS_PER_PLUGIN: u32 = 64;
+pub const PINCER_GATEWAY_MAX_ROUTES_PER_PLUGIN: u32 = 64;
+pub const PINCER_GATEWAY_NAME_MAX_BYTES: u32 = 64;
+pub const PINCER_GATEWAY_DESCRIPTION_MAX_BYTES: u32 = 4 << 10;
+pub const PINCER_GATEWAY_PATH_MAX_BYTES: u32 = 256;
+pub const PINCER_GATEWAY_MAX_PENDING_REPLIES: u32 = 256;
+/// A method's result, an error message, a whole response body (bytes).
+pub const PINCER_GATEWAY_REPLY_MAX_BYTES: u32 = 16 << 20;
+pub const PINCER_GATEWAY_MAX_RESPONSE_HEADERS: u32 = 64;
+pub const PINCER_GATEWAY_HEADER_MAX_BYTES: u32 = 8 << 10;
+pub const PINCER_GATEWAY_STREAM_MAX_QUEUED_BYTES: u32 = 1 << 20;
+
+/// One pending request; 0 is never one. A stale or forged one is refused
+/// (PINCER_ERR_NOT_FOUND), never dereferenced.
+pub type pincer_gateway_reply = u64;
+
+abi_enum! {
+    /// `pincer_gateway_request_kind`.
+    GatewayRequestKind, pincer_gateway_request_kind {
+        /// A JSON-RPC call of one of the plugin's methods.
+        METHOD = PINCER_GATEWAY_METHOD = 0,
+        /// An HTTP request on one of the plugin's routes.
+        ROUTE = PINCER_GATEWAY_ROUTE = 1,
+    }
+}
+
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_gateway_header {
+    pub name: *const c_char,
+    pub value: *const c_char,
+}
+
+/// Host-written: read a field only when struct_size covers it. Every pointer is
+/// valid only during the handler call; `reply` until answered.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_gateway_request {
+    pub struct_size: u32,
+    pub kind: pincer_gateway_request_kind,
+    pub reply: pincer_gateway_reply,
+    pub method: *const c_char,
+    pub path: *const c_char,
+    pub query: *const c_char,
+    pub headers: *const pincer_gateway_header,
+    pub header_count: usize,
+    /// A NUL follows the last byte (not counted in body_len).
+    pub body: *const u8,
+    pub body_len: usize,
+    pub principal: *const c_char,
+    pub client_address: *const c_char,
+}
+
+pub type pincer_gateway_handler = Option<unsafe extern "C" fn(context: *mut c_void, request: *const pincer_gateway_request)>;
+
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_gateway_method_definition {
+    pub struct_size: u32,
+    pub name: *const c_char,
+    pub description: *const c_char,
+    pub handler: pincer_gateway_handler,
+    pub context: *mut c_void,
+    pub release: pincer_release_fn,
+}
+
+/// The route matches its path and every path below it ("/a2a" → "/a2a/x/y").
+pub const PINCER_GATEWAY_ROUTE_PREFIX: u32 = 1;
+/// Served without the operator's token: the plugin does its own auth.
+pub const PINCER_GATEWAY_ROUTE_PUBLIC: u32 = 2;
+
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_gateway_route_definition {
+    pub struct_size: u32,
+    /// PINCER_GATEWAY_ROUTE_* bits.
+    pub flags: u32,
+    /// NULL = every method.
+    pub method: *const c_char,
+    pub path: *const c_char,
+    pub handler: pincer_gateway_handler,
+    pub context: *mut c_void,
+    pub release: pincer_release_fn,
+}
+
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_gateway_response {
+    pub struct_size: u32,
+    /// 200 to 599.
+    pub status: u32,
+    pub headers: *const pincer_gateway_header,
+    pub header_count: usize,
+    /// stream_start: NULL and 0.
+    pub body: *const u8,
+    pub body_len: usize,
+}
+
+/// The table get_extension(host, PINCER_GATEWAY_EXTENSION_ID) returns; every
+/// function is [any-thread] and takes the plugin's own host handle first.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_gateway_v1 {
+    pub struct_size: u32,
+    pub register_method: Option<
+        unsafe extern "C" fn(H, definition: *const pincer_gateway_method_definition, out: *mut pincer_registration) -> pincer_result,
+    >,
+    pub register_route: Option<
+        unsafe extern "C" fn(H, definition: *const pincer_gateway_route_definition, out: *mut pincer_registration) -> pincer_result,
+    >,
+    pub reply_result: Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply, result_json: *const c_char) -> pincer_result>,
+    pub reply_error:
+        Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply, code: i32, message: *const c_char) -> pincer_result>,
+    pub respond:
+        Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply, response: *const pincer_gateway_response) -> pincer_result>,
+    pub stream_start:
+        Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply, head: *const pincer_gateway_response) -> pincer_result>,
+    pub stream_write: Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply, data: *const u8, len: usize) -> pincer_result>,
+    pub stream_end: Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply) -> pincer_result>,
+}
+
 /// Each struct's layout as this crate compiles it, in the vocabulary of
-/// `Include/pincer/layout/abi-1.0.json`: the layout probe prints it and the
-/// tests compare it with that file.
+/// `Include/pincer/layout/abi-1.0.json`: the 1.0 structs in that file's order,
+/// then 1.1's in `abi-1.1.json`'s. The layout probe prints it and the tests
+/// compare it with the two files.
 pub mod layout {
     use super::*;
     use std::mem::{align_of, offset_of, size_of};
@@ -532,6 +662,15 @@ pub mod layout {
                                 tool_call_id, payload_json }
             pincer_hook_decision { struct_size, verdict, reason, patch_json }
             pincer_hook_definition { struct_size, point, priority, deadline_ms, call, context, release }
+            // 1.1 (abi-1.1.json): gateway.h
+            pincer_gateway_header { name, value }
+            pincer_gateway_request { struct_size, kind, reply, method, path, query, headers, header_count, body, body_len,
+                                     principal, client_address }
+            pincer_gateway_method_definition { struct_size, name, description, handler, context, release }
+            pincer_gateway_route_definition { struct_size, flags, method, path, handler, context, release }
+            pincer_gateway_response { struct_size, status, headers, header_count, body, body_len }
+            pincer_gateway_v1 { struct_size, register_method, register_route, reply_result, reply_error, respond,
+                                stream_start, stream_write, stream_end }
         }
     }
 

@@ -203,6 +203,15 @@ pub(crate) unsafe fn borrowed<'a>(ptr: *const c_char) -> Option<&'a str> {
     }
 }
 
+/// A host-owned string copied for keeping: None for NULL; bytes that are not
+/// UTF-8 (the host promises they are) become U+FFFD rather than a failure.
+///
+/// # Safety
+/// `ptr` is NULL or NUL-terminated.
+pub(crate) unsafe fn lossy(ptr: *const c_char) -> Option<String> {
+    (!ptr.is_null()).then(|| CStr::from_ptr(ptr).to_string_lossy().into_owned())
+}
+
 /// Reads a NUL-terminated fixed array the host wrote (a session key, a run id).
 pub(crate) fn from_array(array: &[c_char]) -> Result<String, Error> {
     let bytes: &[u8] = unsafe { std::slice::from_raw_parts(array.as_ptr().cast(), array.len()) };

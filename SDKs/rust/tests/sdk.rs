@@ -11,10 +11,15 @@ use pincer::{CText, Code, HookPoint, LogLevel, RunStatus, SteerOutcome};
 /// A struct of the description: name, size, align, and (field, offset) in order.
 type Described = (String, u64, u64, Vec<(String, u64)>);
 
-/// Include/pincer/layout/abi-1.0.json, read with the crate's own JSON reader.
+/// Include/pincer/layout/abi-1.0.json, then abi-1.1.json (the structs minor
+/// 1.1 adds), read with the crate's own JSON reader.
 fn description() -> Vec<Described> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Include/pincer/layout/abi-1.0.json");
-    let text = std::fs::read_to_string(path).expect("the layout description");
+    ["abi-1.0.json", "abi-1.1.json"].iter().flat_map(|file| described(file)).collect()
+}
+
+fn described(file: &str) -> Vec<Described> {
+    let path = format!("{}/../../Include/pincer/layout/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("the layout description");
     let doc = json::parse(&text).expect("valid JSON");
     doc.get("structs").and_then(Value::as_array).expect("structs").iter().map(|s| {
         let fields = s.get("fields").and_then(Value::as_array).unwrap().iter()
@@ -35,6 +40,42 @@ fn every_struct_matches_the_layout_description() {
         let offsets: Vec<(String, u64)> = s.fields.iter().map(|(f, o)| (f.to_string(), *o as u64)).collect();
         assert_eq!(&offsets, fields, "{name}");
     }
+}
+
+#[test]
+fn gateway_constants_match_gateway_h() {
+    assert_eq!(sys::PINCER_GATEWAY_EXTENSION_ID, c"pincer.gateway/1");
+    assert_eq!(sys::PINCER_CAP_GATEWAY_SERVE, c"gateway.serve");
+    assert_eq!(pincer::cap::GATEWAY_SERVE, c"gateway.serve");
+    assert_eq!((sys::PINCER_GATEWAY_ROUTE_PREFIX, sys::PINCER_GATEWAY_ROUTE_PUBLIC), (1, 2));
+    assert_eq!((sys::PINCER_GATEWAY_METHOD.0, sys::PINCER_GATEWAY_ROUTE.0), (0, 1));
+    assert_eq!(format!("{:?}", pincer::GatewayRequestKind::ROUTE), "PINCER_GATEWAY_ROUTE");
+    assert_eq!(format!("{:?}", pincer::GatewayRequestKind(7)), "GatewayRequestKind(7)");
+    assert_eq!(
+        [sys::PINCER_GATEWAY_MAX_METHODS_PER_PLUGIN, sys::PINCER_GATEWAY_MAX_ROUTES_PER_PLUGIN, sys::PINCER_GATEWAY_NAME_MAX_BYTES,
+         sys::PINCER_GATEWAY_DESCRIPTION_MAX_BYTES, sys::PINCER_GATEWAY_PATH_MAX_BYTES, sys::PINCER_GATEWAY_MAX_PENDING_REPLIES],
+        [64, 64, 64, 4096, 256, 256]
+    );
+    assert_eq!(
+        [sys::PINCER_GATEWAY_REPLY_MAX_BYTES, sys::PINCER_GATEWAY_MAX_RESPONSE_HEADERS, sys::PINCER_GATEWAY_HEADER_MAX_BYTES,
+         sys::PINCER_GATEWAY_STREAM_MAX_QUEUED_BYTES],
+        [16 << 20, 64, 8 << 10, 1 << 20]
+    );
+    assert_eq!(std::mem::size_of::<sys::pincer_gateway_reply>(), 8);
+}
+
+#[test]
+fn gateway_offsets_are_abi_1_1s() {
+    // The numbers of abi-1.1.json, written out, so a change of either side shows here too.
+    use std::mem::{offset_of, size_of};
+    use sys::{pincer_gateway_request as R, pincer_gateway_response as P, pincer_gateway_route_definition as D, pincer_gateway_v1 as V};
+    assert_eq!(size_of::<sys::pincer_gateway_header>(), 16);
+    assert_eq!((size_of::<R>(), offset_of!(R, kind), offset_of!(R, reply), offset_of!(R, headers), offset_of!(R, body_len), offset_of!(R, client_address)),
+               (88, 4, 8, 40, 64, 80));
+    assert_eq!((size_of::<sys::pincer_gateway_method_definition>(), offset_of!(sys::pincer_gateway_method_definition, handler)), (48, 24));
+    assert_eq!((size_of::<D>(), offset_of!(D, flags), offset_of!(D, method), offset_of!(D, handler), offset_of!(D, release)), (48, 4, 8, 24, 40));
+    assert_eq!((size_of::<P>(), offset_of!(P, status), offset_of!(P, header_count), offset_of!(P, body_len)), (40, 4, 16, 32));
+    assert_eq!((size_of::<V>(), offset_of!(V, register_method), offset_of!(V, stream_write), offset_of!(V, stream_end)), (72, 8, 56, 64));
 }
 
 #[test]
