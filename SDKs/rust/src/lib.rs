@@ -61,6 +61,7 @@ macro_rules! function {
 
 mod callbacks;
 mod gateway;
+mod runs;
 mod host;
 pub mod json;
 pub mod sys;
@@ -68,6 +69,7 @@ mod text;
 
 pub use callbacks::{Decision, Hook, HookEvent, Tool, ToolCall};
 pub use gateway::{sse_event, Gateway, GatewayRequest, Reply, Route};
+pub use runs::{RunEvent, Runs};
 pub use host::{Host, RateLimit, Registration, RunInfo, SpawnRequest, Spawned};
 pub use sys::{Code, GatewayRequestKind, HookPoint, LogLevel, RunStatus, SteerOutcome, Verdict};
 pub use text::{CText, HostString};

@@ -613,6 +613,55 @@ pub struct pincer_gateway_v1 {
     pub stream_end: Option<unsafe extern "C" fn(H, reply: pincer_gateway_reply) -> pincer_result>,
 }
 
+// ---- runs.h (ABI 1.1): following a run ----------------------------------------------
+
+pub const PINCER_RUNS_EXTENSION_ID: &CStr = c"pincer.runs/1";
+pub const PINCER_RUNS_MAX_FOLLOWS: u32 = 64;
+/// pincer_run_follow.flags: only the END call (a completion callback).
+pub const PINCER_RUN_FOLLOW_END_ONLY: u32 = 1;
+/// pincer_run_event.kind.
+pub const PINCER_RUN_EVENT: i32 = 0;
+pub const PINCER_RUN_GAP: i32 = 1;
+pub const PINCER_RUN_END: i32 = 2;
+
+/// One call of on_event; host-written, valid during the call.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_run_event {
+    pub struct_size: u32,
+    pub kind: i32,
+    pub run_id: *const c_char,
+    pub seq: u64,
+    pub missed: u64,
+    pub event_json: *const c_char,
+    pub status: i32,
+    pub final_text: *const c_char,
+    pub error: *const c_char,
+    pub duration_ms: u64,
+}
+
+pub type pincer_run_event_fn = Option<unsafe extern "C" fn(context: *mut c_void, event: *const pincer_run_event)>;
+
+/// What follow() copies; struct_size must reach `on_event`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_run_follow {
+    pub struct_size: u32,
+    pub flags: u32,
+    pub run_id: *const c_char,
+    pub on_event: pincer_run_event_fn,
+    pub context: *mut c_void,
+    pub release: pincer_release_fn,
+}
+
+/// The table get_extension(host, PINCER_RUNS_EXTENSION_ID) returns.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_runs_v1 {
+    pub struct_size: u32,
+    pub follow: Option<unsafe extern "C" fn(H, follow: *const pincer_run_follow, out: *mut pincer_registration) -> pincer_result>,
+}
+
 /// Each struct's layout as this crate compiles it, in the vocabulary of
 /// `Include/pincer/layout/abi-1.0.json`: the 1.0 structs in that file's order,
 /// then 1.1's in `abi-1.1.json`'s. The layout probe prints it and the tests
@@ -671,6 +720,10 @@ pub mod layout {
             pincer_gateway_response { struct_size, status, headers, header_count, body, body_len }
             pincer_gateway_v1 { struct_size, register_method, register_route, reply_result, reply_error, respond,
                                 stream_start, stream_write, stream_end }
+            // 1.1: runs.h
+            pincer_run_event { struct_size, kind, run_id, seq, missed, event_json, status, final_text, error, duration_ms }
+            pincer_run_follow { struct_size, flags, run_id, on_event, context, release }
+            pincer_runs_v1 { struct_size, follow }
         }
     }
 

@@ -79,6 +79,16 @@ fn gateway_offsets_are_abi_1_1s() {
 }
 
 #[test]
+fn run_follow_offsets_are_abi_1_1s() {
+    use std::mem::{offset_of, size_of};
+    use sys::{pincer_run_event as E, pincer_run_follow as F};
+    assert_eq!((size_of::<E>(), offset_of!(E, seq), offset_of!(E, event_json), offset_of!(E, status), offset_of!(E, final_text), offset_of!(E, duration_ms)),
+               (72, 16, 32, 40, 48, 64));
+    assert_eq!((size_of::<F>(), offset_of!(F, run_id), offset_of!(F, on_event), offset_of!(F, release)), (40, 8, 16, 32));
+    assert_eq!((size_of::<sys::pincer_runs_v1>(), offset_of!(sys::pincer_runs_v1, follow)), (16, 8));
+}
+
+#[test]
 fn result_minimums_are_the_ends_of_the_1_0_fields() {
     assert_eq!(sys::PINCER_SPAWN_RESULT_MIN_SIZE, 196);
     assert_eq!(sys::PINCER_RUN_REF_MIN_SIZE, 68);

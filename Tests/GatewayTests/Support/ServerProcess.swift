@@ -87,8 +87,13 @@ final class ServerProcess: @unchecked Sendable {  // set up once in init; `proce
 
 /// Runs `pincer` with `arguments` to its end: status, stdout, stderr.
 func runPincer(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await runProgram(ServerProcess.pincer, arguments, environment: environment)
+}
+
+/// Runs `program` with `arguments` to its end: status, stdout, stderr.
+func runProgram(_ program: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: ServerProcess.pincer)
+    process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let out = Pipe(), err = Pipe()
