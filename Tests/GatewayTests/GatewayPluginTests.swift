@@ -130,3 +130,30 @@ func fetch(_ url: String, method: HTTPMethod = .GET, body: [UInt8] = [], content
     let collected = try await response.body.collect(upTo: 64 << 20)
     return (Int(response.status.code), response.headers, Array(buffer: collected))
 }
+
+/// The Swift sample session-envelope's own methods, through PincerPluginKit's gateway layer.
+@Suite struct SessionEnvelopeMethodTests {
+    @Test func anOperatorReadsAndReplacesASessionsEnvelope() async throws {
+        let built = ServerProcess.repo.appendingPathComponent("build/plugins/libsession-envelope.so").path
+        try #require(FileManager.default.fileExists(atPath: built), "no \(built): scripts/build makes it (scripts/test runs it first)")
+        let directory = NSTemporaryDirectory() + "pincer-envelope-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: directory + "/libsession-envelope.so")
+        try FileManager.default.copyItem(atPath: built, toPath: directory + "/libsession-envelope.so")
+        let server = try await ServerProcess(arguments: ["--no-store", "--plugins", directory])
+        let client = try await WebSocketRPC(url: server.url)
+        let created = try await client.call("sessions.create", ["message": "hi", "metadata": ["session-envelope": ["commands": ["date"]]]])
+        let key = try #require(created["sessionKey"])
+        #expect(try await client.call("session-envelope.get", ["sessionKey": key])["commands"] == ["date"])
+        let replaced = try await client.call("session-envelope.update", ["sessionKey": key, "policy": ["commands": ["uname"]]])
+        #expect(replaced["commands"] == ["uname"])
+        #expect(try await client.call("session-envelope.get", ["sessionKey": key])["commands"] == ["uname"])
+        let malformed = try await client.response(try await client.send("session-envelope.update", ["sessionKey": key, "policy": ["bogus": 1]]))
+        #expect(malformed["error"]?["code"] == -32602)
+        #expect(malformed["error"]?["message"]?.stringValue?.contains("malformed policy") == true)
+        #expect(try await client.call("session-envelope.get", ["sessionKey": key])["commands"] == ["uname"], "a malformed policy changes nothing")
+        let unknown = try await client.response(try await client.send("session-envelope.get", ["sessionKey": "operator:nope"]))
+        #expect(unknown["error"]?["code"] == -32004)
+        #expect(await server.stop() == 0)
+    }
+}

@@ -63,6 +63,13 @@ final class ServerProcess: @unchecked Sendable {  // set up once in init; `proce
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// The server's resident set now, in KiB (/proc).
+    var residentKiB: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     /// Sends SIGTERM and waits (up to `seconds`) for the exit; its status, nil if it did not end.
     @discardableResult
     func stop(_ number: Int32 = SIGTERM, seconds: Double = 30) async -> Int32? {

@@ -16,6 +16,8 @@ public struct Capability: RawRepresentable, Hashable, Sendable {
     public static let toolsRegister = Capability(rawValue: "tools.register")
     public static let hooksObserve = Capability(rawValue: "hooks.observe")
     public static let hooksGate = Capability(rawValue: "hooks.gate")
+    /// ABI 1.1 (gateway.h): its own gateway methods and routes.
+    public static let gatewayServe = Capability(rawValue: "gateway.serve")
 }
 
 /// Who the plugin is (pincer_plugin_descriptor). The kit adds language "swift" and its own sdk string.

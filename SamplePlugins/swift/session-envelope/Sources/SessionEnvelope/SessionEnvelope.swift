@@ -5,6 +5,10 @@
 //                          is stored, normalised, in the plugin's namespace
 //   before_tool_call       a denied or unlisted tool, a path argument outside
 //                          the allowed paths, a command off the allowlist: blocked
+//   session-envelope.get     (a gateway method, ABI 1.1) {"sessionKey"}: the policy
+//                          a session runs under ({} for none)
+//   session-envelope.update  {"sessionKey", "policy"}: replaces it, checked like
+//                          one handed at creation (a malformed one changes nothing)
 //
 // It sees exactly the sessions whose creator handed it a namespace (hooks.h:
 // that places the session under it), the operator's and other plugins' alike,
@@ -17,7 +21,7 @@ final class SessionEnvelope: Plugin {
     static let descriptor = PluginDescriptor(
         id: "session-envelope", name: "Session envelope", version: "0.1.0",
         summary: "Holds each session to the tools, paths and commands its creator allowed.",
-        capabilities: [.hooksGate, .sessionsRead])
+        capabilities: [.hooksGate, .sessionsRead, .sessionsMetadata, .gatewayServe])
 
     init(host: PincerHost) throws {
         try host.registerHook(.beforeSessionCreate) { event in
@@ -41,6 +45,33 @@ final class SessionEnvelope: Plugin {
                                              workspace: event.workspaceDir)
             return violation.map { .block("session-envelope: \($0)") } ?? .proceed
         }
+        // On a host with a gateway (pincer serve), operators read and change a session's envelope.
+        guard let gateway = host.gateway else { return }
+        try gateway.registerMethod("session-envelope.get", description: "The policy a session runs under: {\"sessionKey\"}") { request in
+            try request.reply.result(json: try host.metadata(sessionKey: try Self.sessionKey(in: request)))
+        }
+        try gateway.registerMethod("session-envelope.update", description: "Replaces a session's policy: {\"sessionKey\", \"policy\"}") { request in
+            let key = try Self.sessionKey(in: request)
+            let params = try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
+            guard let policy = params?["policy"] as? [String: Any] else {
+                return try request.reply.error(code: -32602, message: "session-envelope.update: params.policy must be an object")
+            }
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: policy, options: [.sortedKeys]), as: UTF8.self)
+            do { _ = try Policy.parse(text, workspace: "/") } catch let malformed as Policy.Malformed {
+                return try request.reply.error(code: -32602, message: "session-envelope.update: malformed policy: \(malformed)")
+            }
+            try host.setMetadata(sessionKey: key, json: text)
+            try request.reply.result(json: text)
+        }
+    }
+
+    /// params.sessionKey of a method call.
+    static func sessionKey(in request: GatewayRequest) throws -> String {
+        let params = try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any]
+        guard let key = params?["sessionKey"] as? String else {
+            throw PincerError(.invalidArgument, "\(request.method): params.sessionKey must be a string")
+        }
+        return key
     }
 }
 
