@@ -70,6 +70,7 @@ enum GatewayBench {
         try FileManager.default.copyItem(atPath: bridge, toPath: directory + "/plugins/liba2a_bridge.so")
         try """
             {"engine": {"defaultModel": "local/instant"},
+             "guards": {"maxSpawnsPerMinute": 65535, "maxConcurrentSpawns": 64},
              "gateway": {"limits": {"maxWebSocketClients": 1024, "maxConnections": 1024}},
              "plugins": {"entries": {"a2a-bridge": {"config": {"publicUrl": "http://127.0.0.1:\(port)",
                 "rateLimit": {"stranger": {"max": 65535, "windowMs": 1}}, "maxTasks": 100}}}}}

@@ -83,6 +83,8 @@ public enum GatewayServer {
                     }
                 }
                 return answers.isEmpty ? Response(status: .noContent) : json(.ok, .array(answers))
+            case .success(.response):
+                return json(.ok, JSONRPC.error(id: nil, .invalidRequest("a response, not a request: the HTTP endpoint takes requests")))
             }
         }
 

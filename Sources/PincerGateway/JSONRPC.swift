@@ -53,6 +53,8 @@ public enum JSONRPC {
     public enum Message {
         case single(Result<Request, Failure>, id: JSON?)
         case batch([(Result<Request, Failure>, id: JSON?)])
+        /// A response from the peer (over WebSocket: the answer to a server's heartbeat).
+        case response(id: JSON?)
     }
 
     public static func parse(_ text: String) -> Result<Message, Failure> {
@@ -62,6 +64,7 @@ public enum JSONRPC {
             guard !items.isEmpty else { return .failure(.invalidRequest("an empty batch")) }
             return .success(.batch(items.map { (request($0), $0["id"]) }))
         }
+        if root["method"] == nil, root["result"] != nil || root["error"] != nil { return .success(.response(id: root["id"])) }
         return .success(.single(request(root), id: root["id"]))
     }
 

@@ -35,6 +35,11 @@ public final class OperatorMethods: Sendable {
 
     public static let names = ["rpc.methods"] + GatewayMethods.all + ["runs.get", "runs.cancel"]
 
+    /// Methods that only read the engine (a short lock, never a wait): a WebSocket client's
+    /// reader answers them itself instead of starting a task for each.
+    public static let answersAtOnce: Set = ["rpc.methods", "health", "status", "models.list", "plugins.list", "sessions.list",
+                                            "sessions.get", "sessions.messages", "sessions.steer", "runs.get", "runs.cancel"]
+
     let host: PluginHost
     let clients: ClientRegistry
     let blocking = BlockingWork()

@@ -76,7 +76,7 @@ struct WebSocketClientSession {
                         _ = send(JSONRPC.error(id: nil, .invalidRequest("a binary message is not JSON-RPC: send text")))
                         continue
                     }
-                    receive(text, load: load, client: client, send: send, group: &group)
+                    await receive(text, load: load, client: client, send: send, group: &group)
                 }
             } catch {
                 logger.info("gateway client \(id) (\(address)) ended: \(error)")
@@ -90,23 +90,21 @@ struct WebSocketClientSession {
 
     /// A text message: a response (to a heartbeat), a request, or a batch of requests.
     private func receive(_ text: String, load: Load, client: GatewayClient, send: @escaping @Sendable (JSON) -> Bool,
-                         group: inout DiscardingTaskGroup) {
-        if let root = try? JSON.parse(text), root["method"] == nil, root["result"] != nil || root["error"] != nil {
-            if let sequence = Heartbeat.sequence(of: root["id"]) { methods.clients.heartbeatAnswered(id, sequence: sequence) }
-            return
-        }
+                         group: inout DiscardingTaskGroup) async {
         switch JSONRPC.parse(text) {
+        case .success(.response(let responseId)):
+            if let sequence = Heartbeat.sequence(of: responseId) { methods.clients.heartbeatAnswered(id, sequence: sequence) }
         case .failure(let failure): _ = send(JSONRPC.error(id: nil, failure))
         case .success(.single(let request, let requestId)):
-            start(request, id: requestId, load: load, client: client, send: send, group: &group)
+            await start(request, id: requestId, load: load, client: client, send: send, group: &group)
         case .success(.batch(let requests)):
-            for (request, requestId) in requests { start(request, id: requestId, load: load, client: client, send: send, group: &group) }
+            for (request, requestId) in requests { await start(request, id: requestId, load: load, client: client, send: send, group: &group) }
         }
     }
 
     /// Starts one request as a task of its own, unless the client already has its limit in flight.
     private func start(_ parsed: Result<JSONRPC.Request, JSONRPC.Failure>, id requestId: JSON?, load: Load, client: GatewayClient,
-                       send: @escaping @Sendable (JSON) -> Bool, group: inout DiscardingTaskGroup) {
+                       send: @escaping @Sendable (JSON) -> Bool, group: inout DiscardingTaskGroup) async {
         let request: JSONRPC.Request
         switch parsed {
         case .failure(let failure): _ = send(JSONRPC.error(id: requestId, failure)); return
@@ -118,30 +116,38 @@ struct WebSocketClientSession {
             _ = send(JSONRPC.error(id: request.id, JSONRPC.Failure(EngineError(.limit, "this client already has \(limit) requests in flight (gateway.limits.maxInFlightPerClient)"))))
             return
         }
+        // A method that only reads the engine answers here, in the reader: no task to start.
+        if OperatorMethods.answersAtOnce.contains(request.method) {
+            await perform(request, load: load, client: client, send: send)
+        } else {
+            group.addTask { await perform(request, load: load, client: client, send: send) }
+        }
+    }
+
+    /// Runs one request and sends its answer (or, for a subscription, its stream).
+    private func perform(_ request: JSONRPC.Request, load: Load, client: GatewayClient, send: @escaping @Sendable (JSON) -> Bool) async {
         let methods = self.methods, maxSubscriptions = settings.maxSubscriptionsPerClient
-        group.addTask {
-            defer { load.inFlight.subtract(1, ordering: .relaxed) }
-            do throws(JSONRPC.Failure) {
-                switch try await methods.call(request, from: client) {
-                case .result(let result):
-                    if request.id != nil { _ = send(JSONRPC.result(id: request.id, result)) }
-                case .stream(let result, let stream):
-                    guard load.subscriptions.add(1, ordering: .relaxed).newValue <= maxSubscriptions else {
-                        load.subscriptions.subtract(1, ordering: .relaxed)
-                        throw JSONRPC.Failure(EngineError(.limit, "this client already follows \(maxSubscriptions) runs (gateway.limits.maxSubscriptionsPerClient)"))
-                    }
-                    defer { load.subscriptions.subtract(1, ordering: .relaxed) }
-                    guard send(JSONRPC.result(id: request.id, result)) else { return }
-                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        methods.blocking.submit {
-                            stream(send)
-                            done.resume()
-                        }
+        defer { load.inFlight.subtract(1, ordering: .relaxed) }
+        do throws(JSONRPC.Failure) {
+            switch try await methods.call(request, from: client) {
+            case .result(let result):
+                if request.id != nil { _ = send(JSONRPC.result(id: request.id, result)) }
+            case .stream(let result, let stream):
+                guard load.subscriptions.add(1, ordering: .relaxed).newValue <= maxSubscriptions else {
+                    load.subscriptions.subtract(1, ordering: .relaxed)
+                    throw JSONRPC.Failure(EngineError(.limit, "this client already follows \(maxSubscriptions) runs (gateway.limits.maxSubscriptionsPerClient)"))
+                }
+                defer { load.subscriptions.subtract(1, ordering: .relaxed) }
+                guard send(JSONRPC.result(id: request.id, result)) else { return }
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    methods.blocking.submit {
+                        stream(send)
+                        done.resume()
                     }
                 }
-            } catch {
-                if request.id != nil { _ = send(JSONRPC.error(id: request.id, error)) }
             }
+        } catch {
+            if request.id != nil { _ = send(JSONRPC.error(id: request.id, error)) }
         }
     }
 
