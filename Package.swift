@@ -9,6 +9,8 @@
 //   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
 //   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
 //                  events, one AsyncHTTPClient (SwiftNIO) per provider
+//   PincerACP      external coding agents over the Agent Client Protocol (JSON-RPC over their
+//                  stdio) as models "acp/<name>": the client side, with the host's policy
 //   PincerHost     the native boundary: loader, operator config, @_cdecl host-table thunks
 //   PincerGateway  `pincer serve`'s network gateway: JSON-RPC over HTTP and WebSocket (Hummingbird),
 //                  auth, heartbeats, limits; the operator's method table
@@ -63,7 +65,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI",
+        .target(name: "PincerACP", dependencies: ["PincerCore"]),
+        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI", "PincerACP",
                                                    .product(name: "Logging", package: "swift-log")]),
         .target(name: "PincerGateway", dependencies: [
             "PincerHost", "PincerCore",
@@ -112,6 +115,8 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
+        // Sessions on external agents over ACP, against real agents (the ACP SDK's, our test agent).
+        .testTarget(name: "ACPTests", dependencies: ["PincerCore", "PincerHost", "PincerACP"]),
         // `pincer serve` in a process of its own, through real WebSocket and HTTP clients.
         .testTarget(name: "GatewayTests", dependencies: [
             "PincerCore",

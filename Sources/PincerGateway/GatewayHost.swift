@@ -7,7 +7,8 @@
 // server closes. A second signal ends the process at once (what the store
 // committed stays; runs it left open are marked interrupted at the next start).
 // SIGHUP re-reads the config file: the gateway's token, heartbeat and limits
-// change live; what cannot change without a restart is named in the log.
+// and who may use external agents (plugins.allowAcpSpawn) change live; what
+// cannot change without a restart is named in the log.
 
 import Dispatch
 import Foundation
@@ -94,8 +95,10 @@ public struct GatewayHost: Sendable {
             return
         }
         live.replace(applied, token: token)
+        // Checked at every call on an external agent's session: it follows the config as re-read.
+        host.engine.access.externalAgents.update(allowed: config.engine.allowAcpSpawn, deniedPlugins: config.engine.acpSpawnDenied)
         let changed = applied != old || token != oldToken
-        logger.notice("SIGHUP: re-read \(configPath): gateway settings \(changed ? "applied (token, heartbeat, limits)" : "unchanged")\(needRestart.isEmpty ? "" : "; \(needRestart.joined(separator: ", ")) changed but take effect only at a restart"); plugins, tools, guards, engine and providers settings take effect at the next start")
+        logger.notice("SIGHUP: re-read \(configPath): gateway settings \(changed ? "applied (token, heartbeat, limits)" : "unchanged"); plugins.allowAcpSpawn and each entry's applied\(needRestart.isEmpty ? "" : "; \(needRestart.joined(separator: ", ")) changed but take effect only at a restart"); plugins, tools, guards, engine and providers settings take effect at the next start")
     }
 }
 

@@ -178,6 +178,7 @@ public final class PluginHost: @unchecked Sendable {
         if !granted.isDisjoint(with: [.gate, .observe]) {
             record.hooks = engine.hooks.hooks(of: id).map { "\($0.point.name) (priority \($0.priority))" }
         }
+        record.mayUseAgents = engine.access.externalAgents.refusal(for: id) == nil
         if granted.contains(.gatewayServe) {
             record.methods = gateway.methods.filter { $0.pluginId == id }.map(\.name)
             record.routes = gateway.routes(of: id).map { "\($0.method ?? "*") \($0.path)\($0.matchesBelow ? "/…" : "")\($0.isPublic ? " (public)" : "")" }

@@ -93,12 +93,12 @@ struct Plugins: ParsableCommand {
             }
             let rows = host.records.map { r in
                 [r.id ?? "-", r.version ?? "-", r.language.map { lang in r.sdk.map { "\(lang) (\($0))" } ?? lang } ?? r.sdk ?? "-",
-                 r.abiVersion ?? "-", r.state.rawValue,
+                 r.abiVersion ?? "-", r.state.rawValue, r.mayUseAgents ? "allowed" : "-",
                  r.state == .loaded ? r.fileName : "\(r.fileName): \(r.reason ?? "")",
                  (r.tools.map { "tool \($0)" } + r.hooks.map { "hook \($0)" } + r.methods.map { "method \($0)" }
                   + r.routes.map { "route \($0)" }).joined(separator: ", ")]
             }
-            print(Table.render(header: ["ID", "VERSION", "LANGUAGE", "ABI", "STATE", "FILE / REASON", "REGISTERED"], rows: rows))
+            print(Table.render(header: ["ID", "VERSION", "LANGUAGE", "ABI", "STATE", "AGENTS", "FILE / REASON", "REGISTERED"], rows: rows))
         }
     }
 }
@@ -169,6 +169,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Model for this session (see the catalog: local/scripted, local/instant).")
     var model: String?
 
+    @Option(name: .long, help: "Run the session on an external coding agent the config names (acp.agents.<name>): the model acp/<name>.")
+    var agent: String?
+
     @Option(name: .long, help: "Initial session metadata: a JSON object keyed by namespace, e.g. '{\"session-envelope\": {\"policy\": \"strict\"}}'. Each loaded plugin sees only its own namespace (and may refuse the session over it).")
     var metadata: String?
 
@@ -198,6 +201,8 @@ struct Run: ParsableCommand {
         }
         host.start()
         let started: (sessionKey: String, runId: String)
+        if agent != nil, model != nil { throw RuntimeFailure(message: "--agent and --model both name the session's model; give one") }
+        let model = agent.map { AccessPolicy.externalAgentPrefix + $0 } ?? self.model
         do { started = try engine.spawn(SessionSpec(message: message, model: model, metadata: metadata), by: .operator) } catch {
             throw RuntimeFailure(message: error.message)
         }

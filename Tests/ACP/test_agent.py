@@ -14,6 +14,7 @@ turn does from the first word of the prompt's text:
     readabs <absolute-path>    fs/read_text_file of the path as given, no permission asked
     terminal <command ...>     terminal/create, wait_for_exit, output, release
     slow                       "tick N" every 0.2 s until session/cancel -> cancelled
+    pause <ms>                 one chunk, a pause of <ms>, then the echo (cancel ends it early)
     crash                      one chunk, then the process exits with status 3
     garbage                    a line that is not JSON on stdout, then the reply
     usage                      usage_update, current_mode_update, session_info_update and
@@ -226,6 +227,7 @@ class TestAgent:
             "plan": self.turn_plan, "read": self.turn_read, "write": self.turn_write,
             "readabs": self.turn_readabs, "terminal": self.turn_terminal, "slow": self.turn_slow,
             "crash": self.turn_crash, "garbage": self.turn_garbage, "usage": self.turn_usage,
+            "pause": self.turn_pause,
         }.get(keyword)
         try:
             stop = await (handler(turn, text) if handler else self.turn_echo(turn, text, attachments))
@@ -372,6 +374,16 @@ class TestAgent:
             except asyncio.TimeoutError:
                 pass
         return "cancelled" if turn.session.cancelled.is_set() else "end_turn"
+
+    async def turn_pause(self, turn: Turn, text: str) -> str:
+        # "pause <ms>": one chunk, the pause (cut short by session/cancel), then the echo.
+        words = text.split()
+        await turn.say("pausing ")
+        try:
+            await asyncio.wait_for(turn.session.cancelled.wait(), int(words[1]) / 1000 if len(words) > 1 else 1.0)
+            return "cancelled"
+        except asyncio.TimeoutError:
+            return await self.turn_echo(turn, text, [])
 
     async def turn_crash(self, turn: Turn, text: str) -> str:
         await turn.say("about to crash")

@@ -54,7 +54,8 @@ public final class Engine: @unchecked Sendable {
         hooks = HookRegistry(defaultDeadlineMs: config.hookDeadlineMs, metrics: metrics,
                              log: { line in logSink.write(line, level: .warning) })
         catalog = try ModelCatalog(providers: providers ?? [LocalModel(tokenDelayMs: config.tokenDelayMs)], defaultModel: config.defaultModel)
-        state = EngineState(config: config, hooks: hooks, metrics: metrics, stateIndex: stateIndex, callerNumbers: callerNumbers)
+        for provider in catalog.providers { provider.attach { line in logSink.write(line, level: .notice) } }
+        state = EngineState(config: config, access: access, hooks: hooks, metrics: metrics, stateIndex: stateIndex, callerNumbers: callerNumbers)
         if tools.tool(named: "sessions_spawn") == nil {
             for tool in SessionTools.all(for: self) { try tools.register(tool) }
         }
@@ -349,6 +350,7 @@ public final class Engine: @unchecked Sendable {
             return state.writer.map { ($0, $0.enqueue(.deleteSession(sessionKey))) }
         }
         if let (writer, sequence) = commit { writer.waitUntilCommitted(sequence) }
+        for provider in catalog.providers { provider.sessionEnded(sessionKey) }
     }
 
     /// Cancels a queued or running run. Ended runs stay as they are.

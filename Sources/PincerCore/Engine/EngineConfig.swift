@@ -39,6 +39,10 @@ public struct EngineConfig: Sendable {
     public var otherPluginsTools: Set<String> = []
     /// Plugins the operator lets choose a model: nil allows any catalog model, a list only those.
     public var modelOverrides: [String: [String]?] = [:]
+    /// Whether plugins may use external agents (plugins.allowAcpSpawn), and those that may not
+    /// whatever it says (plugins.entries.<id>.allowAcpSpawn = false).
+    public var allowAcpSpawn = false
+    public var acpSpawnDenied: Set<String> = []
     /// The deadline of a hook that asks for none (operator config hooks.defaultDeadlineMs).
     public var hookDeadlineMs: UInt32 = 1000
     /// The directory sessions' work runs in, as hooks are told (engine.workspaceDir).

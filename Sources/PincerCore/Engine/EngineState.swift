@@ -34,10 +34,11 @@ struct EngineState {
     /// What must follow the changes made so far (taken and performed by Engine.change).
     var actions = EngineActions()
 
-    init(config: EngineConfig, hooks: HookRegistry, metrics: EngineMetrics, stateIndex: SessionStateIndex, callerNumbers: CallerNumbers) {
+    init(config: EngineConfig, access: AccessPolicy, hooks: HookRegistry, metrics: EngineMetrics, stateIndex: SessionStateIndex,
+         callerNumbers: CallerNumbers) {
         retention = RunRetention(maxRuns: config.retainedRuns, maxBytes: config.retainedRunBytes)
         guards = SpawnGuards(config)
-        access = AccessPolicy(config)
+        self.access = access
         workspaceDir = config.workspaceDir
         self.hooks = hooks
         self.metrics = metrics
@@ -56,6 +57,7 @@ struct EngineState {
     /// like one that does not exist: a plugin learns nothing of others' sessions.
     func session(_ key: String, by caller: Caller) throws(EngineError) -> Session {
         guard let s = sessions[key], access.mayUse(s, by: caller) else { throw EngineError(.notFound, "no session with key '\(key)'") }
+        if let refusal = access.externalAgentRefusal(model: s.model, by: caller) { throw EngineError(.denied, refusal) }
         return s
     }
 
@@ -63,6 +65,9 @@ struct EngineState {
     func run(_ id: String, by caller: Caller) throws(EngineError) -> Run {
         guard let run = runs[id], access.mayReach(run, in: sessions[run.sessionKey], by: caller) else {
             throw EngineError(.notFound, "no run with id '\(id)'")
+        }
+        if let model = sessions[run.sessionKey]?.model, let refusal = access.externalAgentRefusal(model: model, by: caller) {
+            throw EngineError(.denied, refusal)
         }
         return run
     }

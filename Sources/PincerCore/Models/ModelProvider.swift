@@ -27,10 +27,28 @@ public struct ModelDescriptor: Equatable, Sendable {
     }
 }
 
+/// The session a turn belongs to, for a provider that keeps something per session (an
+/// external agent's process: PincerACP).
+public struct TurnSession: Sendable {
+    public var key: String
+    public var id: String
+    /// The directory the host's sessions work in (engine.workspaceDir).
+    public var workspaceDir: String
+    /// Why the session may not use a tool of this name (the host's policy, then the
+    /// session's), or nil when it may.
+    public var toolRefusal: @Sendable (String) -> String?
+
+    public init(key: String, id: String, workspaceDir: String, toolRefusal: @escaping @Sendable (String) -> String?) {
+        (self.key, self.id, self.workspaceDir, self.toolRefusal) = (key, id, workspaceDir, toolRefusal)
+    }
+}
+
 public struct ModelRequest: Sendable {
     public var model: String
     public var systemPrompt: String?
     public var transcript: [Message]
+    /// The turn's session (the engine always sets it; nil only in requests built by hand).
+    public var session: TurnSession?
     /// Tools the session's policy allows, as the model is told about them (the policy
     /// still decides again where each call executes).
     public var tools: [OfferedTool]
@@ -86,14 +104,19 @@ public struct TurnContext: Sendable {
     /// When the run times out (MonotonicClock nanoseconds): a waiting provider wakes by then
     /// and calls pause(0), which throws the timeout.
     public var deadlineNs: UInt64
+    /// Adds an event to the run's record (and tells run_event observers): what a provider that
+    /// works on its own (an external agent's tool calls, plans) did during the turn.
+    public var record: @Sendable (RunEvent.Kind, JSON) -> Void
 
     public init(emit: @escaping @Sendable (String) throws -> Void, pause: @escaping @Sendable (UInt64) throws -> Void,
-                onStop: @escaping @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void, deadlineNs: UInt64)
+                onStop: @escaping @Sendable (@escaping @Sendable () -> Void) -> @Sendable () -> Void, deadlineNs: UInt64,
+                record: @escaping @Sendable (RunEvent.Kind, JSON) -> Void = { _, _ in })
     {
         self.emit = emit
         self.pause = pause
         self.onStop = onStop
         self.deadlineNs = deadlineNs
+        self.record = record
     }
 }
 
@@ -105,10 +128,16 @@ public protocol ModelProvider: Sendable {
     /// Releases what the provider holds (connections, their threads); the engine that owns it
     /// calls it once its runs have ended, maybe more than once. No turn starts after it.
     func shutdown()
+    /// The session was deleted: what the provider keeps for it can go.
+    func sessionEnded(_ sessionKey: String)
+    /// Where the provider's own lines go (an external agent's stderr): the engine's log.
+    func attach(log: @escaping @Sendable (String) -> Void)
 }
 
 extension ModelProvider {
     public func shutdown() {}
+    public func sessionEnded(_ sessionKey: String) {}
+    public func attach(log: @escaping @Sendable (String) -> Void) {}
 
     /// A plain digest: what was asked and answered, each cut short. Providers
     /// with a real model may ask it instead.

@@ -43,7 +43,8 @@ struct AgentLoop {
         let context = self.context
         let turnContext = TurnContext(emit: { text in try context.streamed(text) },
                                       pause: { ns in try context.pause(nanoseconds: ns) },
-                                      onStop: context.run.signal.observe, deadlineNs: context.engine.read { _ in context.run.deadlineNs })
+                                      onStop: context.run.signal.observe, deadlineNs: context.engine.read { _ in context.run.deadlineNs },
+                                      record: { kind, detail in context.recordProvided(kind, detail) })
         var position = position
         do {
             while true {

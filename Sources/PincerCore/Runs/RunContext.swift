@@ -37,8 +37,10 @@ struct RunContext: Sendable {
     func modelRequest(offering tools: [OfferedTool]) throws -> ModelRequest {
         try engine.read { _ throws in
             try engine.checkStop(run)
-            return ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
-                                transcript: session.transcript, tools: tools, scratch: run.scratch)
+            var request = ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
+                                       transcript: session.transcript, tools: tools, scratch: run.scratch)
+            request.session = TurnSession(key: session.key, id: session.id, workspaceDir: config.workspaceDir, toolRefusal: toolRefusal)
+            return request
         }
     }
 
@@ -67,6 +69,24 @@ struct RunContext: Sendable {
                                                 "isError": .bool(result.isError), "content": .string(String(result.content.prefix(500)))]),
                          in: run, of: session)
         }
+    }
+
+    /// Why the session may not use a tool of this name by the host's and the session's
+    /// policies (a provider's own tools: an external agent's, named "acp:<kind>"), or nil.
+    var toolRefusal: @Sendable (String) -> String? {
+        let policies = [(config.toolPolicy, ToolPolicy.Holder.host), (session.toolPolicy, .session)]
+        let groups = tools.members(ofGroup:)
+        return { name in
+            for (policy, holder) in policies {
+                if case .denied(let reason) = policy.decide(tool: name, groupMembers: groups, holder: holder) { return reason }
+            }
+            return nil
+        }
+    }
+
+    /// Adds a provider's event to the run's record.
+    func recordProvided(_ kind: RunEvent.Kind, _ detail: JSON) {
+        engine.change { $0.record(RunEvent(kind, detail), in: run, of: session) }
     }
 
     /// Adds a hook's decision to the run's record.

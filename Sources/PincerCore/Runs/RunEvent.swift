@@ -11,6 +11,8 @@ public struct RunEvent: Equatable, Sendable {
         case compacted
         /// A gate hook patched or blocked something.
         case hook
+        /// What an external agent reported besides text and tool calls: a thought, a plan, a mode, its usage.
+        case agentUpdate = "agent_update"
         case finished
     }
 
@@ -42,6 +44,7 @@ public struct RunEvent: Equatable, Sendable {
         case .compacted: return "compacted \(detail["messages"]?.wholeNumber ?? 0) messages"
         case .hook:
             return "hook \(detail["point"]?.stringValue ?? "?") \(detail["decision"]?.stringValue ?? "?") by \(detail["plugin"]?.stringValue ?? "?")\(detail["reason"]?.stringValue.map { ": \($0)" } ?? "")"
+        case .agentUpdate: return "agent_update \(detail["update"]?.stringValue ?? "?")"
         case .finished: return "finished \(detail["status"]?.stringValue ?? "")\(detail["error"]?.stringValue.map { ": \($0)" } ?? "")"
         }
     }

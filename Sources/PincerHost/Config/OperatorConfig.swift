@@ -10,6 +10,7 @@
 //     "strict": false,               true: an unknown capability or an entry for no
 //                                    loaded plugin is a refusal, not a warning
 //     "drainTimeoutMs": 5000,        how long a stopping plugin's running callbacks get
+//     "allowAcpSpawn": false,        true: plugins may use external agents (models "acp/…")
 //     "entries": { "<id>": {
 //         "enabled": true,           false = refused at load
 //         "required": false,         true: the host does not start without it (a policy
@@ -21,6 +22,7 @@
 //         "allowModelOverride": false,  true: spawn may name a model
 //         "allowedModels": ["…"],    …but only these
 //         "useOtherPluginsTools": false,  true: its sessions may use other plugins' tools
+//         "allowAcpSpawn": true,     false: never this plugin (it can only narrow plugins.allowAcpSpawn)
 //         "config": { … } } }        handed to the plugin by host->get_config
 //   },
 //   "tools": { "allow": ["…"], "deny": ["…"] },   the host's tool policy: every
@@ -43,11 +45,14 @@
 //                                  models are "<name>/<model>" in the catalog
 //   "gateway": { … }                `pincer serve`: listen address, token, heartbeat, limits
 //                                  (GatewaySettings.swift lists them)
+//   "acp": { "agents": { "<name>": { "command": "/abs/agent", "args": ["…"], "env": {"K": "V"} } },
+//            "maxConcurrentAgents": 4 }   external coding agents over ACP, models "acp/<name>"
 // }
 
 import CPincer
 import Foundation
 import Logging
+import PincerACP
 import PincerCore
 import PincerOpenAI
 
@@ -89,6 +94,9 @@ public struct OperatorConfig: Sendable {
     public var providers: [OpenAICompatibleProvider.Settings] = []
     /// What `pincer serve` listens on and how it bounds its clients (gateway).
     public var gateway = GatewaySettings()
+    /// External coding agents over ACP (acp.agents), and how many may run at once.
+    public var acpAgents: [ACPAgentSettings] = []
+    public var maxConcurrentAgents = 4
 
     /// The engine's catalog as this config asks: the built-in local model, then one
     /// OpenAI-compatible provider (one HTTP client) per providers[] entry. The engine they are
@@ -96,6 +104,9 @@ public struct OperatorConfig: Sendable {
     public func modelProviders() throws(EngineError) -> [any ModelProvider] {
         var all: [any ModelProvider] = [LocalModel(tokenDelayMs: engine.tokenDelayMs)]
         for settings in providers { all.append(try OpenAICompatibleProvider(settings)) }
+        if !acpAgents.isEmpty {
+            all.append(ACPProvider(agents: acpAgents, maxConcurrentAgents: maxConcurrentAgents))
+        }
         return all
     }
 
@@ -169,7 +180,7 @@ public struct OperatorConfig: Sendable {
 
         mutating func config(_ root: JSON) throws(Invalid) -> OperatorConfig {
             var config = OperatorConfig()
-            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers", "log", "gateway"]) {
+            for (key, value) in try object(root, "", keys: ["plugins", "tools", "guards", "hooks", "engine", "rateLimit", "providers", "log", "gateway", "acp"]) {
                 switch key {
                 case "log":
                     for (k, v) in try object(value, "log", keys: ["level", "plugins"]) {
@@ -181,6 +192,7 @@ public struct OperatorConfig: Sendable {
                     }
                 case "plugins": try plugins(value, into: &config)
                 case "gateway": config.gateway = try gateway(value)
+                case "acp": try acp(value, into: &config)
                 case "tools":
                     var allow: [String] = [], deny: [String] = []
                     for (k, v) in try object(value, "tools", keys: ["allow", "deny"]) {
@@ -228,6 +240,42 @@ public struct OperatorConfig: Sendable {
                 }
             }
             return config
+        }
+
+        func acp(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {
+            for (key, v) in try object(value, "acp", keys: ["agents", "maxConcurrentAgents"]) {
+                if key == "maxConcurrentAgents" {
+                    config.maxConcurrentAgents = try count(v, "acp.maxConcurrentAgents", min: 1, max: 1024)
+                    continue
+                }
+                guard let agents = v.objectValue else { throw fail("acp.agents", "must be an object keyed by agent name") }
+                for (name, entry) in agents {
+                    let path = "acp.agents.\(name)"
+                    guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) else {
+                        throw fail(path, "names an agent: use [a-z0-9_-]")
+                    }
+                    var command: String?, arguments: [String] = [], environment: [String: String] = [:]
+                    for (k, field) in try object(entry, path, keys: ["command", "args", "env"]) {
+                        switch k {
+                        case "command":
+                            guard let s = field.stringValue, s.hasPrefix("/") else { throw fail("\(path).command", "must be an absolute path") }
+                            command = s
+                        case "args": arguments = try strings(field, "\(path).args")
+                        default:
+                            guard let members = field.objectValue else { throw fail("\(path).env", "must be an object of strings") }
+                            for (name, value) in members {
+                                guard let s = value.stringValue else { throw fail("\(path).env.\(name)", "must be a string") }
+                                environment[name] = s
+                            }
+                        }
+                    }
+                    guard let command else { throw fail("\(path).command", "is required") }
+                    var agent = ACPAgentSettings(name: name, command: command, arguments: arguments, environment: environment)
+                    agent.hostVersion = PincerVersion.host
+                    config.acpAgents.append(agent)
+                }
+            }
+            config.acpAgents.sort { $0.name < $1.name }
         }
 
         func gateway(_ value: JSON) throws(Invalid) -> GatewaySettings {
@@ -329,8 +377,11 @@ public struct OperatorConfig: Sendable {
         }
 
         func plugins(_ value: JSON, into config: inout OperatorConfig) throws(Invalid) {
-            for (key, value) in try object(value, "plugins", keys: ["allow", "deny", "strict", "drainTimeoutMs", "entries"]) {
+            for (key, value) in try object(value, "plugins", keys: ["allow", "deny", "strict", "drainTimeoutMs", "entries", "allowAcpSpawn"]) {
                 switch key {
+                case "allowAcpSpawn":
+                    guard let b = value.boolValue else { throw fail("plugins.allowAcpSpawn", "must be true or false, not a \(value.typeName)") }
+                    config.engine.allowAcpSpawn = b
                 case "allow": config.allow = try strings(value, "plugins.allow")
                 case "deny": config.deny = try strings(value, "plugins.deny")
                 case "strict":
@@ -342,7 +393,7 @@ public struct OperatorConfig: Sendable {
                     for (id, entryValue) in entries {
                         let path = "plugins.entries.\(id)"
                         var entry = PluginEntry()
-                        for (k, v) in try object(entryValue, path, keys: ["enabled", "required", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "path", "sha256", "config"]) {
+                        for (k, v) in try object(entryValue, path, keys: ["enabled", "required", "capabilities", "sessionAccess", "allowModelOverride", "allowedModels", "useOtherPluginsTools", "path", "sha256", "config", "allowAcpSpawn"]) {
                             switch k {
                             case "enabled":
                                 guard let b = v.boolValue else { throw fail("\(path).enabled", "must be true or false, not a \(v.typeName)") }
@@ -374,6 +425,9 @@ public struct OperatorConfig: Sendable {
                                     throw fail("\(path).sha256", "must be 64 hexadecimal digits")
                                 }
                                 entry.sha256 = hex
+                            case "allowAcpSpawn":
+                                guard let b = v.boolValue else { throw fail("\(path).allowAcpSpawn", "must be true or false, not a \(v.typeName)") }
+                                if !b { config.engine.acpSpawnDenied.insert(id) }
                             case "useOtherPluginsTools":
                                 guard let b = v.boolValue else { throw fail("\(path).useOtherPluginsTools", "must be true or false, not a \(v.typeName)") }
                                 entry.useOtherPluginsTools = b

@@ -33,6 +33,8 @@ public struct PluginRecord: Sendable, Equatable {
     /// Its gateway methods (full names) and routes ("GET /plugins/<id>/…", "* …" for every method).
     public var methods: [String] = []
     public var routes: [String] = []
+    /// Whether the operator's config lets it use external agents (plugins.allowAcpSpawn and its entry).
+    public var mayUseAgents = false
 
     var summary: PluginSummary {
         PluginSummary(id: id ?? fileName, version: version ?? "?", state: state.rawValue, reason: reason)
@@ -52,6 +54,7 @@ public struct PluginRecord: Sendable, Equatable {
         members.append(("hooks", .array(hooks.map(JSON.string))))
         members.append(("methods", .array(methods.map(JSON.string))))
         members.append(("routes", .array(routes.map(JSON.string))))
+        members.append(("allowAcpSpawn", .bool(mayUseAgents)))
         return .object(members)
     }
 }
