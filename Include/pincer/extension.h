@@ -95,6 +95,7 @@
     ((size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* ABI 1.0 defines no host extensions. Later minors add theirs, each in its own
- * header: 1.1 "pincer.gateway/1" (gateway.h) and "pincer.runs/1" (runs.h). */
+ * header: 1.1 "pincer.gateway/1" (gateway.h) and "pincer.runs/1" (runs.h);
+ * 1.2 "pincer.acp/1" (acp.h). */
 
 #endif /* PINCER_EXTENSION_H */

@@ -13,6 +13,7 @@
  *   extension.h  how the ABI grows: the struct-size rule, extension ids
  *   gateway.h    (1.1) a plugin's JSON-RPC methods and HTTP routes on the gateway
  *   runs.h       (1.1) following a run: its events and its end, pushed to the plugin
+ *   acp.h        (1.2) sessions on external coding agents (Agent Client Protocol)
  *   CHANGES      what changed between releases, and why
  *
  * A minimal plugin (C; C++ is the same, the headers are extern "C"), built as
@@ -129,5 +130,7 @@
 #include "sessions.h"
 #include "tools.h"
 #include "version.h"
+/* The 1.2 extension, after the 1.0 headers its declarations use. */
+#include "acp.h"
 
 #endif /* PINCER_H */

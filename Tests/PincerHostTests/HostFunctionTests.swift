@@ -172,3 +172,45 @@ import Testing
         #expect(result.passed, "\(result.report)")
     }
 }
+
+/// acp.h, "pincer.acp/1": a C plugin starts and continues sessions on an external agent (the ACP
+/// Python SDK's echo agent, from build/venv and build/acp-sdk: scripts/python-peers), only while
+/// the operator's plugins.allowAcpSpawn allows it — checked at every call.
+@Suite struct ACPExtensionTests {
+    static func config(allow: Bool) throws -> OperatorConfig {
+        let python = Repo.path("build/venv/bin/python")
+        try #require(FileManager.default.isExecutableFile(atPath: python), "no \(python): run scripts/python-peers (scripts/test does)")
+        return try OperatorConfig.parse("""
+            {"acp": {"agents": {"echo": {"command": "\(python)", "args": ["\(Repo.path("build/acp-sdk/examples/echo_agent.py"))"]}}},
+             "engine": {"workspaceDir": "\(NSTemporaryDirectory())"},
+             "plugins": {"allowAcpSpawn": \(allow)}}
+            """, source: "test")
+    }
+
+    @Test func withTheGateOffSpawnIsRefusedNamingTheSetting() throws {
+        let t = try TestHost(config: try Self.config(allow: false))
+        defer { t.close() }
+        #expect(try t.load("Tests/Fixtures/c/acp.c", as: "acp.so").state == .loaded)
+        for name in ["refused", "unknown"] {
+            let result = t.run("fx-acp", name)
+            #expect(result.passed, "\(name): \(result.report)")
+        }
+        #expect(t.engine.sessionKeys.isEmpty)
+    }
+
+    @Test func withTheGateOnAPluginSpawnsContinuesAndReadsAnAgentsSession() throws {
+        let t = try TestHost(config: try Self.config(allow: true))
+        defer { t.close() }
+        #expect(try t.load("Tests/Fixtures/c/acp.c", as: "acp.so").state == .loaded)
+        // A 1.0 plugin beside it, built against the frozen 1.0 headers, loads and works unchanged.
+        #expect(try t.load("Tests/Fixtures/c/sessions.c", as: "frozen.so", include: Fixtures.frozenABI).state == .loaded)
+        #expect(t.run("fx-sessions", "follow_up").passed)
+        let result = t.run("fx-acp", "spawn")
+        #expect(result.passed, "\(result.report)")
+        let session = try JSON.parse(t.engine.sessionJSON(sessionKey: result.report, for: .operator))
+        #expect(session["model"] == "acp/echo")
+        // The operator turns it off: the plugin's next call on its agent session is refused.
+        t.engine.access.externalAgents.update(allowed: false, deniedPlugins: [])
+        #expect(throws: EngineError.self) { try t.engine.transcript(sessionKey: result.report, by: .plugin("fx-acp")) }
+    }
+}

@@ -24,6 +24,8 @@ enum LayoutDescription {
 
     /// The structs minor 1.1 adds (gateway.h, runs.h).
     static let minor11 = Repo.path("Include/pincer/layout/abi-1.1.json")
+    /// The structs minor 1.2 adds (acp.h). The Rust SDK mirrors 1.0 and 1.1 so far.
+    static let minor12 = Repo.path("Include/pincer/layout/abi-1.2.json")
 
     static func load(_ path: String = Repo.path("Include/pincer/layout/abi-1.0.json")) throws -> [Struct] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -155,7 +157,7 @@ enum LayoutDescription {
     }
 
     @Test func theCCompilerAndLibffiAgreeWithTheDescription() throws {
-        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
+        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11) + LayoutDescription.load(LayoutDescription.minor12)
         let dir = NSTemporaryDirectory() + "pincer-layout-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -247,8 +249,10 @@ enum LayoutDescription {
                 ("struct_size", \.struct_size), ("flags", \.flags), ("run_id", \.run_id), ("on_event", \.on_event),
                 ("context", \.context), ("release", \.release)]),
             "pincer_runs_v1": cLayout(pincer_runs_v1.self, [("struct_size", \.struct_size), ("follow", \.follow)]),
+            // 1.2: acp.h
+            "pincer_acp_v1": cLayout(pincer_acp_v1.self, [("struct_size", \.struct_size), ("spawn", \.spawn), ("agents", \.agents)]),
         ]
-        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
+        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11) + LayoutDescription.load(LayoutDescription.minor12)
         #expect(Set(swift.keys) == Set(structs.map(\.name)), "the Swift table and the description list different structs")
         for s in structs {
             #expect(swift[s.name] == LayoutDescription.expected(s), "Swift: \(s.name) is \(swift[s.name].map(\.description) ?? "missing")")

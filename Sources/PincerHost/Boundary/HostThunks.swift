@@ -170,6 +170,7 @@ func pincerHostGetExtension(_ host: HostHandle, _ id: UnsafePointer<CChar>?) -> 
     guard HostTables.context(host) != nil, let id else { return nil }
     if strcmp(id, GatewayExtension.id) == 0 { return UnsafeRawPointer(GatewayExtension.table) }
     if strcmp(id, RunsExtension.id) == 0 { return UnsafeRawPointer(RunsExtension.table) }
+    if strcmp(id, ACPExtension.id) == 0 { return UnsafeRawPointer(ACPExtension.table) }
     return nil
 }
 
@@ -218,8 +219,14 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
                      _ out: UnsafeMutablePointer<pincer_spawn_result>?) -> pincer_result
 {
     HostThunks.call(host, needs: .spawn, blocking: true) { (context) throws(CallError) in
+        try HostThunks.spawn(context, HostThunks.spawnSpec(request), out)
+    }
+}
+
+extension HostThunks {
+    /// A spawn request as the engine takes it (sessions.h's rules for each field).
+    static func spawnSpec(_ request: UnsafePointer<pincer_spawn_request>?) throws(CallError) -> SessionSpec {
         let request = try HostThunks.request(request, "request", "pincer_spawn_request", required: HostThunks.end(of: \pincer_spawn_request.message))
-        let out = try HostThunks.result(out, "out", "pincer_spawn_result", minimum: HostThunks.spawnResultMinimum)
         var metadata: [String: JSON] = [:]
         if let text = try CText.string(request.metadata_json, "request->metadata_json",
                                        max: Int(PINCER_MAX_METADATA_NAMESPACES) * Int(PINCER_MAX_METADATA_BYTES), required: false) {
@@ -232,7 +239,7 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
             }
             for (namespace, value) in namespaces { metadata[namespace] = value }
         }
-        let spec = SessionSpec(
+        return SessionSpec(
             message: try CText.requiredString(request.message, "request->message", max: HostThunks.textLimit),
             systemPrompt: try CText.string(request.system_prompt, "request->system_prompt", max: Int(PINCER_MAX_SYSTEM_PROMPT_BYTES), required: false),
             toolPolicy: ToolPolicy(
@@ -244,6 +251,11 @@ func pincerHostSpawn(_ host: HostHandle, _ request: UnsafePointer<pincer_spawn_r
             timeoutSeconds: Int(request.timeout_seconds),
             label: try CText.string(request.label, "request->label", max: Int(PINCER_MAX_LABEL_BYTES), required: false),
             metadata: metadata)
+    }
+
+    /// Spawns `spec` for the plugin and writes the result (host->spawn, and acp->spawn).
+    static func spawn(_ context: PluginContext, _ spec: SessionSpec, _ out: UnsafeMutablePointer<pincer_spawn_result>?) throws(CallError) {
+        let out = try HostThunks.result(out, "out", "pincer_spawn_result", minimum: HostThunks.spawnResultMinimum)
         let accepted = try HostThunks.engine { () throws(EngineError) in try context.engine.spawn(spec, by: context.caller) }
         var result = pincer_spawn_result()
         try CText.copy(accepted.sessionKey, into: &result.session_key, "session_key")

@@ -23,12 +23,13 @@ struct Capabilities: OptionSet, Sendable {
     static let observe = Capabilities(rawValue: 1 << 9)
     static let gate = Capabilities(rawValue: 1 << 10)
     static let gatewayServe = Capabilities(rawValue: 1 << 11)
+    static let acpSpawn = Capabilities(rawValue: 1 << 12)
 
     static let byId: [(String, Capabilities)] = [
         ("sessions.spawn", .spawn), ("sessions.read", .read), ("sessions.prompt", .prompt), ("sessions.steer", .steer),
         ("sessions.delete", .delete), ("sessions.metadata", .metadata), ("rate_limit", .rateLimit), ("host.read", .hostRead),
         ("tools.register", .registerTools), ("hooks.observe", .observe), ("hooks.gate", .gate),
-        ("gateway.serve", .gatewayServe),
+        ("gateway.serve", .gatewayServe), ("acp.spawn", .acpSpawn),
     ]
 
     static func id(of capability: Capabilities) -> String {
