@@ -317,7 +317,10 @@ static const char *const namespaces[] = {ID, "fx-fuzz-bare", "fx-fuzz-dead", "op
 static const char *const schemas[] = {"{\"type\":\"object\"}", "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}",
                                       "{}", "[]", "{\"type\":", "null", "{\"$ref\":\"#\"}", "{\"type\":\"string\"}"};
 static const char *const methods[] = {"status", "models.list", "sessions.delete", "config.set", "", "status ", "STATUS"};
-static const char *const extensions[] = {"pincer.acp/1", "pincer.test/1", "pincer.fuzz/1", "", "pincer.acp/1x", "pincer.acp"};
+static const char *const extensions[] = {"pincer.acp/1", "pincer.test/1", "pincer.fuzz/1", "", "pincer.acp/1x", "pincer.acp",
+                                         "pincer.gateway/1", "pincer.runs/1", "pincer.gateway/2"};
+/* The ids this host serves (ABI 1.1 and 1.2, extension.h); every other one must answer NULL. */
+static const char *const served_extensions[] = {"pincer.gateway/1", "pincer.runs/1", "pincer.acp/1"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -821,7 +824,9 @@ static void one_call(input *in) {
         const void *table = host->get_extension(c.h, id);
         damage(0);
         feedback(op, c.handle_class, table ? 1 : 0);
-        if (table) violation("get_extension(\"%s\") answered a table: ABI 1.0 defines none", id ? id : "(null)");
+        int served = 0;
+        for (size_t i = 0; id && i < COUNT(served_extensions); i++) served |= strcmp(id, served_extensions[i]) == 0;
+        if (table && !served) violation("get_extension(\"%s\") answered a table for an id nobody defines", id ? id : "(null)");
         break;
     }
     case OP_LAST_ERROR: {

@@ -41,7 +41,7 @@ import Testing
         let log = t.logs.all.joined(separator: "\n")
         for line in [
             "[kit-probe] info: init on pincer",
-            "extension pincer.acp/1: nil",
+            "extension pincer.acp/2: nil",
             "config: {}",
             "status starts: {\"host\":",
             "models: true",

@@ -215,7 +215,12 @@ public final class Engine: @unchecked Sendable {
                 if let writer = read({ $0.writer }), sequence > 0 { writer.waitUntilCommitted(sequence) }
                 return snapshot
             }
-            if abandon() || !run.signal.wait(past: seen, untilNs: deadlineNs) { return snapshot }
+            if abandon() || !run.signal.wait(past: seen, untilNs: deadlineNs) {
+                // The run may have ended between the read and here: then that end is the answer.
+                let latest = read { _ in run.snapshot }
+                if latest.status.isTerminal { continue }
+                return latest
+            }
         }
     }
 

@@ -14,7 +14,8 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_CODE(PINCER_OK, host->get_config(host, &json));
         snprintf(report, capacity, "%s", json);
         host->free(host, json);
-        EXPECT(host->get_extension(host, "pincer.acp/1") == NULL, "an extension 1.0 does not define");
+        EXPECT(host->get_extension(host, "pincer.acp/2") == NULL, "a revision nobody defines");
+        EXPECT(host->get_extension(host, "pincer.acp") == NULL, "an id without its revision (ids match exactly)");
         EXPECT(host->get_extension(host, NULL) == NULL, "get_extension(NULL)");
         EXPECT(host->get_extension((const pincer_host *)0x10, "pincer.acp/1") == NULL, "forged handle");
         host->free(host, NULL);

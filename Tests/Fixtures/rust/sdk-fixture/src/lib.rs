@@ -45,7 +45,7 @@ fn expect_code<T: std::fmt::Debug>(result: Result<T, Error>, code: Code) -> Resu
 fn tour(host: Host) -> Result<(), String> {
     let e = |e: Error| e.to_string();
     // An extension this host lacks is None, not a crash (a plugin built for a newer minor degrades).
-    check!(host.get_extension(c"pincer.acp/1").is_none(), "pincer.acp/1 is not offered");
+    check!(host.get_extension(c"pincer.acp/2").is_none(), "pincer.acp/2 (a revision nobody defines) is not offered");
     check!(host.abi_version().major == 1 && !host.host_name().is_empty(), "host identity");
     let config = json::parse(&host.get_config().map_err(e)?).map_err(|x| x.to_string())?;
     check!(config.get("greeting").and_then(Value::as_str) == Some("hi"), "config {config:?}");

@@ -75,7 +75,7 @@ final class KitProbe: Plugin {
 
     private func tour() async {
         do {
-            say("extension pincer.acp/1: \(host.extension("pincer.acp/1") == nil ? "nil" : "present")")
+            say("extension pincer.acp/2: \(host.extension("pincer.acp/2") == nil ? "nil" : "present")")
             say("config: \(try host.config())")
             say("status starts: \(try host.status().prefix(9))")
             say("models: \(try host.models().contains("local/instant"))")
