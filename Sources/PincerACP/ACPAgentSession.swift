@@ -9,8 +9,9 @@
 //  - session/request_permission is answered from the session's tool policy
 //    (the host's, then the session's), matching "acp:<kind>" — acp:read,
 //    acp:edit, acp:execute, … (the ACP tool call's kind; "acp:other" when it
-//    has none): allow once, or reject; never allow-always. A stopping run
-//    answers every permission request "cancelled".
+//    has none) — then the plugins' before_tool_call gates (which may block,
+//    never rewrite): allow once, or reject; never allow-always. A stopping
+//    run answers every permission request "cancelled".
 //  - fs/read_text_file and fs/write_text_file only inside the workspace: the
 //    path must be absolute and, symlinks resolved, lie below it (".." and a
 //    link out are refused with -32002).
@@ -202,7 +203,10 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
         }
         let cancelled: JSON = .object([("outcome", .object([("outcome", "cancelled")]))])
         guard let current, !current.stopping else { return cancelled }
+        let toolCall = params["toolCall"] ?? .null
+        // The policy first, then the plugins' before_tool_call gates (which may block, never rewrite).
         let refusal = current.session.toolRefusal(name)
+            ?? current.session.toolGate(name, toolCall["toolCallId"]?.stringValue ?? "", toolCall["rawInput"] ?? .object([]))
         current.context.record(.hook, .object([("point", "acp_permission"), ("decision", .string(refusal == nil ? "allowed" : "blocked")),
                                                ("tool", .string(name)), ("plugin", "host"), ("reason", JSON(refusal))]))
         // Allowed: once, never always. Refused: once if the agent offers it, else always.

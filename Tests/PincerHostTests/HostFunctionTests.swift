@@ -214,3 +214,41 @@ import Testing
         #expect(throws: EngineError.self) { try t.engine.transcript(sessionKey: result.report, by: .plugin("fx-acp")) }
     }
 }
+
+/// A plugin's before_tool_call gate over an external agent's calls: it may block them, never rewrite them.
+@Suite struct ACPGateHookTests {
+    @Test func aGateBlocksAnAgentsReadAndAPatchBlocksTooWhileOtherCallsGoOn() throws {
+        let python = Repo.path("build/venv/bin/python")
+        try #require(FileManager.default.isExecutableFile(atPath: python), "no \(python): run scripts/python-peers (scripts/test does)")
+        let workspace = NSTemporaryDirectory() + "pincer-acp-gate-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        let config = try OperatorConfig.parse("""
+            {"acp": {"agents": {"test": {"command": "\(python)", "args": ["\(Repo.path("Tests/ACP/test_agent.py"))"],
+                                         "env": {"ACP_TEST_AGENT_STATE": "\(workspace)/state"}}}},
+             "engine": {"workspaceDir": "\(workspace)"},
+             "plugins": {"entries": {"fx-acp-gate": {"sessionAccess": "all"}}}}
+            """, source: "test")
+        let t = try TestHost(config: config)
+        defer { t.close() }
+        #expect(try t.load("Tests/Fixtures/c/acp_gate.c", as: "gate.so").state == .loaded)
+        let started = try t.engine.spawn(SessionSpec(message: "hello", model: "acp/test"), by: .operator)
+        #expect(try t.engine.wait(runId: started.runId, timeoutMs: 30_000, by: .operator).status == .completed)
+        let id = try #require(try JSON.parse(t.engine.sessionJSON(sessionKey: started.sessionKey, for: .operator))["id"]?.stringValue)
+        try "secret notes".write(toFile: "\(workspace)/acp/\(id)/notes.txt", atomically: true, encoding: .utf8)
+        func run(_ text: String) throws -> (RunSnapshot, [RunEvent]) {
+            let runId = try t.engine.prompt(sessionKey: started.sessionKey, text: text, by: .operator)
+            return (try t.engine.wait(runId: runId, timeoutMs: 30_000, by: .operator), try t.engine.events(ofRun: runId, by: .operator))
+        }
+        let (read, readEvents) = try run("read notes.txt")
+        #expect(read.finalText?.contains("secret notes") != true, "the gate blocked the read: \(read.finalText ?? "")")
+        #expect(readEvents.contains { $0.kind == .hook && $0.detail["plugin"] == "fx-acp-gate" && $0.detail["reason"]?.stringValue?.contains("no reading here") == true },
+                "\(readEvents.map(\.summary))")
+        let (_, editEvents) = try run("write out.txt draft")
+        #expect(!FileManager.default.fileExists(atPath: "\(workspace)/acp/\(id)/out.txt"), "a patch blocks: nothing was written")
+        #expect(editEvents.contains { $0.kind == .hook && $0.detail["reason"]?.stringValue?.contains("cannot be rewritten") == true },
+                "\(editEvents.map(\.summary))")
+        let (plain, _) = try run("hello again")
+        #expect(plain.finalText?.contains("You said: hello again") == true, "calls the gate lets go on still work")
+    }
+}

@@ -39,7 +39,8 @@ struct RunContext: Sendable {
             try engine.checkStop(run)
             var request = ModelRequest(model: session.model, systemPrompt: session.systemPrompt,
                                        transcript: session.transcript, tools: tools, scratch: run.scratch)
-            request.session = TurnSession(key: session.key, id: session.id, workspaceDir: config.workspaceDir, toolRefusal: toolRefusal)
+            request.session = TurnSession(key: session.key, id: session.id, workspaceDir: config.workspaceDir, toolRefusal: toolRefusal,
+                                          toolGate: providedToolGate)
             return request
         }
     }
@@ -81,6 +82,27 @@ struct RunContext: Sendable {
                 if case .denied(let reason) = policy.decide(tool: name, groupMembers: groups, holder: holder) { return reason }
             }
             return nil
+        }
+    }
+
+    /// before_tool_call for a call the provider's agent makes itself: gates may let it go on or
+    /// block it, never rewrite it (a patch blocks). Runs on the asking thread (handed to the
+    /// plugin's gate lane), not the run's worker.
+    var providedToolGate: @Sendable (_ name: String, _ callId: String, _ arguments: JSON) -> String? {
+        let context = self
+        return { name, callId, arguments in
+            guard context.hooks.has(.beforeToolCall) else { return nil }
+            let event = HookEvent(point: .beforeToolCall, sessionKey: context.session.key, sessionId: context.session.id, runId: context.run.id,
+                                  owner: context.session.owner, workspaceDir: context.config.workspaceDir, toolName: name, toolCallId: callId,
+                                  payload: ["arguments": arguments])
+            let gate = context.hooks.gate(.beforeToolCall, owner: context.session.owner, namespaces: context.namespaceHolders,
+                                          event: { _ in event }) { _, _ in
+                throw ToolFailure("an external agent's tool call cannot be rewritten; a patch blocks it")
+            }
+            guard let block = gate.block else { return nil }
+            context.recordHook(["point": "before_tool_call", "plugin": .string(block.plugin), "decision": "blocked",
+                                "tool": .string(name), "reason": .string(block.reason)])
+            return block.reason
         }
     }
 
