@@ -20,7 +20,8 @@
 //                  stays out of every other command's start
 //   pincer-server  the long-running host (serve) and the operator's client (call)
 //   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline;
-//                  pincer-gateway-bench, the gateway's (JSON-RPC over WebSocket vs a bare echo)
+//                  pincer-gateway-bench, the gateway's (JSON-RPC over WebSocket vs a bare echo);
+//                  pincer-acp-bench, sessions on an ACP agent vs a bare client of the same agent
 //   CLITests       the command line's exit statuses and messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
 //                  (AdversaryTests and scripts/storm run it)
@@ -104,6 +105,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/pincer-gateway-bench"),
+        .executableTarget(name: "pincer-acp-bench", dependencies: ["PincerHost", "PincerCore"], path: "Benchmarks/pincer-acp-bench"),
         // A Swift program that only imports Foundation and prints a line: the cold start's baseline.
         .executableTarget(name: "pincer-hello", path: "Benchmarks/pincer-hello"),
         // The engine's tests; a few follow a session through a restart, so they open an SQLite store.
