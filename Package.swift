@@ -118,7 +118,7 @@ let package = Package(
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         // Sessions on external agents over ACP, against real agents (the ACP SDK's, our test agent).
-        .testTarget(name: "ACPTests", dependencies: ["PincerCore", "PincerHost", "PincerACP"]),
+        .testTarget(name: "ACPTests", dependencies: ["PincerCore", "PincerHost", "PincerACP", "PincerStore"]),
         // `pincer serve` in a process of its own, through real WebSocket and HTTP clients.
         .testTarget(name: "GatewayTests", dependencies: [
             "PincerCore",

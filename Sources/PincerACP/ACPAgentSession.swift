@@ -44,7 +44,12 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
         hostLog = log
     }
 
-    /// Starts the agent: process, initialize, session/new; gives up when `stop` says so.
+    /// Where the session's workspace remembers its ACP session across host restarts.
+    var markerPath: String { workspace + "/.pincer-acp-session.json" }
+
+    /// Starts the agent: process, initialize, then session/new — or, when the workspace
+    /// remembers an ACP session of this agent from before a host restart, session/load of it
+    /// (refused, naming why, when the agent cannot load sessions). Gives up when `stop` says so.
     func start(stop: () -> Bool) throws(ACPError) {
         let process: AgentProcess
         do {
@@ -62,6 +67,17 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
             close()
             throw ACPError(ACPError.internalError, "agent '\(agent.name)' speaks ACP protocol version \(initialized["protocolVersion"] ?? .null); this host speaks 1")
         }
+        if let remembered = rememberedSession() {
+            guard initialized["agentCapabilities"]?["loadSession"]?.boolValue == true else {
+                close()
+                throw ACPError(ACPError.internalError, "its session \(remembered) from before the host restarted cannot be resumed: agent '\(agent.name)' does not support session/load; the session stays readable")
+            }
+            sessionId = remembered  // its replayed history comes as updates outside any turn: not re-recorded
+            _ = try connection.request("session/load", .object([("sessionId", .string(remembered)), ("cwd", .string(workspace)), ("mcpServers", .array([]))]),
+                                       timeoutMs: agent.startTimeoutMs, stop: stop)
+            hostLog("agent '\(agent.name)': resumed its session \(remembered) (session/load)")
+            return
+        }
         let created = try connection.request("session/new", .object([("cwd", .string(workspace)), ("mcpServers", .array([]))]),
                                              timeoutMs: agent.startTimeoutMs, stop: stop)
         guard let id = created["sessionId"]?.stringValue else {
@@ -69,6 +85,15 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
             throw ACPError(ACPError.internalError, "agent '\(agent.name)' answered session/new without a sessionId")
         }
         sessionId = id
+        let marker = JSON.object([("agent", .string(agent.name)), ("sessionId", .string(id))]).description
+        try? marker.write(toFile: markerPath, atomically: true, encoding: .utf8)
+    }
+
+    /// The ACP session this workspace remembers for this agent, if any.
+    private func rememberedSession() -> String? {
+        guard let text = try? String(contentsOfFile: markerPath, encoding: .utf8), let marker = try? JSON.parse(text),
+              marker["agent"]?.stringValue == agent.name else { return nil }
+        return marker["sessionId"]?.stringValue
     }
 
     /// One turn: the prompt, and what the agent says until it answers. The reply's text.

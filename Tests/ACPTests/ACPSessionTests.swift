@@ -7,6 +7,7 @@
 import Foundation
 import PincerCore
 import PincerHost
+import PincerStore
 import Testing
 
 /// An engine whose config names the two agents; every agent it starts carries a marker in its
@@ -17,15 +18,18 @@ final class AgentHost: @unchecked Sendable {  // set up once; the engine is thre
 
     let engine: Engine
     let workspace: String
-    let marker = "pincer-acp-test-\(UUID().uuidString)"
+    let marker: String
     let logs = LogLines()
 
-    init(extra: String = "") throws {
+    /// `workspace` and `store`: another host's, to play a restart of it.
+    init(extra: String = "", workspace: String? = nil, store: String? = nil, marker: String? = nil) throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.python), "no \(Self.python): run scripts/python-peers (scripts/test does)")
-        workspace = NSTemporaryDirectory() + "pincer-acp-ws-\(UUID().uuidString)"
+        self.workspace = workspace ?? NSTemporaryDirectory() + "pincer-acp-ws-\(UUID().uuidString)"
+        self.marker = marker ?? "pincer-acp-test-\(UUID().uuidString)"
+        let workspace = self.workspace
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
         let state = workspace + "/agent-state"
-        let env = #"{"PINCER_TEST_MARKER": "\#(marker)", "ACP_TEST_AGENT_STATE": "\#(state)"}"#
+        let env = #"{"PINCER_TEST_MARKER": "\#(self.marker)", "ACP_TEST_AGENT_STATE": "\#(state)"}"#
         let config = try OperatorConfig.parse("""
             {"acp": {"agents": {
                 "echo": {"command": "\(Self.python)", "args": ["\(Self.repo)/build/acp-sdk/examples/echo_agent.py"], "env": \(env)},
@@ -33,7 +37,7 @@ final class AgentHost: @unchecked Sendable {  // set up once; the engine is thre
               "maxConcurrentAgents": 3},
              "engine": {"workspaceDir": "\(workspace)"}\(extra)}
             """, source: "test")
-        engine = try config.makeEngine()
+        engine = try config.makeEngine(store: try store.map { try SQLiteStore(path: $0) })
         let logs = self.logs
         engine.setLog { logs.append($0) }
     }
@@ -217,6 +221,31 @@ final class LogLines: @unchecked Sendable {  // guarded by `lock`
         #expect(throws: EngineError.self) { _ = try host.engine.prompt(sessionKey: key, text: "more", by: .plugin("p")) }
         #expect(throws: EngineError.self) { _ = try host.engine.transcript(sessionKey: key, by: .plugin("p")) }
         #expect(try host.engine.transcript(sessionKey: key, by: .operator).count == 2, "the operator is not a plugin: unaffected")
+    }
+
+    @Test func afterAHostRestartAnAgentThatCanLoadSessionsResumesAndOneThatCannotSaysSo() throws {
+        let workspace = NSTemporaryDirectory() + "pincer-acp-restart-\(UUID().uuidString)"
+        let store = workspace + ".sqlite"
+        defer {
+            try? FileManager.default.removeItem(atPath: workspace)
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+        }
+        let first = try AgentHost(workspace: workspace, store: store)
+        let (loadable, _) = try first.start("test", "hello")
+        let (echoed, _) = try first.start("echo", "hello")
+        first.engine.shutdown()
+        #expect(first.livingAgents.isEmpty)
+
+        let second = try AgentHost(workspace: workspace, store: store, marker: first.marker)
+        defer { second.engine.shutdown() }
+        let resumed = try second.prompt(loadable, "hello again")
+        #expect(resumed.status == .completed, "\(resumed.error ?? "")")
+        #expect(resumed.finalText?.contains("You said: hello again") == true)
+        #expect(second.logs.contains("resumed its session"), "\(second.logs.all)")
+        let refused = try second.prompt(echoed, "hello again")
+        #expect(refused.status == .failed)
+        #expect(refused.error?.contains("does not support session/load") == true, "\(refused.error ?? "")")
+        #expect(try second.engine.transcript(sessionKey: echoed, by: .operator).count >= 2, "the session stays readable")
     }
 
     /// A host killed with SIGKILL: the kernel ends its agents (the death signal the spawner's shim sets).
