@@ -24,7 +24,7 @@ enum LayoutDescription {
 
     /// The structs minor 1.1 adds (gateway.h, runs.h).
     static let minor11 = Repo.path("Include/pincer/layout/abi-1.1.json")
-    /// The structs minor 1.2 adds (acp.h). The Rust SDK mirrors 1.0 and 1.1 so far.
+    /// The structs minor 1.2 adds (acp.h).
     static let minor12 = Repo.path("Include/pincer/layout/abi-1.2.json")
 
     static func load(_ path: String = Repo.path("Include/pincer/layout/abi-1.0.json")) throws -> [Struct] {
@@ -264,7 +264,7 @@ enum LayoutDescription {
         let output = try Cargo.run(["run", "--offline", "-j", "1", "--quiet", "--manifest-path", Repo.path("SDKs/rust/Cargo.toml"),
                                     "--example", "layout"])
         let rust = LayoutDescription.parse(output, reader: "rust")
-        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11)
+        let structs = try LayoutDescription.load() + LayoutDescription.load(LayoutDescription.minor11) + LayoutDescription.load(LayoutDescription.minor12)
         #expect(Set(rust.keys) == Set(structs.map(\.name)), "the Rust crate and the description list different structs")
         for s in structs {
             #expect(rust[s.name] == LayoutDescription.expected(s), "Rust: \(s.name) is \(rust[s.name].map(\.description) ?? "missing")")

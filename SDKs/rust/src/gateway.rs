@@ -431,10 +431,6 @@ impl Host {
     /// without it (an older one): degrade. A host that serves no network
     /// (`pincer run`) has it too; registrations there receive no request.
     pub fn gateway(&self) -> Option<Gateway> {
-        let table = self.get_extension(sys::PINCER_GATEWAY_EXTENSION_ID)?.cast::<sys::pincer_gateway_v1>();
-        // Owned by the host until the plugin is dead, like the handle itself.
-        let table: &'static sys::pincer_gateway_v1 = unsafe { &*table.as_ptr() };
-        // A shorter table would lack functions this crate calls: as good as none.
-        (table.struct_size as usize >= size_of::<sys::pincer_gateway_v1>()).then_some(Gateway { host: *self, table })
+        self.extension_table(sys::PINCER_GATEWAY_EXTENSION_ID).map(|table| Gateway { host: *self, table })
     }
 }

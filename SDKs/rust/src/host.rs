@@ -203,9 +203,27 @@ impl Host {
 
     // ---- Sessions and runs --------------------------------------------------
 
+    /// A host extension table (`id`) of type `T`, which starts with its `uint32_t struct_size`:
+    /// None when the host has none, or one shorter than this crate's `T` (it would lack functions
+    /// this crate calls). The table is the host's, valid until the plugin is dead.
+    pub(crate) fn extension_table<T>(&self, id: &CStr) -> Option<&'static T> {
+        let table = self.get_extension(id)?.cast::<T>();
+        let size = unsafe { *table.as_ptr().cast::<u32>() } as usize;
+        (size >= size_of::<T>()).then(|| unsafe { &*table.as_ptr() })
+    }
+
     /// Creates a session owned by this plugin and queues its first run.
     pub fn spawn(&self, request: &SpawnRequest<'_>) -> Result<Spawned, Error> {
         let f = function!(self, spawn);
+        self.spawn_with(request, |raw, out| unsafe { f(self.as_raw(), raw, out) })
+    }
+
+    /// Builds the C spawn request from `request` and hands it to `call` (host->spawn, acp->spawn).
+    pub(crate) fn spawn_with(
+        &self,
+        request: &SpawnRequest<'_>,
+        call: impl FnOnce(*const sys::pincer_spawn_request, *mut sys::pincer_spawn_result) -> sys::pincer_result,
+    ) -> Result<Spawned, Error> {
         let opt = |s: Option<&str>, what| s.map(|s| text::owned(s, what)).transpose();
         let message = text::owned(request.message, "message")?;
         let system_prompt = opt(request.system_prompt, "system_prompt")?;
@@ -230,7 +248,7 @@ impl Host {
         raw.label = c(&label);
         raw.metadata_json = c(&metadata);
         let mut out: sys::pincer_spawn_result = result_struct();
-        self.check(unsafe { f(self.as_raw(), &raw, &mut out) })?;
+        self.check(call(&raw, &mut out))?;
         Ok(Spawned { session_key: text::from_array(&out.session_key)?, run_id: text::from_array(&out.run_id)? })
     }
 

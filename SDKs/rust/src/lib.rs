@@ -60,6 +60,7 @@ macro_rules! function {
 }
 
 mod callbacks;
+mod acp;
 mod gateway;
 mod runs;
 mod host;
@@ -69,6 +70,7 @@ mod text;
 
 pub use callbacks::{Decision, Hook, HookEvent, Tool, ToolCall};
 pub use gateway::{sse_event, Gateway, GatewayRequest, Reply, Route};
+pub use acp::Acp;
 pub use runs::{RunEvent, Runs};
 pub use host::{Host, RateLimit, Registration, RunInfo, SpawnRequest, Spawned};
 pub use sys::{Code, GatewayRequestKind, HookPoint, LogLevel, RunStatus, SteerOutcome, Verdict};
@@ -97,6 +99,7 @@ pub mod cap {
     pub const HOOKS_GATE: &CStr = sys::PINCER_CAP_HOOKS_GATE;
     /// gateway.h (@since 1.1): the plugin's own JSON-RPC methods and HTTP routes.
     pub const GATEWAY_SERVE: &CStr = sys::PINCER_CAP_GATEWAY_SERVE;
+    pub const ACP_SPAWN: &CStr = sys::PINCER_CAP_ACP_SPAWN;
 }
 
 /// A failed call: the host's result code and its message, read at once on the

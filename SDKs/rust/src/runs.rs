@@ -41,9 +41,7 @@ unsafe impl Sync for Runs {}
 impl Host {
     /// The host's run follower ("pincer.runs/1", ABI 1.1); None on an older host: wait() instead.
     pub fn runs(&self) -> Option<Runs> {
-        let table = self.get_extension(sys::PINCER_RUNS_EXTENSION_ID)?.cast::<sys::pincer_runs_v1>();
-        let table: &'static sys::pincer_runs_v1 = unsafe { &*table.as_ptr() };
-        (table.struct_size as usize >= std::mem::size_of::<sys::pincer_runs_v1>()).then_some(Runs { host: *self, table })
+        self.extension_table(sys::PINCER_RUNS_EXTENSION_ID).map(|table| Runs { host: *self, table })
     }
 }
 

@@ -662,6 +662,22 @@ pub struct pincer_runs_v1 {
     pub follow: Option<unsafe extern "C" fn(H, follow: *const pincer_run_follow, out: *mut pincer_registration) -> pincer_result>,
 }
 
+// ---- acp.h (ABI 1.2): sessions on external coding agents -----------------------------
+
+pub const PINCER_ACP_EXTENSION_ID: &CStr = c"pincer.acp/1";
+pub const PINCER_CAP_ACP_SPAWN: &CStr = c"acp.spawn";
+
+/// The table get_extension(host, PINCER_ACP_EXTENSION_ID) returns.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct pincer_acp_v1 {
+    pub struct_size: u32,
+    pub spawn: Option<
+        unsafe extern "C" fn(H, agent: *const c_char, request: *const pincer_spawn_request, out: *mut pincer_spawn_result) -> pincer_result,
+    >,
+    pub agents: Option<unsafe extern "C" fn(H, out_json: *mut *mut c_char) -> pincer_result>,
+}
+
 /// Each struct's layout as this crate compiles it, in the vocabulary of
 /// `Include/pincer/layout/abi-1.0.json`: the 1.0 structs in that file's order,
 /// then 1.1's in `abi-1.1.json`'s. The layout probe prints it and the tests
@@ -724,6 +740,8 @@ pub mod layout {
             pincer_run_event { struct_size, kind, run_id, seq, missed, event_json, status, final_text, error, duration_ms }
             pincer_run_follow { struct_size, flags, run_id, on_event, context, release }
             pincer_runs_v1 { struct_size, follow }
+            // 1.2 (abi-1.2.json): acp.h
+            pincer_acp_v1 { struct_size, spawn, agents }
         }
     }
 

@@ -14,7 +14,7 @@ type Described = (String, u64, u64, Vec<(String, u64)>);
 /// Include/pincer/layout/abi-1.0.json, then abi-1.1.json (the structs minor
 /// 1.1 adds), read with the crate's own JSON reader.
 fn description() -> Vec<Described> {
-    ["abi-1.0.json", "abi-1.1.json"].iter().flat_map(|file| described(file)).collect()
+    ["abi-1.0.json", "abi-1.1.json", "abi-1.2.json"].iter().flat_map(|file| described(file)).collect()
 }
 
 fn described(file: &str) -> Vec<Described> {
