@@ -15,7 +15,10 @@
 //  - fs/read_text_file and fs/write_text_file only inside the workspace: the
 //    path must be absolute and, symlinks resolved, lie below it (".." and a
 //    link out are refused with -32002).
-//  - terminal/* is not offered (the capability is not advertised) and refused.
+//  - terminal/* only when the operator enabled it for the agent
+//    (acp.agents.<name>.terminal), and only while the policy allows
+//    "acp:execute": the command runs in the workspace, its output kept within a
+//    limit; cancel, timeout, delete and host stop kill it (AgentTerminal).
 
 import Foundation
 import PincerCore
@@ -60,7 +63,7 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
         connection = ACPConnection(process: process, peer: self)
         let initialized = try connection.request("initialize", .object([
             ("protocolVersion", 1),
-            ("clientCapabilities", .object([("fs", .object([("readTextFile", true), ("writeTextFile", true)])), ("terminal", false)])),
+            ("clientCapabilities", .object([("fs", .object([("readTextFile", true), ("writeTextFile", true)])), ("terminal", .bool(agent.terminal))])),
             ("clientInfo", .object([("name", "pincer"), ("version", .string(agent.hostVersion))])),
         ]), timeoutMs: agent.startTimeoutMs, stop: stop)
         guard initialized["protocolVersion"]?.wholeNumber == 1 else {
@@ -118,9 +121,11 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
                 stop: { stopping.load(ordering: .relaxed) || Self.mustStop(context) },
                 stopped: {
                     // Asked to stop, or out of time: pending permissions answer "cancelled", the agent is
-                    // told, and its own "cancelled" awaited a moment, so nothing of this turn leaks into the next.
+                    // told, its terminals end, and its own "cancelled" is awaited a moment, so nothing
+                    // of this turn leaks into the next.
                     turn.withLock { $0?.stopping = true }
                     try? connection.notify("session/cancel", .object([("sessionId", .string(sessionId))]))
+                    killTerminals()
                 },
                 stopGraceMs: 2000)
         } catch {
@@ -144,6 +149,7 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
     /// Ends the agent: stdin closed, the process group terminated and reaped.
     func close() {
         closing.store(true, ordering: .relaxed)
+        killTerminals()
         connection?.process.terminateGroup()
     }
 
@@ -170,11 +176,70 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
                 throw ACPError(ACPError.internalError, "cannot write \(path)")
             }
             return .null
-        case let terminal where terminal.hasPrefix("terminal/"):
-            throw ACPError(ACPError.methodNotFound, "this host offers no terminal (the client capability is not advertised)")
+        case let method where method.hasPrefix("terminal/"):
+            guard agent.terminal else {
+                throw ACPError(ACPError.methodNotFound, "this host offers agent '\(agent.name)' no terminal (acp.agents.\(agent.name).terminal is not true)")
+            }
+            return try terminal(method, params)
         default:
             throw ACPError(ACPError.methodNotFound, "the host does not serve \(method)")
         }
+    }
+
+    // MARK: - Terminals
+
+    private let terminals = Mutex<[String: AgentTerminal]>([:])
+    private let nextTerminal = Atomic<Int>(1)
+
+    private func terminal(_ method: String, _ params: JSON) throws(ACPError) -> JSON {
+        if method == "terminal/create" { return try createTerminal(params) }
+        guard let id = params["terminalId"]?.stringValue, let terminal = terminals.withLock({ $0[id] }) else {
+            throw ACPError(ACPError.resourceNotFound, "no terminal \(params["terminalId"] ?? .null)")
+        }
+        switch method {
+        case "terminal/output": return terminal.output
+        case "terminal/wait_for_exit":
+            return try terminal.waitForExit(stop: { turn.withLock { $0?.stopping ?? true } || (turn.withLock { $0 }.map { Self.mustStop($0.context) } ?? false) })
+        case "terminal/kill":
+            terminal.kill()
+            return .null
+        case "terminal/release":
+            terminals.withLock { _ = $0.removeValue(forKey: id) }
+            terminal.kill()
+            return .null
+        default: throw ACPError(ACPError.methodNotFound, "the host does not serve \(method)")
+        }
+    }
+
+    private func createTerminal(_ params: JSON) throws(ACPError) -> JSON {
+        guard let current = turn.withLock({ $0 }), !current.stopping else { throw ACPError(ACPError.cancelled, "no turn is under way") }
+        if let refusal = current.session.toolRefusal("acp:execute") { throw ACPError(ACPError.internalError, "terminal/create refused: \(refusal)") }
+        guard let command = params["command"]?.stringValue, !command.isEmpty else { throw ACPError(ACPError.invalidParams, "terminal/create needs the string command") }
+        let executable = command.contains("/") ? command : Self.search(command)
+        guard let executable else { throw ACPError(ACPError.resourceNotFound, "terminal/create: no command '\(command)' on PATH") }
+        var directory = workspace
+        if let cwd = params["cwd"], cwd != .null { directory = try confined(cwd, forWriting: false) }
+        var environment: [String: String] = [:]
+        for variable in params["env"]?.arrayValue ?? [] {
+            if let name = variable["name"]?.stringValue, let value = variable["value"]?.stringValue { environment[name] = value }
+        }
+        let limit = min(agent.terminalOutputBytes, params["outputByteLimit"]?.wholeNumber ?? agent.terminalOutputBytes)
+        let id = "term-\(nextTerminal.add(1, ordering: .relaxed).oldValue)"
+        let terminal = try AgentTerminal(id: id, command: executable, arguments: (params["args"]?.arrayValue ?? []).compactMap(\.stringValue),
+                                         environment: environment, directory: directory, outputLimit: max(0, limit))
+        terminals.withLock { $0[id] = terminal }
+        return .object([("terminalId", .string(id))])
+    }
+
+    /// The first executable named `command` on PATH.
+    static func search(_ command: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(command)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Every command the agent started through the terminal ends (the turn stopped, the session ends).
+    private func killTerminals() {
+        for terminal in terminals.withLock({ $0.values }) { terminal.kill() }
     }
 
     func notified(method: String, params: JSON) {
@@ -231,7 +296,7 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
         let toolCall = params["toolCall"] ?? .null
         // The policy first, then the plugins' before_tool_call gates (which may block, never rewrite).
         let refusal = current.session.toolRefusal(name)
-            ?? current.session.toolGate(name, toolCall["toolCallId"]?.stringValue ?? "", toolCall["rawInput"] ?? .object([]))
+            ?? current.session.toolGate(name, toolCall["toolCallId"]?.stringValue ?? "", toolCall["rawInput"] ?? .object([]), workspace)
         current.context.record(.hook, .object([("point", "acp_permission"), ("decision", .string(refusal == nil ? "allowed" : "blocked")),
                                                ("tool", .string(name)), ("plugin", "host"), ("reason", JSON(refusal))]))
         // Allowed: once, never always. Refused: once if the agent offers it, else always.
@@ -249,7 +314,7 @@ final class ACPAgentSession: ACPPeer, @unchecked Sendable {  // `connection` is 
             resolved = Self.realPath(standardized)
         }
         if resolved.hasPrefix("//") { resolved.removeFirst() }
-        guard resolved.hasPrefix(workspace + "/") else {
+        guard resolved.hasPrefix(workspace + "/") || (!forWriting && resolved == workspace) else {
             throw ACPError(ACPError.resourceNotFound, "\(path) is outside the session's workspace \(workspace)")
         }
         return resolved

@@ -95,7 +95,9 @@ public final class ACPConnection: @unchecked Sendable {  // `pending`, `nextId` 
         while true {
             if case .some(.some(let answer)) = pending[id] {
                 pending[id] = nil
-                if stopping, (try? answer.get()) != nil { throw ACPError(ACPError.cancelled, "\(method) was cancelled: the run is stopping") }
+                // Whatever the agent answered once asked to stop (its "cancelled", or an error from a
+                // request of its own the stop cut short), the request ends as cancelled.
+                if stopping { throw ACPError(ACPError.cancelled, "\(method) was cancelled: the run is stopping") }
                 return try answer.get()
             }
             if let failure {

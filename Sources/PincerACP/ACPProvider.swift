@@ -19,6 +19,10 @@ public struct ACPAgentSettings: Sendable, Equatable {
     public var environment: [String: String]
     /// How long initialize and session/new may take.
     public var startTimeoutMs = 30_000
+    /// Whether the agent may run commands through the client's terminal (acp.agents.<name>.terminal),
+    /// and how much of a command's output is kept (the newest bytes).
+    public var terminal = false
+    public var terminalOutputBytes = 1 << 20
     /// What the agent is told the client is.
     public var hostVersion = "1"
 

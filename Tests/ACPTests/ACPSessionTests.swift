@@ -33,7 +33,9 @@ final class AgentHost: @unchecked Sendable {  // set up once; the engine is thre
         let config = try OperatorConfig.parse("""
             {"acp": {"agents": {
                 "echo": {"command": "\(Self.python)", "args": ["\(Self.repo)/build/acp-sdk/examples/echo_agent.py"], "env": \(env)},
-                "test": {"command": "\(Self.python)", "args": ["\(Self.repo)/Tests/ACP/test_agent.py"], "env": \(env)}},
+                "test": {"command": "\(Self.python)", "args": ["\(Self.repo)/Tests/ACP/test_agent.py"], "env": \(env)},
+                "shell": {"command": "\(Self.python)", "args": ["\(Self.repo)/Tests/ACP/test_agent.py"], "env": \(env),
+                          "terminal": true, "terminalOutputBytes": 4096}},
               "maxConcurrentAgents": 3},
              "engine": {"workspaceDir": "\(workspace)"}\(extra)}
             """, source: "test")
@@ -155,6 +157,40 @@ final class LogLines: @unchecked Sendable {  // guarded by `lock`
         #expect(climbing.finalText?.contains("read failed: -32002") == true, "'..' out of the workspace: \(climbing.finalText ?? "")")
         let terminal = try host.prompt(key, "terminal echo hi")
         #expect(terminal.finalText?.contains("terminal refused") == true, "\(terminal.finalText ?? "")")
+    }
+
+    @Test func aTerminalRunsOnlyWhereTheOperatorEnabledItAndEndsWithTheTurn() throws {
+        let host = try AgentHost()
+        defer { host.close() }
+        let (key, _) = try host.start("shell", "hello")
+        let echoed = try host.prompt(key, "terminal echo hi there")
+        #expect(echoed.finalText?.contains("terminal (exit 0): hi there") == true, "\(echoed.finalText ?? "") \(echoed.error ?? "")")
+        let long = try host.prompt(key, "terminal head -c 10000 /dev/zero")
+        #expect(long.finalText?.contains("(truncated)") == true, "output past acp.agents.shell.terminalOutputBytes is cut: \(long.finalText?.prefix(80) ?? "")")
+        let (_, denied) = try host.start("shell", "terminal echo hi", policy: ToolPolicy(deny: ["acp:execute"]))
+        #expect(denied.finalText?.contains("terminal refused") == true, "\(denied.finalText ?? "")")
+        #expect(denied.finalText?.contains("acp:execute") == true, "the refusal names the policy: \(denied.finalText ?? "")")
+        // A command still running when its turn is cancelled ends with it.
+        let sleeping = try host.engine.prompt(sessionKey: key, text: "terminal sleep 31.5", by: .operator)
+        let deadline = Date().addingTimeInterval(10)
+        while Self.processes(named: "31.5").isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!Self.processes(named: "31.5").isEmpty, "the command started")
+        try host.engine.cancelRun(sleeping, by: .operator)
+        #expect(try host.engine.wait(runId: sleeping, timeoutMs: 10_000, by: .operator).status == .cancelled)
+        let gone = Date().addingTimeInterval(5)
+        while !Self.processes(named: "31.5").isEmpty, Date() < gone { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(Self.processes(named: "31.5").isEmpty, "the terminal's command outlived the cancel")
+        // Where the operator did not enable it, the agent gets no terminal.
+        let (_, plain) = try host.start("test", "terminal echo hi")
+        #expect(plain.finalText?.contains("terminal refused") == true, "\(plain.finalText ?? "")")
+    }
+
+    /// Processes whose command line holds `part`.
+    static func processes(named part: String) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
+            guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: command.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains("sleep \(part)")
+        }
     }
 
     @Test func cancelAndTimeoutStopTheTurnAndTheAgentGoesOn() throws {

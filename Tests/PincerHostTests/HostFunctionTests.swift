@@ -250,5 +250,16 @@ import Testing
                 "\(editEvents.map(\.summary))")
         let (plain, _) = try run("hello again")
         #expect(plain.finalText?.contains("You said: hello again") == true, "calls the gate lets go on still work")
+        let told = "gate acp:read in \(ACPAgentSessionPath.real("\(workspace)/acp/\(id)"))"
+        #expect(t.logs.contains(told), "the hook is told the agent's own workspace: \(t.logs.all.filter { $0.contains("gate ") })")
+    }
+}
+
+enum ACPAgentSessionPath {
+    /// `path` with symlinks resolved (the temporary directory may be one).
+    static func real(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

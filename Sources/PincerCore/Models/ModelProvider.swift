@@ -37,12 +37,13 @@ public struct TurnSession: Sendable {
     /// Why the session may not use a tool of this name (the host's policy, then the
     /// session's), or nil when it may.
     public var toolRefusal: @Sendable (String) -> String?
-    /// The before_tool_call gates for a call the provider's own agent makes: a block's reason,
-    /// or nil to go on. A gate that patches blocks it (such a call cannot be rewritten).
-    public var toolGate: @Sendable (_ name: String, _ callId: String, _ arguments: JSON) -> String?
+    /// The before_tool_call gates for a call the provider's own agent makes, in `workspace` (the
+    /// directory the agent works in, which the hooks are told): a block's reason, or nil to go
+    /// on. A gate that patches blocks it (such a call cannot be rewritten).
+    public var toolGate: @Sendable (_ name: String, _ callId: String, _ arguments: JSON, _ workspace: String) -> String?
 
     public init(key: String, id: String, workspaceDir: String, toolRefusal: @escaping @Sendable (String) -> String?,
-                toolGate: @escaping @Sendable (_ name: String, _ callId: String, _ arguments: JSON) -> String? = { _, _, _ in nil }) {
+                toolGate: @escaping @Sendable (_ name: String, _ callId: String, _ arguments: JSON, _ workspace: String) -> String? = { _, _, _, _ in nil }) {
         (self.key, self.id, self.workspaceDir, self.toolRefusal, self.toolGate) = (key, id, workspaceDir, toolRefusal, toolGate)
     }
 }

@@ -88,12 +88,12 @@ struct RunContext: Sendable {
     /// before_tool_call for a call the provider's agent makes itself: gates may let it go on or
     /// block it, never rewrite it (a patch blocks). Runs on the asking thread (handed to the
     /// plugin's gate lane), not the run's worker.
-    var providedToolGate: @Sendable (_ name: String, _ callId: String, _ arguments: JSON) -> String? {
+    var providedToolGate: @Sendable (_ name: String, _ callId: String, _ arguments: JSON, _ workspace: String) -> String? {
         let context = self
-        return { name, callId, arguments in
+        return { name, callId, arguments, workspace in
             guard context.hooks.has(.beforeToolCall) else { return nil }
             let event = HookEvent(point: .beforeToolCall, sessionKey: context.session.key, sessionId: context.session.id, runId: context.run.id,
-                                  owner: context.session.owner, workspaceDir: context.config.workspaceDir, toolName: name, toolCallId: callId,
+                                  owner: context.session.owner, workspaceDir: workspace, toolName: name, toolCallId: callId,
                                   payload: ["arguments": arguments])
             let gate = context.hooks.gate(.beforeToolCall, owner: context.session.owner, namespaces: context.namespaceHolders,
                                           event: { _ in event }) { _, _ in

@@ -45,7 +45,8 @@
 //                                  models are "<name>/<model>" in the catalog
 //   "gateway": { … }                `pincer serve`: listen address, token, heartbeat, limits
 //                                  (GatewaySettings.swift lists them)
-//   "acp": { "agents": { "<name>": { "command": "/abs/agent", "args": ["…"], "env": {"K": "V"} } },
+//   "acp": { "agents": { "<name>": { "command": "/abs/agent", "args": ["…"], "env": {"K": "V"},
+//                                   "terminal": false, "terminalOutputBytes": 1048576 } },
 //            "maxConcurrentAgents": 4 }   external coding agents over ACP, models "acp/<name>"
 // }
 
@@ -255,8 +256,13 @@ public struct OperatorConfig: Sendable {
                         throw fail(path, "names an agent: use [a-z0-9_-]")
                     }
                     var command: String?, arguments: [String] = [], environment: [String: String] = [:]
-                    for (k, field) in try object(entry, path, keys: ["command", "args", "env"]) {
+                    var terminal = false, terminalOutputBytes = 1 << 20
+                    for (k, field) in try object(entry, path, keys: ["command", "args", "env", "terminal", "terminalOutputBytes"]) {
                         switch k {
+                        case "terminal":
+                            guard let b = field.boolValue else { throw fail("\(path).terminal", "must be true or false, not a \(field.typeName)") }
+                            terminal = b
+                        case "terminalOutputBytes": terminalOutputBytes = try count(field, "\(path).terminalOutputBytes", min: 1, max: 64 << 20)
                         case "command":
                             guard let s = field.stringValue, s.hasPrefix("/") else { throw fail("\(path).command", "must be an absolute path") }
                             command = s
@@ -272,6 +278,7 @@ public struct OperatorConfig: Sendable {
                     guard let command else { throw fail("\(path).command", "is required") }
                     var agent = ACPAgentSettings(name: name, command: command, arguments: arguments, environment: environment)
                     agent.hostVersion = PincerVersion.host
+                    (agent.terminal, agent.terminalOutputBytes) = (terminal, terminalOutputBytes)
                     config.acpAgents.append(agent)
                 }
             }

@@ -1,12 +1,22 @@
 /* acp.h from a plugin: sessions on external agents through "pincer.acp/1".
  * Cases: "refused" (the operator's gate is off: spawn is DENIED naming
  * plugins.allowAcpSpawn), "unknown" (an agent nobody configured; a model
- * given), "spawn" (the gate on: a session on the "echo" agent, its run waited
- * for, a follow-up prompt through the host table continuing it, the
- * transcript read back; the session key is the report). */
+ * given), "spawn" (the gate on: a session on the "echo" agent, its run
+ * followed through runs.h and waited for, a follow-up prompt through the host
+ * table continuing it, the transcript read back; the session key is the report). */
 #define FIXTURE_ID "fx-acp"
 #define FIXTURE_CAPABILITIES PINCER_CAP_ACP_SPAWN, PINCER_CAP_SESSIONS_READ, PINCER_CAP_SESSIONS_PROMPT
 #include "fixture.h"
+
+#include <stdatomic.h>
+
+/* What runs.h's follow of the agent's first run delivered. */
+static atomic_int followed_events, followed_ends;
+static void on_event(void *context, const pincer_run_event *event) {
+    (void)context;
+    if (event->kind == PINCER_RUN_EVENT) followed_events++;
+    if (event->kind == PINCER_RUN_END && event->status == PINCER_RUN_COMPLETED) followed_ends++;
+}
 
 static int run_case(const char *name, char *report, size_t capacity) {
     const pincer_acp_v1 *acp = host->get_extension(host, PINCER_ACP_EXTENSION_ID);
@@ -34,6 +44,13 @@ static int run_case(const char *name, char *report, size_t capacity) {
     }
     if (strcmp(name, "spawn") == 0) {
         EXPECT_CODE(PINCER_OK, acp->spawn(host, "echo", &request, &spawned));
+        /* Its run streams through runs.h like any other: every event, then the end. */
+        const pincer_runs_v1 *runs = host->get_extension(host, PINCER_RUNS_EXTENSION_ID);
+        EXPECT(runs != NULL, "no pincer.runs/1");
+        pincer_run_follow follow = {.struct_size = sizeof follow, .run_id = spawned.run_id, .on_event = on_event};
+        EXPECT_CODE(PINCER_OK, runs->follow(host, &follow, NULL));
+        for (int i = 0; i < 500 && followed_ends == 0; i++) fixture_sleep_ms(10);
+        EXPECT(followed_ends == 1 && followed_events >= 1, "followed %d events and %d ends", followed_events, followed_ends);
         pincer_run_info info = {.struct_size = sizeof info};
         EXPECT_CODE(PINCER_OK, host->wait(host, spawned.run_id, 30000, &info));
         EXPECT(info.status == PINCER_RUN_COMPLETED, "first run ended %d: %s", info.status, info.error ? info.error : "");

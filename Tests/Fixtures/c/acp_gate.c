@@ -12,6 +12,9 @@ static void register_gate(const pincer_host *h);
 static pincer_result gate(void *context, const pincer_hook_event *event, pincer_hook_decision *decision) {
     (void)context;
     const char *tool = event->tool_name ? event->tool_name : "";
+    char line[1024];
+    snprintf(line, sizeof line, "gate %s in %s", tool, event->workspace_dir ? event->workspace_dir : "(none)");
+    host->log(host, PINCER_LOG_INFO, line);
     if (strcmp(tool, "acp:read") == 0) {
         decision->verdict = PINCER_HOOK_BLOCK;
         const char *reason = "no reading here";
