@@ -277,15 +277,7 @@ class TestAgent:
         if decision != "allow":
             return await self.declined(turn, call, decision)
         await turn.update(update_tool_call(call, status="in_progress"))
-        try:
-            response = await self.conn.read_text_file(session_id=turn.session.id, path=path)
-        except RequestError as exc:
-            await turn.update(update_tool_call(call, status="failed", raw_output={"error": exc.to_error_obj()}))
-            await turn.say(f"read failed: {error_text(exc)}")
-            return "end_turn"
-        await turn.update(update_tool_call(call, status="completed", content=[tool_content(text_block(response.content))]))
-        await turn.say(f"read: {response.content}")
-        return "end_turn"
+        return await self.read_through_client(turn, call, path)
 
     async def turn_write(self, turn: Turn, text: str) -> str:
         parts = text.split(" ", 2)
@@ -313,6 +305,18 @@ class TestAgent:
         await turn.say(f"wrote {len(content)} characters to {rel}")
         return "end_turn"
 
+    async def read_through_client(self, turn: Turn, call: str, path: str) -> str:
+        """Reads `path` with fs/read_text_file and reports the result on tool call `call`."""
+        try:
+            response = await self.conn.read_text_file(session_id=turn.session.id, path=path)
+        except RequestError as exc:
+            await turn.update(update_tool_call(call, status="failed", raw_output={"error": exc.to_error_obj()}))
+            await turn.say(f"read failed: {error_text(exc)}")
+            return "end_turn"
+        await turn.update(update_tool_call(call, status="completed", content=[tool_content(text_block(response.content))]))
+        await turn.say(f"read: {response.content}")
+        return "end_turn"
+
     async def declined(self, turn: Turn, call: str, decision: str) -> str:
         if decision == "cancelled":
             # The client cancelled the turn: the tool call never ran.
@@ -327,15 +331,7 @@ class TestAgent:
         call = turn.new_call_id()
         await turn.update(start_tool_call(call, f"Read {path}", kind="read", status="in_progress",
                                           locations=[ToolCallLocation(path=path)], raw_input={"path": path}))
-        try:
-            response = await self.conn.read_text_file(session_id=turn.session.id, path=path)
-        except RequestError as exc:
-            await turn.update(update_tool_call(call, status="failed", raw_output={"error": exc.to_error_obj()}))
-            await turn.say(f"read failed: {error_text(exc)}")
-            return "end_turn"
-        await turn.update(update_tool_call(call, status="completed", content=[tool_content(text_block(response.content))]))
-        await turn.say(f"read: {response.content}")
-        return "end_turn"
+        return await self.read_through_client(turn, call, path)
 
     async def turn_terminal(self, turn: Turn, text: str) -> str:
         words = [w for w in text.split(" ")[1:] if w]
