@@ -399,19 +399,28 @@ public final class Engine: @unchecked Sendable {
         case denied
     }
 
-    /// Whether the session with these key bytes is streaming, for the caller with
-    /// this number (see number(of:)); `fullAccess` skips the ownership check. Lock-free
-    /// on its fast path: the state index, not the lock.
+    /// Whether the session with these key bytes is streaming, for `caller`, whose number
+    /// (see number(of:)) is `callerNumber`; `fullAccess` skips the ownership check. Lock-free
+    /// on its fast path, the state index; `caller` is built only for the slow path (a session
+    /// the caller did not create, or a key longer than any C caller can pass), under the lock.
     @inline(__always)
-    public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: Caller, callerNumber: UInt32 = 0,
-                            fullAccess: Bool = true) -> StreamingAnswer {
+    public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: @autoclosure () -> Caller, callerNumber: UInt32,
+                            fullAccess: Bool) -> StreamingAnswer {
+        if sessionKey.count > SessionStateIndex.maxKeyBytes { return isStreamingUnderLock(sessionKey, caller()) }
         guard let entry = stateIndex.lookup(sessionKey) else { return .noSession }
         if !fullAccess, entry.owner != callerNumber {
-            // Not its creator: it may still hold a namespace on the session (the slow path, under the lock).
-            let key = String(decoding: sessionKey, as: UTF8.self)
-            guard read({ state in state.sessions[key].map { access.mayUse($0, by: caller) } ?? false }) else { return .denied }
+            // Not its creator: it may still hold a namespace on the session.
+            guard case .streaming = isStreamingUnderLock(sessionKey, caller()) else { return .denied }
         }
         return .streaming(entry.streaming)
+    }
+
+    private func isStreamingUnderLock(_ sessionKey: UnsafeRawBufferPointer, _ caller: Caller) -> StreamingAnswer {
+        let key = String(decoding: sessionKey, as: UTF8.self)
+        return read { state in
+            guard let session = state.sessions[key] else { return .noSession }
+            return access.mayUse(session, by: caller) ? .streaming(session.state == .streaming) : .denied
+        }
     }
 
     // MARK: - Rate limits, status, models
