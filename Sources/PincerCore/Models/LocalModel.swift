@@ -56,35 +56,65 @@ public struct LocalModel: ModelProvider {
     }
 
     /// The turn the script calls for, given the transcript so far. The run's message is
-    /// parsed once, in its first turn, and kept in the run's scratch for the others.
+    /// parsed once, in its first turn, and where the script stands is kept in the run's
+    /// scratch, so each turn reads only the messages added since the last one: a turn's
+    /// work does not grow with the run.
     static func plan(_ transcript: [Message], scratch: RunScratch = RunScratch()) throws -> ModelTurn {
-        guard let start = transcript.lastIndex(where: { $0.role == .user }) else {
+        guard let progress = Progress.advanced(scratch.value as? Progress, over: transcript) else {
             return ModelTurn(text: "Hello.", toolCalls: [])
         }
-        let script: Script
-        if let parsed = scratch.value as? Script {
-            script = parsed
-        } else {
-            script = Script(transcript[start].content)
-            scratch.value = script
-        }
+        scratch.value = progress
+        let script = progress.script
         if script.fails { throw ModelFailure("the local model was asked to fail (#fail in the message)") }
-        let since = transcript[(start + 1)...]
-        let lastAssistant = since.lastIndex(where: { $0.role == .assistant }) ?? start
-        let unseenSteers = transcript[(lastAssistant + 1)...].filter { $0.role == .steer }
+        let unseenSteers = transcript[(progress.lastAssistant + 1)...].filter { $0.role == .steer }
         var text = unseenSteers.isEmpty ? "" : "Steering noted: " + unseenSteers.map(\.content).joined(separator: "; ") + ". "
-        let callsMade = since.filter { $0.role == .assistant }.reduce(0) { $0 + $1.toolCalls.count }
-        if callsMade < script.calls.count {
-            let call = script.calls[callsMade]
+        if progress.callsMade < script.calls.count {
+            let call = script.calls[progress.callsMade]
             text += "Calling \(call.name)."
-            return ModelTurn(text: text, toolCalls: [ToolCall(id: "call-\(callsMade + 1)", name: call.name, arguments: call.arguments)])
+            return ModelTurn(text: text, toolCalls: [ToolCall(id: "call-\(progress.callsMade + 1)", name: call.name, arguments: call.arguments)])
         }
         text += "You said: \(script.text)."
-        let results = since.filter { $0.role == .tool }
+        let results = transcript[(progress.start + 1)...].filter { $0.role == .tool }
         if !results.isEmpty {
             text += " Tool results: " + results.map { "\($0.toolName ?? "?")\($0.isError ? " failed:" : " →") \($0.content)" }.joined(separator: "; ") + "."
         }
         return ModelTurn(text: text, toolCalls: [])
+    }
+
+    /// Where a run's script stands: the run's message (at `start`), the tool calls its
+    /// assistant turns have made, and how much of the transcript has been read.
+    struct Progress: Sendable {
+        let script: Script
+        let start: Int
+        var read: Int
+        var callsMade = 0
+        var lastAssistant: Int
+        /// The first and last messages read, to see that the transcript only grew since.
+        let startAtMs: UInt64
+        var lastReadAtMs: UInt64
+
+        /// `kept` brought up to date with `transcript`: read on from where it stopped when the
+        /// transcript only grew since; read again from the run's message when it changed shape
+        /// (compaction). Nil when there is no user message.
+        static func advanced(_ kept: Progress?, over transcript: [Message]) -> Progress? {
+            var progress: Progress
+            if let kept, kept.read <= transcript.count, transcript[kept.start].role == .user,
+               transcript[kept.start].atMs == kept.startAtMs, transcript[kept.read - 1].atMs == kept.lastReadAtMs
+            {
+                progress = kept
+            } else {
+                guard let start = transcript.lastIndex(where: { $0.role == .user }) else { return nil }
+                progress = Progress(script: kept?.script ?? Script(transcript[start].content), start: start, read: start + 1,
+                                    lastAssistant: start, startAtMs: transcript[start].atMs, lastReadAtMs: transcript[start].atMs)
+            }
+            for i in progress.read..<transcript.count where transcript[i].role == .assistant {
+                progress.callsMade += transcript[i].toolCalls.count
+                progress.lastAssistant = i
+            }
+            progress.read = transcript.count
+            progress.lastReadAtMs = transcript[transcript.count - 1].atMs
+            return progress
+        }
     }
 
     /// Words with their following space, so the concatenation is the text.
