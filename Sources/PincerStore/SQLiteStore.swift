@@ -166,22 +166,54 @@ public final class SQLiteStore: SessionStore, Sendable {
     func apply(_ operations: [StoreOperation]) throws(EngineError) {
         try run("write") {
             try pool.write { db in
-                for operation in operations {
+                var runs: LatestRunStates? = nil // of the batches from here to the next other operation
+                for (i, operation) in operations.enumerated() {
                     switch operation {
-                    case .batch(let batch): try SQLiteStore.write(batch, in: db)
-                    case .deleteSession(let key): try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
+                    case .batch(let batch):
+                        if runs == nil { runs = LatestRunStates(operations[i...]) }
+                        try SQLiteStore.write(batch, in: db, runs: &runs!)
+                    case .deleteSession(let key):
+                        runs = nil
+                        try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
                     case .replaceTranscript(let key, let messages):
+                        runs = nil
                         try db.execute(sql: "DELETE FROM messages WHERE session_key = ?", arguments: [key])
                         var batch = StoreBatch(sessionKey: key)
                         batch.messages = messages.enumerated().map { ($0.offset, $0.element) }
-                        try SQLiteStore.write(batch, in: db)
+                        var none = LatestRunStates()
+                        try SQLiteStore.write(batch, in: db, runs: &none)
                     }
                 }
             }
         }
     }
 
-    private static func write(_ batch: StoreBatch, in db: Database) throws {
+    /// A run's state changes several times in a commit under load (queued, running, ended):
+    /// it is written once, in its last state, where it first appears (before its events,
+    /// which refer to it). Taken over the batches up to the next other operation, so no
+    /// write moves across a deletion.
+    private struct LatestRunStates {
+        private var latest: [String: StoredRun] = [:]
+        private var written: Set<String> = []
+
+        init() {}
+
+        /// The last state of each run in the batches that open `operations`.
+        init(_ operations: ArraySlice<StoreOperation>) {
+            for operation in operations {
+                guard case .batch(let batch) = operation else { break }
+                for run in batch.runs { latest[run.id] = run }
+            }
+        }
+
+        /// The state to write for `run`, or nil when it was written already in this commit.
+        mutating func take(_ run: StoredRun) -> StoredRun? {
+            guard written.insert(run.id).inserted else { return nil }
+            return latest[run.id] ?? run
+        }
+    }
+
+    private static func write(_ batch: StoreBatch, in db: Database, runs: inout LatestRunStates) throws {
         if let s = batch.newSession {
             try db.cachedStatement(sql: """
                 INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at, parent_key)
@@ -214,7 +246,7 @@ public final class SQLiteStore: SessionStore, Sendable {
             ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
                 error = excluded.error, duration_ms = excluded.duration_ms
             """)
-        for r in batch.runs {
+        for r in batch.runs.compactMap({ runs.take($0) }) {
             try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
                                               r.error, Int64(r.durationMs)])
         }

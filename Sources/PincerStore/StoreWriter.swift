@@ -20,6 +20,9 @@ final class StoreWriter: @unchecked Sendable {
     private var committed: UInt64 = 0
     private var stopping = false
     private var stopped = false
+    /// The writer is waiting for work: only then does a new operation need to wake anyone.
+    /// (Waking on every enqueue also woke every thread waiting for a commit, for nothing.)
+    private var writerIdle = false
 
     /// `apply` commits a list of operations in one transaction; it runs on the writer's thread only.
     init(apply: @escaping @Sendable ([StoreOperation]) throws(EngineError) -> Void, committed: @escaping @Sendable (UInt64) -> Void,
@@ -38,7 +41,7 @@ final class StoreWriter: @unchecked Sendable {
         defer { condition.unlock() }
         queue.append(operation)
         queued += 1
-        condition.broadcast()
+        if writerIdle { condition.broadcast() }
         return queued
     }
 
@@ -61,7 +64,11 @@ final class StoreWriter: @unchecked Sendable {
     private func loop() {
         condition.lock()
         while true {
-            while queue.isEmpty, !stopping { condition.wait() }
+            while queue.isEmpty, !stopping {
+                writerIdle = true
+                condition.wait()
+                writerIdle = false
+            }
             if queue.isEmpty, stopping { break }
             let operations = queue
             let last = queued

@@ -7,7 +7,7 @@ import Foundation
 import GRDB
 import PincerCore
 @testable import PincerHost
-import PincerStore
+@testable import PincerStore
 import Testing
 
 @Suite struct PersistenceTests {
@@ -98,6 +98,43 @@ import Testing
         let reopened = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         defer { reopened.shutdown() }
         #expect(reopened.sessionSummaries.isEmpty)
+    }
+
+    /// Under load one commit holds several states of a run (queued, running, ended): it is written
+    /// once, in its last state, before its events; a deletion between batches keeps its place.
+    @Test func aCommitWritesEachRunsLastStateBeforeItsEvents() throws {
+        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: "\(dir)/s.sqlite")
+        func session(_ key: String) -> StoredSession {
+            StoredSession(key: key, id: key, owner: .operator, model: "local/instant", label: nil, systemPrompt: nil,
+                          toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1, metadata: [:], parentKey: nil)
+        }
+        func run(_ id: String, _ key: String, _ status: RunStatus, _ text: String? = nil) -> StoredRun {
+            StoredRun(id: id, sessionKey: key, message: "hi", owner: .operator, status: status, finalText: text, error: nil, durationMs: 5)
+        }
+        func batch(_ key: String, new: Bool = false, runs: [StoredRun] = [], events: [(String, Int, RunEvent)] = []) -> StoreOperation {
+            var b = StoreBatch(newSession: new ? session(key) : nil, sessionKey: key)
+            b.runs = runs
+            b.events = events.map { (runId: $0.0, seq: $0.1, event: $0.2) }
+            return .batch(b)
+        }
+        try store.apply([
+            batch("a", new: true, runs: [run("r1", "a", .queued)]),
+            batch("a", runs: [run("r1", "a", .running)], events: [("r1", 0, RunEvent(.turn, ["text": "t"]))]),
+            batch("a", runs: [run("r1", "a", .completed, "done")], events: [("r1", 1, RunEvent(.finished, ["status": "completed"]))]),
+            batch("b", new: true, runs: [run("r2", "b", .running)]),
+            .deleteSession("b"),
+            batch("b", new: true, runs: [run("r3", "b", .queued)]),
+        ])
+        let state = try store.load(runLimit: 10)
+        #expect(state.interrupted == 1) // r3, stored queued, is marked interrupted at open
+        let r1 = try #require(state.runs.first { $0.id == "r1" })
+        #expect(r1.status == .completed && r1.finalText == "done")
+        #expect(r1.events.map(\.kind) == [.turn, .finished])
+        #expect(!state.runs.contains { $0.id == "r2" }) // deleted with its session, not written after the deletion
+        #expect(state.runs.map(\.id) == ["r1", "r3"])
     }
 
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {
