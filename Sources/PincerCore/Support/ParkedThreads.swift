@@ -8,13 +8,16 @@
 
 import Foundation
 
-public final class ParkedThreads: @unchecked Sendable {  // every var is guarded by `condition`
-    /// A parked worker's slot: the job handed to it, if any.
+public final class ParkedThreads: @unchecked Sendable {  // every var is guarded by `lock`
+    /// A parked worker's slot: the job handed to it, if any, and its own wake-up, so a
+    /// submit wakes exactly the worker it chose (one condition for all woke every idle
+    /// worker on each submit, and the spawn benchmark spent most of its time switching).
     private final class Slot {
         var job: (@Sendable () -> Void)?
+        let wake = DispatchSemaphore(value: 0)
     }
 
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var idle: [Slot] = []
     private let name: String
     private let idleSeconds: TimeInterval
@@ -24,15 +27,15 @@ public final class ParkedThreads: @unchecked Sendable {  // every var is guarded
         self.idleSeconds = idleSeconds
     }
 
-    /// Runs `job` on a parked worker, or on a new one.
+    /// Runs `job` on a parked worker (the one parked last, whose stack is warm), or on a new one.
     public func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
+        lock.lock()
         if let slot = idle.popLast() {
             slot.job = job
-            condition.broadcast()
-            condition.unlock()
+            lock.unlock()
+            slot.wake.signal()
         } else {
-            condition.unlock()
+            lock.unlock()
             HostThreads.start(name) { [self] in work(first: job) }
         }
     }
@@ -42,19 +45,27 @@ public final class ParkedThreads: @unchecked Sendable {  // every var is guarded
         var job = first
         while true {
             job()
-            condition.lock()
+            lock.lock()
             idle.append(slot)
-            let deadline = Date().addingTimeInterval(idleSeconds)
-            while slot.job == nil {
-                if !condition.wait(until: deadline), slot.job == nil {
+            lock.unlock()
+            let deadline = DispatchTime.now() + idleSeconds
+            while true {
+                let timedOut = slot.wake.wait(timeout: deadline) == .timedOut
+                lock.lock()
+                if let next = slot.job {
+                    // Handed a job (a wake-up left over from a job taken after a timeout is absorbed here).
+                    slot.job = nil
+                    lock.unlock()
+                    job = next
+                    break
+                }
+                if timedOut {
                     idle.removeAll { $0 === slot }
-                    condition.unlock()
+                    lock.unlock()
                     return
                 }
+                lock.unlock()
             }
-            job = slot.job!
-            slot.job = nil
-            condition.unlock()
         }
     }
 }
