@@ -124,7 +124,7 @@ rows.append(Row(name: "empty host call, get_extension (ns/call)", value: String(
                 baseline: String(format: "plain C call %.1f ns; ratio %.2fx", plainNs, emptyNs / plainNs), goal: "-", met: nil))
 rows.append(Row(name: "is_streaming (ns/call)", value: String(format: "%.1f", hostNs),
                 baseline: String(format: "plain C call %.1f ns; ratio %.2fx", plainNs, hostNs / plainNs),
-                goal: "<= 3x plain call", met: hostNs <= 3 * plainNs))
+                goal: "<= 5x plain call", met: hostNs <= 5 * plainNs))
 
 progress("rate_limit_check: 10,000 keys x 30 allowed, then \(3_000_000 / scale) refused")
 var allowed: UInt64 = 0
@@ -133,9 +133,9 @@ let fillAllowed = allowed
 let fullNs = valid(bench.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, &allowed), "rate_limit_check")
 rows.append(Row(name: "rate_limit_check, allowed (ns/call)", value: String(format: "%.1f", fillNs),
                 baseline: String(format: "%llu of 300000 allowed; plain C call %.1f ns", fillAllowed, plainNs),
-                goal: "<= 50 ns", met: fillNs <= 50))
+                goal: "<= 30 ns", met: fillNs <= 30))
 rows.append(Row(name: "rate_limit_check, refused (ns/call)", value: String(format: "%.1f", fullNs),
-                baseline: String(format: "%llu of %llu allowed", allowed, 3_000_000 / scale), goal: "<= 50 ns", met: fullNs <= 50))
+                baseline: String(format: "%llu of %llu allowed", allowed, 3_000_000 / scale), goal: "<= 30 ns", met: fullNs <= 30))
 
 // The same calls from a Swift plugin through PincerPluginKit (built by scripts/bench), against
 // the raw C calls above: the cost the kit's safe layer adds, string conversions included.
@@ -357,7 +357,7 @@ let inMemory = try runsPerSecond(store: nil, total: runCount)
 let persisted = try runsPerSecond(store: try SQLiteStore(path: "\(work)/runs.sqlite"), total: runCount)
 rows.append(Row(name: "spawn + one-turn run, SQLite store (runs/s)", value: String(format: "%.0f", persisted),
                 baseline: String(format: "in memory %.0f runs/s; ratio %.2fx", inMemory, persisted / inMemory),
-                goal: ">= 5000 runs/s", met: persisted >= 5000))
+                goal: ">= 0.8x in memory", met: persisted >= 0.8 * inMemory))
 
 // MARK: - Steer latency
 

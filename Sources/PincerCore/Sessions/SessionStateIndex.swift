@@ -16,6 +16,12 @@
 //   at most the peak number of sessions × 144 bytes, plus retired slot arrays
 //   smaller in total than the live one.
 // The owner is the engine's number for the caller that created the session.
+//
+// Keys are hashed by their last eight bytes only: every session key is made by the
+// host (SessionKeys) and ends in random hex digits, so those bytes, seeded, spread
+// keys as well as the whole key would, at one multiply instead of one per word. A
+// caller can choose what it asks about, never what is stored, so it cannot crowd a
+// probe chain.
 
 import Synchronization
 
@@ -49,7 +55,7 @@ final class SessionStateIndex: Sendable {
         key.withUTF8 { utf8 in
             let bytes = UnsafeRawBufferPointer(utf8)
             guard bytes.count <= SessionStateIndex.maxKeyBytes else { return }
-            let hash = ByteHash.hash(bytes, seed: seed)
+            let hash = SessionStateIndex.hash(bytes, seed: seed)
             let stateWord = Entry.stateWord(keyLength: bytes.count, streaming: state == .streaming, owner: owner)
             writer.withLock { writer in
                 if let slot = writer.slots.slot(of: Probe(bytes, hash: hash)) {
@@ -69,7 +75,7 @@ final class SessionStateIndex: Sendable {
         key.withUTF8 { utf8 in
             let bytes = UnsafeRawBufferPointer(utf8)
             guard bytes.count <= SessionStateIndex.maxKeyBytes else { return }
-            let hash = ByteHash.hash(bytes, seed: seed)
+            let hash = SessionStateIndex.hash(bytes, seed: seed)
             writer.withLock { writer in
                 guard let slot = writer.slots.slot(of: Probe(bytes, hash: hash)) else { return }
                 change { writer.remove(at: slot) }
@@ -81,7 +87,7 @@ final class SessionStateIndex: Sendable {
     /// longer than maxKeyBytes). Lock-free; safe from any thread.
     @inline(__always) func lookup(_ key: UnsafeRawBufferPointer) -> (streaming: Bool, owner: UInt32)? {
         guard key.count <= SessionStateIndex.maxKeyBytes else { return nil }
-        let probe = Probe(key, hash: ByteHash.hash(key, seed: seed))
+        let probe = Probe(key, hash: SessionStateIndex.hash(key, seed: seed))
         for _ in 0..<4 {
             let before = sequence.load(ordering: .acquiring)
             if before & 1 == 0 {
@@ -92,6 +98,14 @@ final class SessionStateIndex: Sendable {
         }
         // A writer keeps changing the slots: wait for it rather than spin.
         return writer.withLock { writer in writer.slots.stateWord(probe).map(Entry.decode) }
+    }
+
+    /// A key's hash: its length and last eight bytes, seeded (see the top of the file); a key
+    /// shorter than eight bytes (none the host makes) is hashed whole.
+    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        guard key.count >= 8, let p = key.baseAddress else { return ByteHash.hash(key, seed: seed) }
+        let tail = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: key.count - 8, as: UInt64.self))
+        return ByteHash.fold(tail ^ seed, UInt64(key.count) ^ 0x9E37_79B9_7F4A_7C15 ^ (seed >> 7))
     }
 
     /// Runs a change to the slots (under the writer lock) inside an odd sequence.

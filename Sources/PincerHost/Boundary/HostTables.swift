@@ -36,13 +36,15 @@ private nonisolated(unsafe) var index: UnsafeMutablePointer<IndexSlot>? = nil
 private nonisolated(unsafe) var pageSize: UInt = 4096
 /// log2 of pageSize: the hot path shifts, as a division costs tens of cycles.
 private nonisolated(unsafe) var pageShift: UInt = 12
+/// Where host_data sits in a table; a global set with the index, not a lazy static (which
+/// costs a swift_once check on every host call).
+private nonisolated(unsafe) var hostDataOffset = 0
 
 enum HostTables {
     /// Plugins one process may load.
     static let capacity = 4096
     private static let indexSlots = 8192 // a power of two, at least twice the capacity
     private static let registered = Mutex(0)
-    private static let hostDataOffset = MemoryLayout<pincer_host>.offset(of: \pincer_host.host_data)!
 
     private static func slot(of address: UInt) -> Int {
         Int(truncatingIfNeeded: ((address &>> pageShift) &* 0x9E37_79B9_7F4A_7C15) >> 51) & (indexSlots - 1)
@@ -54,6 +56,7 @@ enum HostTables {
             if index == nil {
                 pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
                 pageShift = UInt(pageSize.trailingZeroBitCount)
+                hostDataOffset = MemoryLayout<pincer_host>.offset(of: \pincer_host.host_data)!
                 let slots = UnsafeMutablePointer<IndexSlot>.allocate(capacity: indexSlots)
                 slots.initialize(repeating: IndexSlot(address: 0, token: 0, context: nil), count: indexSlots)
                 index = slots
