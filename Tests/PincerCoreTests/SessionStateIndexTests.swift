@@ -1,6 +1,6 @@
 // The lock-free session state index: answers match what was set, and readers on
-// other threads never get a wrong answer while a writer inserts, removes, grows
-// the table and flips states under them.
+// other threads never get a wrong answer, nor miss a key that stays put, while a
+// writer removes and re-adds the keys beside it and flips their states.
 
 import Foundation
 @testable import PincerCore
@@ -9,8 +9,8 @@ import Testing
 
 @Suite struct SessionStateIndexTests {
     private final class Counters: Sendable {
-        let stop = Atomic<Bool>(false)
-        let wrong = Atomic<Int>(0), checked = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false), phase = Atomic<Int>(0)
+        let wrong = Atomic<Int>(0), missed = Atomic<Int>(0), checked = Atomic<Int>(0)
     }
 
     private static func lookup(_ index: SessionStateIndex, _ key: String) -> (streaming: Bool, owner: UInt32)? {
@@ -27,52 +27,68 @@ import Testing
             let found = Self.lookup(index, key)
             #expect(found?.streaming == (i % 2 == 0) && found?.owner == UInt32(i), "key of \(i) bytes")
         }
-        // A key differing only in its last byte, or one byte longer than any kept, is not found.
+        // A key differing only in its last byte, or only before its last eight bytes (the same
+        // hash, so the full compare decides), or one byte longer than any kept, is not found.
         #expect(Self.lookup(index, String(repeating: "k", count: 9) + "x") == nil)
+        for length in [9, 16, 17, 40, 127] {
+            #expect(Self.lookup(index, "x" + String(repeating: "k", count: length - 1)) == nil, "\(length) bytes")
+        }
         #expect(Self.lookup(index, String(repeating: "k", count: SessionStateIndex.maxKeyBytes + 1)) == nil)
         for key in keys where key.count % 3 == 0 { index.remove(key) }
         for (i, key) in keys.enumerated() { #expect((Self.lookup(index, key) == nil) == (i % 3 == 0), "key of \(i) bytes") }
     }
 
+    /// Two groups of keys take turns: in each round the writer removes and re-adds every key of
+    /// one group (shifting the other group's keys back along their probe chains) while the other
+    /// group stays put. Readers must always find a key of the group that stays put, never see a
+    /// wrong owner (each key's owner is its number), and never find a key that was never added.
+    /// Without the sequence check the readers do see misses here.
     @Test func readersNeverSeeAWrongAnswerWhileAWriterChurns() {
         let index = SessionStateIndex()
-        // Stable keys stay present with a fixed owner; their state flips. Churn keys come and go.
-        let stable = (0..<200).map { "plugin:stable:\($0)-\(String(repeating: "s", count: $0 % 40))" }
-        for (i, key) in stable.enumerated() { index.set(key, .idle, owner: UInt32(i)) }
+        let keys = (0..<400).map { "plugin:churn:\($0)-\(String(repeating: "k", count: $0 % 24))" }
+        // Group of key i: i % 2. Added interleaved, so the groups share probe chains.
+        for (i, key) in keys.enumerated() { index.set(key, .idle, owner: UInt32(i)) }
         let absent = (0..<50).map { "plugin:absent:\($0)" }
         let counters = Counters()
 
         let writer = Thread {
             var round = 0
             while !counters.stop.load(ordering: .relaxed) {
-                // Churn keys between the stable ones in the probe chains; removing them shifts stable keys back.
-                let churn = (0..<300).map { "plugin:churn:\(round):\($0)" }
-                for key in churn { index.set(key, .streaming, owner: 7) }
-                for (i, key) in stable.enumerated() where i % 5 == round % 5 {
-                    index.set(key, round % 2 == 0 ? .streaming : .idle, owner: UInt32(i))
-                }
-                for key in churn { index.remove(key) }
                 round += 1
+                // Phase `round`: group round % 2 moves, the other stays put.
+                counters.phase.store(round, ordering: .sequentiallyConsistent)
+                for (i, key) in keys.enumerated() where i % 2 == round % 2 { index.remove(key) }
+                for (i, key) in keys.enumerated() where i % 2 == round % 2 {
+                    index.set(key, round % 3 == 0 ? .streaming : .idle, owner: UInt32(i))
+                }
             }
         }
-        // The reader on a thread of its own (the test must not hold Swift's cooperative pool),
-        // beside the writer: one each for the machine's two cores.
-        let reader = Thread {
-            var n = 0
-            let deadline = Date().addingTimeInterval(1.5)
-            while Date() < deadline {
-                for (i, key) in stable.enumerated() where Self.lookup(index, key)?.owner != UInt32(i) { counters.wrong.add(1, ordering: .relaxed) }
-                for key in absent where Self.lookup(index, key) != nil { counters.wrong.add(1, ordering: .relaxed) }
-                n += stable.count + absent.count
+        // Readers on threads of their own (the test must not hold Swift's cooperative pool).
+        let readers = (0..<2).map { reader in
+            Thread {
+                var n = 0, i = reader
+                let deadline = Date().addingTimeInterval(1.5)
+                while Date() < deadline {
+                    i = (i + 7) % keys.count
+                    let before = counters.phase.load(ordering: .sequentiallyConsistent)
+                    let found = Self.lookup(index, keys[i])
+                    let after = counters.phase.load(ordering: .sequentiallyConsistent)
+                    if let found, found.owner != UInt32(i) { counters.wrong.add(1, ordering: .relaxed) }
+                    // A key of the group that stayed put for the whole lookup is always found.
+                    if found == nil, before == after, before > 0, i % 2 != before % 2 { counters.missed.add(1, ordering: .relaxed) }
+                    if Self.lookup(index, absent[i % absent.count]) != nil { counters.wrong.add(1, ordering: .relaxed) }
+                    n += 2
+                }
+                counters.checked.add(n, ordering: .relaxed)
             }
-            counters.checked.add(n, ordering: .relaxed)
         }
         writer.start()
-        reader.start()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        readers.forEach { $0.start() }
+        while readers.contains(where: { !$0.isFinished }) { Thread.sleep(forTimeInterval: 0.01) }
         counters.stop.store(true, ordering: .relaxed)
         while !writer.isFinished { Thread.sleep(forTimeInterval: 0.001) }
         #expect(counters.checked.load(ordering: .relaxed) > 10_000)
         #expect(counters.wrong.load(ordering: .relaxed) == 0)
+        #expect(counters.missed.load(ordering: .relaxed) == 0)
     }
 }

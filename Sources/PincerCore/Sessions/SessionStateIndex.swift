@@ -12,9 +12,12 @@
 // - A reader may still be looking at memory a writer is changing, so nothing a
 //   reader can reach is ever freed while the index lives: removed entries go to
 //   a free list for reuse, and a slot array replaced by growth is retired, not
-//   freed. Every word readers load is loaded atomically (relaxed). That costs
-//   at most the peak number of sessions × 144 bytes, plus retired slot arrays
-//   smaller in total than the live one.
+//   freed. That costs at most the peak number of sessions × 144 bytes, plus
+//   retired slot arrays smaller in total than the live one.
+// - Every word readers load is loaded atomically (relaxed); a grown slot array
+//   is published with release and read with acquire, so a reader that reaches
+//   it sees it filled; a reader takes an entry from the one slot value it
+//   matched and never loads a slot twice (a writer may empty it in between).
 // The owner is the engine's number for the caller that created the session.
 //
 // Keys are hashed by their last eight bytes only: every session key is made by the
@@ -58,14 +61,14 @@ final class SessionStateIndex: Sendable {
             let hash = SessionStateIndex.hash(bytes, seed: seed)
             let stateWord = Entry.stateWord(keyLength: bytes.count, streaming: state == .streaming, owner: owner)
             writer.withLock { writer in
-                if let slot = writer.slots.slot(of: Probe(bytes, hash: hash)) {
-                    let entry = Slots.entry(writer.slots.load(slot))
+                if let entry = writer.slots.find(Probe(bytes, hash: hash))?.entry {
                     entry.words[0].store(stateWord, ordering: .relaxed)
                     return
                 }
                 let entry = writer.newEntry()
                 entry.fill(key: bytes, hash: hash, stateWord: stateWord)
-                change { writer.insert(entry, publish: { liveSlots.store($0.packed, ordering: .relaxed) }) }
+                // Released: a reader that sees the new array sees it filled.
+                change { writer.insert(entry, publish: { liveSlots.store($0.packed, ordering: .releasing) }) }
             }
         }
     }
@@ -77,7 +80,7 @@ final class SessionStateIndex: Sendable {
             guard bytes.count <= SessionStateIndex.maxKeyBytes else { return }
             let hash = SessionStateIndex.hash(bytes, seed: seed)
             writer.withLock { writer in
-                guard let slot = writer.slots.slot(of: Probe(bytes, hash: hash)) else { return }
+                guard let slot = writer.slots.find(Probe(bytes, hash: hash))?.slot else { return }
                 change { writer.remove(at: slot) }
             }
         }
@@ -91,7 +94,7 @@ final class SessionStateIndex: Sendable {
         for _ in 0..<4 {
             let before = sequence.load(ordering: .acquiring)
             if before & 1 == 0 {
-                let word = Slots(packed: liveSlots.load(ordering: .relaxed)).stateWord(probe)
+                let word = Slots(packed: liveSlots.load(ordering: .acquiring)).stateWord(probe)
                 atomicMemoryFence(ordering: .acquiring)
                 if sequence.load(ordering: .relaxed) == before { return word.map(Entry.decode) }
             }
@@ -239,15 +242,20 @@ private struct Slots {
         Entry(words: UnsafeMutablePointer(bitPattern: UInt(value & addressMask))!)
     }
 
-    /// The slot holding the probe's key, or nil. Bounded by the capacity, so a reader racing a
-    /// writer cannot walk forever (its answer is then discarded by the sequence check).
-    @inline(__always) func slot(of probe: Probe) -> Int? {
+    /// The slot holding the probe's key and its entry, or nil. Bounded by the capacity, so a
+    /// reader racing a writer cannot walk forever (its answer is then discarded by the sequence
+    /// check). The entry comes from the slot value the match was made on: a reader must never
+    /// load the slot again, as a writer may have emptied it since.
+    @inline(__always) func find(_ probe: Probe) -> (slot: Int, entry: Entry)? {
         let mask = self.mask
         var i = Int(truncatingIfNeeded: probe.hash) & mask
         for _ in 0...mask {
             let value = load(i)
             if value == 0 { return nil }
-            if value >> 48 == probe.tag, probe.matches(Slots.entry(value)) { return i }
+            if value >> 48 == probe.tag {
+                let entry = Slots.entry(value)
+                if probe.matches(entry) { return (i, entry) }
+            }
             i = (i &+ 1) & mask
         }
         return nil
@@ -255,7 +263,7 @@ private struct Slots {
 
     /// The state word of the probe's key, or nil.
     @inline(__always) func stateWord(_ probe: Probe) -> UInt64? {
-        slot(of: probe).map { Slots.entry(load($0)).words[0].load(ordering: .relaxed) }
+        find(probe)?.entry.words[0].load(ordering: .relaxed)
     }
 
     func emptySlot(for hash: UInt64) -> Int {
