@@ -388,9 +388,10 @@ final class SteerProbe: ModelProvider, @unchecked Sendable {
         measured.pause = { ns in try SteerProbe.charging(inEngine) { try context.pause(ns) } }
         let cpuStart = SteerProbe.threadCPU() // after the probe's own look at the transcript
         defer {
+            let end = nanoseconds() // first: the boundary must not include the probe's own bookkeeping
             let cpu = SteerProbe.threadCPU() - cpuStart - inEngine.withLock { $0 }
             turnCPU.withLock { $0.append(cpu) }
-            turnEnds.withLock { $0.append(nanoseconds()) }
+            turnEnds.withLock { $0.append(end) }
         }
         return try inner.respond(to: request, context: measured)
     }

@@ -191,6 +191,32 @@ import Testing
     }
 }
 
+extension CompactionTests {
+    /// Compaction in the middle of a run moves the run's message: the local model, which keeps
+    /// where its script stands between turns, must read the run again, neither repeating nor
+    /// skipping a call, and still list every result.
+    @Test func aRunCompactedBetweenItsTurnsGoesOnWhereItStood() throws {
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        config.compactionBudgetChars = 300
+        let e = try Engine(config: config)
+        defer { e.shutdown() }
+        let first = try e.spawn(SessionSpec(message: "hello"), by: .operator)
+        #expect(try e.wait(runId: first.runId, timeoutMs: 10_000, by: .operator).status == .completed)
+        // Under the budget (300) at its first turn (about 250 characters in all); the echo's
+        // result puts it over before the second.
+        let long = String(repeating: "x", count: 200)
+        let second = try e.prompt(sessionKey: first.sessionKey, text: "@echo{\"text\":\"\(long)\"} @clock", by: .operator)
+        let run = try e.wait(runId: second, timeoutMs: 10_000, by: .operator)
+        #expect(run.status == .completed)
+        let transcript = try e.transcript(sessionKey: first.sessionKey, by: .operator)
+        #expect(transcript.first?.role == .system, "not compacted: \(transcript.map(\.role))")
+        let calls = transcript.flatMap(\.toolCalls).map { "\($0.id) \($0.name)" }
+        #expect(calls == ["call-1 echo", "call-2 clock"])
+        #expect(run.finalText?.contains("echo → \(long)") == true && run.finalText?.contains("; clock →") == true, "\(run.finalText ?? "")")
+    }
+}
+
 @Suite struct RetainedRunTests {
     @Test func endedRunsAreForgottenPastTheirByteBudget() throws {
         var config = EngineConfig()

@@ -57,8 +57,8 @@ public struct LocalModel: ModelProvider {
 
     /// The turn the script calls for, given the transcript so far. The run's message is
     /// parsed once, in its first turn, and where the script stands is kept in the run's
-    /// scratch, so each turn reads only the messages added since the last one: a turn's
-    /// work does not grow with the run.
+    /// scratch, so each turn reads only the messages added since the last one (all of them
+    /// again only after compaction): a turn's work does not grow with the run.
     static func plan(_ transcript: [Message], scratch: RunScratch = RunScratch()) throws -> ModelTurn {
         guard let progress = Progress.advanced(scratch.value as? Progress, over: transcript) else {
             return ModelTurn(text: "Hello.", toolCalls: [])
@@ -74,45 +74,50 @@ public struct LocalModel: ModelProvider {
             return ModelTurn(text: text, toolCalls: [ToolCall(id: "call-\(progress.callsMade + 1)", name: call.name, arguments: call.arguments)])
         }
         text += "You said: \(script.text)."
-        let results = transcript[(progress.start + 1)...].filter { $0.role == .tool }
-        if !results.isEmpty {
-            text += " Tool results: " + results.map { "\($0.toolName ?? "?")\($0.isError ? " failed:" : " →") \($0.content)" }.joined(separator: "; ") + "."
-        }
+        if !progress.results.isEmpty { text += " Tool results: " + progress.results.joined(separator: "; ") + "." }
         return ModelTurn(text: text, toolCalls: [])
     }
 
     /// Where a run's script stands: the run's message (at `start`), the tool calls its
-    /// assistant turns have made, and how much of the transcript has been read.
+    /// assistant turns have made, the tool results so far, and how much has been read.
     struct Progress: Sendable {
         let script: Script
         let start: Int
+        /// The run's message's run id: reading on from `read` is right only while that
+        /// message is still at `start`. A run only appends to the transcript, except
+        /// compaction, which replaces what comes before the run's message and so moves it.
+        let runId: String?
         var read: Int
         var callsMade = 0
         var lastAssistant: Int
-        /// The first and last messages read, to see that the transcript only grew since.
-        let startAtMs: UInt64
-        var lastReadAtMs: UInt64
+        /// Each tool result read, as the final answer lists it.
+        var results: [String] = []
 
-        /// `kept` brought up to date with `transcript`: read on from where it stopped when the
-        /// transcript only grew since; read again from the run's message when it changed shape
-        /// (compaction). Nil when there is no user message.
+        /// `kept` brought up to date with `transcript`: read on from where it stopped while
+        /// the run's message is where it was; read again from the run's message otherwise.
+        /// Nil when there is no user message.
         static func advanced(_ kept: Progress?, over transcript: [Message]) -> Progress? {
             var progress: Progress
-            if let kept, kept.read <= transcript.count, transcript[kept.start].role == .user,
-               transcript[kept.start].atMs == kept.startAtMs, transcript[kept.read - 1].atMs == kept.lastReadAtMs
-            {
+            if let kept, kept.read <= transcript.count, transcript[kept.start].role == .user, transcript[kept.start].runId == kept.runId {
                 progress = kept
             } else {
                 guard let start = transcript.lastIndex(where: { $0.role == .user }) else { return nil }
-                progress = Progress(script: kept?.script ?? Script(transcript[start].content), start: start, read: start + 1,
-                                    lastAssistant: start, startAtMs: transcript[start].atMs, lastReadAtMs: transcript[start].atMs)
+                progress = Progress(script: kept?.script ?? Script(transcript[start].content), start: start,
+                                    runId: transcript[start].runId, read: start + 1, lastAssistant: start)
             }
-            for i in progress.read..<transcript.count where transcript[i].role == .assistant {
-                progress.callsMade += transcript[i].toolCalls.count
-                progress.lastAssistant = i
+            for i in progress.read..<transcript.count {
+                let message = transcript[i]
+                switch message.role {
+                case .assistant:
+                    progress.callsMade += message.toolCalls.count
+                    progress.lastAssistant = i
+                case .tool:
+                    progress.results.append("\(message.toolName ?? "?")\(message.isError ? " failed:" : " →") \(message.content)")
+                default:
+                    break
+                }
             }
             progress.read = transcript.count
-            progress.lastReadAtMs = transcript[transcript.count - 1].atMs
             return progress
         }
     }

@@ -32,7 +32,12 @@ private struct IndexSlot {
 
 // Allocated once before the first handle exists, then only appended to; lookups of a
 // handed-out address only ever walk slots filled before it (no removals), so they need no lock.
-private nonisolated(unsafe) var index: UnsafeMutablePointer<IndexSlot>? = nil
+// Published with release once it and the globals below are set, read with acquire: a forged
+// handle racing the first registration sees either no index or a filled one.
+private let indexAddress = Atomic<UInt>(0)
+private var index: UnsafeMutablePointer<IndexSlot>? {
+    UnsafeMutablePointer(bitPattern: indexAddress.load(ordering: .acquiring))
+}
 private nonisolated(unsafe) var pageSize: UInt = 4096
 /// log2 of pageSize: the hot path shifts, as a division costs tens of cycles.
 private nonisolated(unsafe) var pageShift: UInt = 12
@@ -59,7 +64,7 @@ enum HostTables {
                 hostDataOffset = MemoryLayout<pincer_host>.offset(of: \pincer_host.host_data)!
                 let slots = UnsafeMutablePointer<IndexSlot>.allocate(capacity: indexSlots)
                 slots.initialize(repeating: IndexSlot(address: 0, token: 0, context: nil), count: indexSlots)
-                index = slots
+                indexAddress.store(UInt(bitPattern: slots), ordering: .releasing)
             }
             guard count < capacity else { throw CallError(ResultCode.limit, "too many plugins loaded in this process (at most \(capacity))") }
             let page = try mapPage()

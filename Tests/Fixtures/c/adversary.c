@@ -130,6 +130,18 @@ static char *guarded(size_t len, char fill) {
     return p;
 }
 
+/* `len` bytes of `s` ending at a guard page (with its NUL only when len counts it). */
+static char *guarded_copy(const char *s, size_t len) {
+    char *p = guarded(len, 0);
+    if (p) memcpy(p, s, len);
+    return p;
+}
+
+/* Extension ids that match an offered one up to their last byte, unterminated at a guard
+ * page, one whose NUL is the page's last byte, and an empty one: the host must stop reading
+ * at the first difference or at the NUL, as strcmp would. */
+static char *near_ids[4];
+
 /* Strings one byte over each limit, unterminated, ending at a guard page. */
 static struct {
     char *key, *run_id, *message, *metadata, *rl_key, *tool_name, *description, *schema, *group, *log, *method,
@@ -151,6 +163,10 @@ enum { BAD_UTF8_COUNT = sizeof bad_utf8 / sizeof bad_utf8[0] };
 
 static int prepare_memory(void) {
     page = (size_t)sysconf(_SC_PAGESIZE);
+    near_ids[0] = guarded_copy("pincer.runs/X", 13);
+    near_ids[1] = guarded_copy("pincer.gatewaz", 14);
+    near_ids[2] = guarded_copy("pincer.acp", 11);
+    near_ids[3] = guarded_copy("", 1);
     over.key = guarded(PINCER_SESSION_KEY_CAPACITY, 'k');
     over.run_id = guarded(PINCER_RUN_ID_CAPACITY, 'r');
     over.message = guarded(PINCER_MAX_MESSAGE_BYTES + 1, 'm');
@@ -598,6 +614,8 @@ static void attack_inputs(void) {
     /* Host services. */
     if (host->get_extension(host, NULL) != NULL || host->get_extension(host, bad) != NULL || host->get_extension(host, over.key) != NULL)
         FAIL("get_extension of a bad id", "answered a table");
+    for (size_t i = 0; i < sizeof near_ids / sizeof near_ids[0]; i++)
+        if (near_ids[i] && host->get_extension(host, near_ids[i]) != NULL) FAIL("get_extension of a near-miss id", "answered a table");
     const size_t sizes[] = {0, SIZE_MAX, (size_t)1 << 63, (1u << 30) + 1, SIZE_MAX - 4095};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         void *p = host->alloc(host, sizes[i]);
