@@ -386,10 +386,10 @@ final class SteerProbe: ModelProvider, @unchecked Sendable {
         var measured = context
         measured.emit = { token in try SteerProbe.charging(inEngine) { try context.emit(token) } }
         measured.pause = { ns in try SteerProbe.charging(inEngine) { try context.pause(ns) } }
-        let cpuStart = SteerProbe.threadCPU() // after the probe's own look at the transcript
+        let cpuStart = ThreadCPUClock.nanoseconds() // after the probe's own look at the transcript
         defer {
             let end = nanoseconds() // first: the boundary must not include the probe's own bookkeeping
-            let cpu = SteerProbe.threadCPU() - cpuStart - inEngine.withLock { $0 }
+            let cpu = ThreadCPUClock.nanoseconds() - cpuStart - inEngine.withLock { $0 }
             turnCPU.withLock { $0.append(cpu) }
             turnEnds.withLock { $0.append(end) }
         }
@@ -397,15 +397,9 @@ final class SteerProbe: ModelProvider, @unchecked Sendable {
     }
 
     static func charging(_ total: borrowing Mutex<UInt64>, _ body: () throws -> Void) throws {
-        let start = threadCPU()
-        defer { let spent = threadCPU() - start; total.withLock { $0 += spent } }
+        let start = ThreadCPUClock.nanoseconds()
+        defer { let spent = ThreadCPUClock.nanoseconds() - start; total.withLock { $0 += spent } }
         try body()
-    }
-
-    static func threadCPU() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
 
@@ -438,7 +432,7 @@ let beyondBoundary = sentAt.compactMap { text, t0 -> Double? in
     let boundary = turnEnds.last { $0 <= seen } ?? t0
     return Double(seen - max(t0, boundary)) / 1e6
 }.sorted()
-let turnCPU = probe.turnCPU.withLock { $0 }.sorted()
+let turnCPU = probe.turnCPU.withLock { $0 }.map { Double($0) / 1000 }.sorted() // us
 let turnStarts = probe.turns.withLock { $0 }
 let turnLengths = zip(turnStarts.dropFirst(), turnStarts).map { Double($0 - $1) / 1e6 }.sorted()
 func percentile(_ sorted: [Double], _ p: Int) -> Double { sorted[min(sorted.count - 1, sorted.count * p / 100)] }
@@ -450,8 +444,8 @@ if latencies.count >= 10, !turnLengths.isEmpty, !turnCPU.isEmpty {
     rows.append(Row(name: "steer: past the turn's boundary, p50 / p99 (ms)", value: String(format: "%.3f / %.3f", percentile(beyondBoundary, 50), beyond99),
                     baseline: "the end of the turn in progress when steered", goal: "p99 <= token delay + 0.5 ms",
                     met: beyond99 <= Double(tokenDelayMs) + 0.5))
-    let cpuMedian = Double(turnCPU[turnCPU.count / 2]) / 1000
-    rows.append(Row(name: "steer: model turn CPU, median / p99 (us)", value: String(format: "%.1f / %.1f", cpuMedian, Double(turnCPU[min(turnCPU.count - 1, turnCPU.count * 99 / 100)]) / 1000),
+    let cpuMedian = percentile(turnCPU, 50)
+    rows.append(Row(name: "steer: model turn CPU, median / p99 (us)", value: String(format: "%.1f / %.1f", cpuMedian, percentile(turnCPU, 99)),
                     baseline: String(format: "%d turns; less the run's emit and pause", turnCPU.count), goal: "median <= 50 us",
                     met: cpuMedian <= 50))
 }

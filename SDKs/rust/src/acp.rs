@@ -13,12 +13,10 @@ use crate::{sys, Code, Error, Host, HostString, SpawnRequest, Spawned};
 #[derive(Copy, Clone)]
 pub struct Acp {
     host: Host,
+    // Owned by the host, immutable and valid until the plugin is dead, as the Host is: only
+    // u32 and function pointers, so the handle is Send + Sync with no unsafe impl.
     table: &'static sys::pincer_acp_v1,
 }
-
-// The table is the host's, immutable and valid until the plugin is dead; the handle is Send + Sync.
-unsafe impl Send for Acp {}
-unsafe impl Sync for Acp {}
 
 impl Host {
     /// The host's external agents ("pincer.acp/1"); None on a host without them: degrade.

@@ -31,12 +31,10 @@ pub enum RunEvent {
 #[derive(Copy, Clone)]
 pub struct Runs {
     host: Host,
+    // Owned by the host, immutable and valid until the plugin is dead, as the Host is: only
+    // u32 and function pointers, so the handle is Send + Sync with no unsafe impl.
     table: &'static sys::pincer_runs_v1,
 }
-
-// The table is the host's, immutable and valid until the plugin is dead; the handle is Send + Sync.
-unsafe impl Send for Runs {}
-unsafe impl Sync for Runs {}
 
 impl Host {
     /// The host's run follower ("pincer.runs/1", ABI 1.1); None on an older host: wait() instead.

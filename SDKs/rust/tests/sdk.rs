@@ -216,3 +216,13 @@ fn init_refuses_a_null_handle_without_calling_the_plugin() {
     let code = unsafe { entry.init.unwrap()(std::ptr::null(), c"x.so".as_ptr(), error.as_mut_ptr(), error.len()) };
     assert_eq!(code, Code::INVALID_ARGUMENT);
 }
+
+/// Plugins hand these handles to their own threads: each must stay Send + Sync.
+#[test]
+fn host_and_extension_handles_are_send_and_sync() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<pincer::Host>();
+    send_and_sync::<pincer::Gateway>();
+    send_and_sync::<pincer::Runs>();
+    send_and_sync::<pincer::Acp>();
+}

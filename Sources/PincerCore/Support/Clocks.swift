@@ -10,13 +10,20 @@ import Darwin
 #endif
 
 public enum MonotonicClock {
-    @inline(__always) public static func nanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    @inline(__always) public static func nanoseconds() -> UInt64 { clockNanoseconds(CLOCK_MONOTONIC) }
 
     public static func milliseconds() -> UInt64 { nanoseconds() / 1_000_000 }
+}
+
+/// The CPU time the calling thread has used, in nanoseconds (for benchmarks).
+public enum ThreadCPUClock {
+    public static func nanoseconds() -> UInt64 { clockNanoseconds(CLOCK_THREAD_CPUTIME_ID) }
+}
+
+@inline(__always) private func clockNanoseconds(_ clock: clockid_t) -> UInt64 {
+    var ts = timespec()
+    clock_gettime(clock, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
 public enum WallClock {

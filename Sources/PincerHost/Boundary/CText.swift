@@ -29,6 +29,17 @@ enum CText {
         guard isValidUTF8(bytes) else { throw CallError(ResultCode.invalidArgument, "\(field) is not valid UTF-8") }
     }
 
+    /// strcmp(c, s) == 0 without copying `s` into a new C string on each call, as passing a
+    /// String to strcmp would: reads `c` only up to its first difference from `s`, as strcmp does.
+    static func equals(_ c: UnsafePointer<CChar>, _ s: String) -> Bool {
+        var i = 0
+        for byte in s.utf8 {
+            guard UInt8(bitPattern: c[i]) == byte else { return false }
+            i += 1
+        }
+        return c[i] == 0
+    }
+
     /// A Swift String copy of a C string; nil for NULL when not `required`.
     static func string(_ pointer: UnsafePointer<CChar>?, _ field: String, max: Int, required: Bool = true) throws(CallError) -> String? {
         if pointer == nil, !required { return nil }

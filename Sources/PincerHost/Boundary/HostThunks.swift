@@ -168,22 +168,11 @@ enum HostThunks {
 func pincerHostGetExtension(_ host: HostHandle, _ id: UnsafePointer<CChar>?) -> UnsafeRawPointer? {
     // Matched exactly (extension.h); a forged handle gets nothing.
     guard HostTables.context(host) != nil, let id else { return nil }
-    for (offered, table) in HostThunks.extensions where HostThunks.cString(id, equals: offered) { return table }
+    for (offered, table) in HostThunks.extensions where CText.equals(id, offered) { return table }
     return nil
 }
 
 extension HostThunks {
-    /// strcmp(c, s) == 0 without copying `s` into a new C string on each call, as passing a
-    /// String to strcmp would: reads `c` only up to its first difference from `s`, as strcmp does.
-    static func cString(_ c: UnsafePointer<CChar>, equals s: String) -> Bool {
-        var i = 0
-        for byte in s.utf8 {
-            guard UInt8(bitPattern: c[i]) == byte else { return false }
-            i += 1
-        }
-        return c[i] == 0
-    }
-
     /// The extension tables this host offers, by id (extension.h). nonisolated(unsafe): raw pointers
     /// are not Sendable, but these tables are made once and never written again.
     nonisolated(unsafe) static let extensions: [(id: String, table: UnsafeRawPointer)] = [
