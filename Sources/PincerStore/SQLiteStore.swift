@@ -166,12 +166,13 @@ public final class SQLiteStore: SessionStore, Sendable {
     func apply(_ operations: [StoreOperation]) throws(EngineError) {
         try run("write") {
             try pool.write { db in
+                let statements = try WriteStatements(db)
                 var runs: LatestRunStates? = nil // of the batches from here to the next other operation
                 for (i, operation) in operations.enumerated() {
                     switch operation {
                     case .batch(let batch):
                         if runs == nil { runs = LatestRunStates(operations[i...]) }
-                        try SQLiteStore.write(batch, in: db, runs: &runs!)
+                        try statements.write(batch, runs: &runs!)
                     case .deleteSession(let key):
                         runs = nil
                         try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
@@ -181,7 +182,7 @@ public final class SQLiteStore: SessionStore, Sendable {
                         var batch = StoreBatch(sessionKey: key)
                         batch.messages = messages.enumerated().map { ($0.offset, $0.element) }
                         var none = LatestRunStates()
-                        try SQLiteStore.write(batch, in: db, runs: &none)
+                        try statements.write(batch, runs: &none)
                     }
                 }
             }
@@ -213,46 +214,56 @@ public final class SQLiteStore: SessionStore, Sendable {
         }
     }
 
-    private static func write(_ batch: StoreBatch, in db: Database, runs: inout LatestRunStates) throws {
-        if let s = batch.newSession {
-            try db.cachedStatement(sql: """
+    /// The statements a commit writes with, looked up once per commit (GRDB caches them by their
+    /// SQL text, which is hashed at each lookup).
+    private struct WriteStatements {
+        let insertSession, insertMetadata, upsertMetadata, insertMessage, upsertRun, insertEvent: Statement
+
+        init(_ db: Database) throws {
+            insertSession = try db.cachedStatement(sql: """
                 INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at, parent_key)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
-                                         s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs), s.parentKey])
-            for (namespace, value) in s.metadata {
-                try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
-                    .execute(arguments: [s.key, namespace, value.description])
+                """)
+            insertMetadata = try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
+            upsertMetadata = try db.cachedStatement(sql: "INSERT OR REPLACE INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
+            insertMessage = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            upsertRun = try db.cachedStatement(sql: """
+                INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))
+                ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
+                    error = excluded.error, duration_ms = excluded.duration_ms
+                """)
+            insertEvent = try db.cachedStatement(sql: "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)")
+        }
+
+        func write(_ batch: StoreBatch, runs: inout LatestRunStates) throws {
+            if let s = batch.newSession {
+                try insertSession.execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
+                                                      s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs), s.parentKey])
+                for (namespace, value) in s.metadata {
+                    try insertMetadata.execute(arguments: [s.key, namespace, value.description])
+                }
             }
-        }
-        for (namespace, value) in batch.metadata {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
-                .execute(arguments: [batch.sessionKey, namespace, value.description])
-        }
-        let insertMessage = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (seq, m) in batch.messages {
-            let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
-                ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
-            }).description
-            try insertMessage.execute(arguments: [batch.sessionKey, seq, m.role.rawValue, m.content, calls, m.toolCallId,
-                                                  m.toolName, m.isError, m.runId, Int64(m.atMs)])
-        }
-        let upsertRun = try db.cachedStatement(sql: """
-            INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))
-            ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
-                error = excluded.error, duration_ms = excluded.duration_ms
-            """)
-        for r in batch.runs.compactMap({ runs.take($0) }) {
-            try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
-                                              r.error, Int64(r.durationMs)])
-        }
-        let insertEvent = try db.cachedStatement(sql: "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)")
-        for (runId, seq, event) in batch.events {
-            try insertEvent.execute(arguments: [runId, seq, event.kind.rawValue, event.detail.description, Int64(event.atMs)])
+            for (namespace, value) in batch.metadata {
+                try upsertMetadata.execute(arguments: [batch.sessionKey, namespace, value.description])
+            }
+            for (seq, m) in batch.messages {
+                let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
+                    ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
+                }).description
+                try insertMessage.execute(arguments: [batch.sessionKey, seq, m.role.rawValue, m.content, calls, m.toolCallId,
+                                                      m.toolName, m.isError, m.runId, Int64(m.atMs)])
+            }
+            for r in batch.runs.compactMap({ runs.take($0) }) {
+                try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
+                                                  r.error, Int64(r.durationMs)])
+            }
+            for (runId, seq, event) in batch.events {
+                try insertEvent.execute(arguments: [runId, seq, event.kind.rawValue, event.detail.description, Int64(event.atMs)])
+            }
         }
     }
 

@@ -10,6 +10,29 @@ import Testing
         #expect(try JSON.parse(#""\ud83d\ude00""#) == .string("😀"))
     }
 
+    /// Strings are written by runs between escapes: escapes at either end, side by side, or none,
+    /// every control character, and multi-byte characters next to an escape.
+    @Test(arguments: ["", "plain", "\"", "\\", "\"quoted\"", "a\\b\\\\c", "\n\t\r", "é\"😀\"é", "end\u{7F}\u{1F}"]
+                     + [String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })])
+    func writesStringsByRunsBetweenEscapes(text: String) throws {
+        let written = JSON.string(text).description
+        #expect(try JSON.parse(written) == .string(text))
+        #expect(!written.utf8.dropFirst().dropLast().contains { $0 < 0x20 }, "a control byte left bare in \(written)")
+        var expected = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": expected += "\\\""
+            case "\\": expected += "\\\\"
+            case "\n": expected += "\\n"
+            case "\r": expected += "\\r"
+            case "\t": expected += "\\t"
+            case _ where scalar.value < 0x20: expected += (scalar.value < 0x10 ? "\\u000" : "\\u00") + String(scalar.value, radix: 16)
+            default: expected.unicodeScalars.append(scalar)
+            }
+        }
+        #expect(written == expected + "\"")
+    }
+
     @Test(arguments: [
         ("{\"a\":1,}", "line 1, column 8"),
         ("[1 2]", "expected ',' or ']'"),
