@@ -14,7 +14,8 @@
 //   PincerHost     the native boundary: loader, operator config, @_cdecl host-table thunks
 //   PincerGateway  `pincer serve`'s network gateway: JSON-RPC over HTTP and WebSocket (Hummingbird),
 //                  auth, heartbeats, limits; the operator's method table
-//   PincerCommandLine  what the command-line programs share: options, exit statuses, logging
+//   PincerCommandLine  what the command-line programs share: main, the command parser (no
+//                  reflection: a cold start's budget), options, exit statuses, logging
 //   pincer         the command line: builds the engine, picking its store and providers;
 //                  `pincer serve` and `pincer call` run pincer-server, so the server stack
 //                  stays out of every other command's start
@@ -22,7 +23,8 @@
 //   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline;
 //                  pincer-gateway-bench, the gateway's (JSON-RPC over WebSocket vs a bare echo);
 //                  pincer-acp-bench, sessions on an ACP agent vs a bare client of the same agent
-//   CLITests       the command line's exit statuses and messages, through its binary
+//   CommandLineTests  the command parser; CLITests, the command line's exit statuses and
+//                  messages, through its binary
 //   pincer-stress-host  the adversary storm in a process of its own, under memory and CPU caps
 //                  (AdversaryTests and scripts/storm run it)
 //   pincer-fuzz-host  the host the libFuzzer harness (Tests/Fuzz) runs in: real loader, real tables
@@ -40,7 +42,6 @@ let package = Package(
         .library(name: "PincerOpenAI", targets: ["PincerOpenAI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
@@ -82,19 +83,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PincerCommandLine", dependencies: [
-            "PincerHost", "PincerCore", "PincerStore",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            "PincerHost", "PincerCore", "PincerStore", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(
             name: "pincer-server",
             dependencies: ["PincerGateway", "PincerCommandLine", "PincerHost", "PincerCore",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pincer",
             dependencies: ["PincerCommandLine", "PincerHost", "PincerCore", "PincerStore",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
         .executableTarget(name: "pincer-gateway-bench", dependencies: [
@@ -115,6 +113,8 @@ let package = Package(
         .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer",
                                                            .product(name: "GRDB", package: "GRDB.swift"),
                                                            .product(name: "Logging", package: "swift-log")]),
+        // The command lines' parser (PincerCommandLine), on a command tree of its own.
+        .testTarget(name: "CommandLineTests", dependencies: ["PincerCommandLine"]),
         // Runs the built `pincer` binary (swift test builds it with everything else).
         .testTarget(name: "CLITests"),
         // Sessions on external agents over ACP, against real agents (the ACP SDK's, our test agent).

@@ -1,9 +1,8 @@
 // What the command-line programs share (`pincer`, and `pincer-server` behind
-// `pincer serve` and `pincer call`): exit statuses, the runtime failure that
-// prints one line, the store and config options, the process's log backend, and
-// building an engine and a host from them.
+// `pincer serve` and `pincer call`): their main (parse, run, exit), exit
+// statuses, the runtime failure that prints one line, the store and config
+// options, the process's log backend, and building an engine and a host from them.
 
-import ArgumentParser
 import Foundation
 import Logging
 import PincerCore
@@ -11,7 +10,53 @@ import PincerHost
 import PincerStore
 import Synchronization
 
-/// How `pincer` exits; usage errors keep ArgumentParser's 64 (EX_USAGE).
+/// A command-line program's main: reads the arguments against `root`, runs what they ask for
+/// and exits 0; a RuntimeFailure prints `<root>: <message>` on stderr and exits with its
+/// status; a usage error prints the usage and exits 64 (EX_USAGE).
+public enum CommandLineProgram {
+    public static func main(_ root: Command, version: String) async -> Never {
+        switch root.invocation(of: Array(CommandLine.arguments.dropFirst())) {
+        case .version:
+            print(version)
+        case .help(let path):
+            print(Command.help(path, version: version), terminator: "")
+        case .usageError(let path, let message):
+            usageError(path, message)
+        case .run(let path, let parsed):
+            do {
+                try await path.last!.action!(parsed)
+            } catch let failure as RuntimeFailure {
+                FileHandle.standardError.write(Data("\(root.name): \(failure.message)\n".utf8))
+                exit(failure.status.rawValue)
+            } catch let quiet as QuietExit {
+                exit(quiet.status)
+            } catch let usage as UsageError {
+                usageError(path, usage.message)
+            } catch {
+                FileHandle.standardError.write(Data("\(root.name): \(error)\n".utf8))
+                exit(ExitStatus.error.rawValue)
+            }
+        }
+        exit(0)
+    }
+
+    private static func usageError(_ path: [Command], _ message: String) -> Never {
+        let name = path.map(\.name).joined(separator: " ")
+        FileHandle.standardError.write(Data("Error: \(message)\nUsage: \(Command.usage(path))\n  See '\(name) --help' for more information.\n".utf8))
+        exit(usageStatus)
+    }
+
+    /// EX_USAGE.
+    public static let usageStatus: Int32 = 64
+}
+
+/// Ends the program with `status` and nothing more printed (what was to say is said).
+public struct QuietExit: Error {
+    public var status: Int32
+    public init(status: Int32) { self.status = status }
+}
+
+/// How `pincer` exits; a usage error exits 64 (CommandLineProgram.usageStatus).
 public enum ExitStatus: Int32, Sendable {
     case completed = 0
     /// An error before or outside the run: config, store, plugins directory, a refused spawn.
@@ -47,14 +92,19 @@ public struct RuntimeFailure: Error {
 }
 
 /// Where sessions are kept: an SQLite file (the default), or nowhere.
-public struct StoreOptions: ParsableArguments {
-    public init() {}
+public struct StoreOptions: Sendable {
+    public static let options: [Option] = [
+        .value("store", help: "SQLite store for sessions, transcripts and runs (default: $XDG_STATE_HOME/pincer/pincer.sqlite, else ~/.local/state/pincer/pincer.sqlite)."),
+        .flag("no-store", help: "Keep sessions in memory only."),
+    ]
 
-    @Option(name: .long, help: "SQLite store for sessions, transcripts and runs (default: $XDG_STATE_HOME/pincer/pincer.sqlite, else ~/.local/state/pincer/pincer.sqlite).")
     public var store: String?
-
-    @Flag(name: .long, help: "Keep sessions in memory only.")
     public var noStore = false
+
+    public init(_ parsed: ParsedArguments) {
+        store = parsed.value("store")
+        noStore = parsed.flag("no-store")
+    }
 
     public static var defaultPath: String {
         let env = ProcessInfo.processInfo.environment
@@ -110,11 +160,16 @@ public func makeEngine(config path: String?, store: (any SessionStore)?) throws 
 
 /// The config option every command that hosts plugins shares; each command
 /// declares its own --plugins, required or not.
-public struct HostOptions: ParsableArguments {
-    public init() {}
+public struct HostOptions: Sendable {
+    public static let options: [Option] = [
+        .value("config", help: "Operator config file (JSON): plugin allow/deny lists, grants, plugin config, guards."),
+    ]
 
-    @Option(name: .long, help: "Operator config file (JSON): plugin allow/deny lists, grants, plugin config, guards.")
     public var config: String?
+
+    public init(_ parsed: ParsedArguments) {
+        config = parsed.value("config")
+    }
 
     /// A host over an engine from the config, with the plugins in `plugins` loaded (none when nil).
     public func makeHost(plugins: String?, store: (any SessionStore)? = nil) throws -> PluginHost {

@@ -3,7 +3,6 @@
 // server stack (Hummingbird, service lifecycle) is loaded only by the commands
 // that need it; `pincer serve …` and `pincer call …` run it.
 
-import ArgumentParser
 import Foundation
 import Logging
 import PincerCommandLine
@@ -12,44 +11,34 @@ import PincerGateway
 import PincerHost
 
 @main
-struct PincerServer: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pincer",
-        abstract: "The long-running host and its gateway client.",
-        version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
-        subcommands: [Serve.self, Call.self])
+enum PincerServer {
+    static let root = Command("pincer", abstract: "The long-running host and its gateway client.", subcommands: [Serve.command, Call.command])
 
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
-        } catch let failure as RuntimeFailure {
-            FileHandle.standardError.write(Data("pincer: \(failure.message)\n".utf8))
-            exit(withError: ExitCode(failure.status.rawValue))
-        } catch {
-            exit(withError: error)
-        }
+        await CommandLineProgram.main(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
     }
 }
 
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve",
+struct Serve {
+    static let command = Command(
+        "serve",
         abstract: "Run the host with its network gateway until SIGTERM or SIGINT: JSON-RPC 2.0 over HTTP POST and WebSocket at /rpc, liveness at /healthz.",
         discussion: """
             The config's "gateway" object sets the listen address, the operator's bearer token \
             (gateway.token, or gateway.tokenEnv naming an environment variable), the heartbeat and \
             the limits. Without a token the server binds loopback only. SIGHUP re-reads the config; \
             a second stop signal exits at once.
-            """)
+            """,
+        options: [.value("plugins", help: "Directory whose .so files are loaded as plugins, in sorted order.")]
+            + HostOptions.options + StoreOptions.options
+            + [.value("listen", help: "HOST:PORT to listen on (overrides gateway.listen; port 0 picks a free one).")]) { parsed in
+        try await Serve(plugins: parsed.value("plugins"), options: HostOptions(parsed), storeOptions: StoreOptions(parsed),
+                        listen: parsed.value("listen")).run()
+    }
 
-    @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
     var plugins: String?
-
-    @OptionGroup var options: HostOptions
-    @OptionGroup var storeOptions: StoreOptions
-
-    @Option(name: .long, help: "HOST:PORT to listen on (overrides gateway.listen; port 0 picks a free one).")
+    var options: HostOptions
+    var storeOptions: StoreOptions
     var listen: String?
 
     func run() async throws {
@@ -82,22 +71,22 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-struct Call: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "call",
+struct Call {
+    static let command = Command(
+        "call",
         abstract: "Call a method of a running `pincer serve` and print its result as JSON (runs.subscribe prints each event as it comes).",
-        discussion: "Exit status: 0 a result; 2 a JSON-RPC error (printed as pincer: <code> <message>); 1 no answer (server down, refused).")
+        discussion: "Exit status: 0 a result; 2 a JSON-RPC error (printed as pincer: <code> <message>); 1 no answer (server down, refused).",
+        options: [.value("url", default: "ws://127.0.0.1:7420/rpc", help: "The gateway's WebSocket URL."),
+                  .value("token", help: "The operator's token (default: $PINCER_GATEWAY_TOKEN).")],
+        arguments: [Argument("method", help: "The method, e.g. status, sessions.create, runs.wait (rpc.methods lists them)."),
+                    Argument("params", optional: true, help: "Its params, as a JSON object.")]) { parsed in
+        try await Call(method: parsed.required("method"), params: parsed.argument("params"),
+                       url: parsed.required("url"), token: parsed.value("token")).run()
+    }
 
-    @Argument(help: "The method, e.g. status, sessions.create, runs.wait (rpc.methods lists them).")
     var method: String
-
-    @Argument(help: "Its params, as a JSON object.")
     var params: String?
-
-    @Option(name: .long, help: "The gateway's WebSocket URL.")
-    var url = "ws://127.0.0.1:7420/rpc"
-
-    @Option(name: .long, help: "The operator's token (default: $PINCER_GATEWAY_TOKEN).")
+    var url: String
     var token: String?
 
     func run() async throws {

@@ -1,12 +1,11 @@
 // The `pincer` command line: load a directory of plugins and list them, or
 // run one session through the engine with the plugins loaded.
 //
-// Usage errors are ArgumentParser's (usage text, exit 64). Anything that goes
-// wrong once the arguments are understood (a config, a store, a plugins
-// directory, a run that does not complete) is a RuntimeFailure: one line on stderr
-// and an exit status of its own, so scripts can tell outcomes apart.
+// Usage errors print the usage and exit 64. Anything that goes wrong once the
+// arguments are understood (a config, a store, a plugins directory, a run that
+// does not complete) is a RuntimeFailure: one line on stderr and an exit status
+// of its own, so scripts can tell outcomes apart.
 
-import ArgumentParser
 import Foundation
 import Logging
 import PincerCore
@@ -14,48 +13,27 @@ import PincerHost
 import PincerStore
 import PincerCommandLine
 
-// Every command names itself (commandName): without one, ArgumentParser derives the name from
-// the type's through String(describing:), runtime conformance lookups that scan every loaded
-// image, for each command type at each start (a quarter of a cold start's instructions).
 @main
-struct Pincer: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pincer",
+enum Pincer {
+    static let root = Command(
+        "pincer",
         abstract: "A host for AI-agent sessions that loads native plugins through a stable C ABI.",
         discussion: "A runtime error (config, store, plugins directory) prints one line, pincer: <message>, on stderr and exits 1; a usage error prints the usage and exits 64. See pincer run --help for a run's exit statuses.",
-        version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))",
-        subcommands: [Plugins.self, Tools.self, Validate.self, ValidateCheck.self, Run.self, Sessions.self, ServerCommand.Serve.self, ServerCommand.Call.self])
+        subcommands: [Plugins.command, Tools.command, Validate.command, ValidateCheck.command, Run.command, Sessions.command,
+                      ServerCommand.serve, ServerCommand.call])
 
-    /// ArgumentParser's main, but a RuntimeFailure is reported as one line, without usage text.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let failure as RuntimeFailure {
-            FileHandle.standardError.write(Data("pincer: \(failure.message)\n".utf8))
-            exit(withError: ExitCode(failure.status.rawValue))
-        } catch {
-            exit(withError: error)
-        }
+    static func main() async {
+        await CommandLineProgram.main(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
     }
 }
 
 /// `pincer serve` and `pincer call` run pincer-server (beside this program) with the same
 /// arguments: the server stack is loaded only by the commands that need it.
 enum ServerCommand {
-    struct Serve: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "serve", abstract: "Run the host with its network gateway (pincer serve --help for its options).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try ServerCommand.exec("serve", arguments) }
-    }
-
-    struct Call: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "call", abstract: "Call a method of a running pincer serve (pincer call --help for its options).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try ServerCommand.exec("call", arguments) }
-    }
+    static let serve = Command("serve", abstract: "Run the host with its network gateway (pincer serve --help for its options).",
+                               passesArgumentsThrough: true) { parsed in try exec("serve", parsed.passedThrough) }
+    static let call = Command("call", abstract: "Call a method of a running pincer serve (pincer call --help for its options).",
+                              passesArgumentsThrough: true) { parsed in try exec("call", parsed.passedThrough) }
 
     static func exec(_ command: String, _ arguments: [String]) throws {
         let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -67,21 +45,21 @@ enum ServerCommand {
     }
 }
 
-struct Plugins: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plugins", abstract: "Inspect plugins.", subcommands: [List.self])
+enum Plugins {
+    static let command = Command("plugins", abstract: "Inspect plugins.", subcommands: [list])
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "list",
-            abstract: "Load every plugin in a directory and print each one's id, version, language (and the SDK that built it, when the descriptor says), ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.")
+    static let list = Command(
+        "list",
+        abstract: "Load every plugin in a directory and print each one's id, version, language (and the SDK that built it, when the descriptor says), ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.",
+        options: [.value("plugins", required: true, help: "Directory whose .so files are loaded as plugins, in sorted order.")]
+            + HostOptions.options + [.flag("json", help: "Print JSON instead of a table.")]) { parsed in
+        try List(plugins: parsed.required("plugins"), options: HostOptions(parsed), json: parsed.flag("json")).run()
+    }
 
-        @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order.")
+    struct List {
         var plugins: String
-
-        @OptionGroup var options: HostOptions
-
-        @Flag(help: "Print JSON instead of a table.")
-        var json = false
+        var options: HostOptions
+        var json: Bool
 
         func run() throws {
             let host = try options.makeHost(plugins: plugins)
@@ -103,21 +81,21 @@ struct Plugins: ParsableCommand {
     }
 }
 
-struct Tools: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tools", abstract: "Inspect the tools sessions can be offered.", subcommands: [List.self])
+enum Tools {
+    static let command = Command("tools", abstract: "Inspect the tools sessions can be offered.", subcommands: [list])
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "list",
-            abstract: "List every tool a session could be offered: the host's built-in tools and those the plugins in --plugins register, each with its group, owner, description and arguments (the whole JSON Schema with --json), and whether the host's tool policy (operator config tools) allows it.")
+    static let list = Command(
+        "list",
+        abstract: "List every tool a session could be offered: the host's built-in tools and those the plugins in --plugins register, each with its group, owner, description and arguments (the whole JSON Schema with --json), and whether the host's tool policy (operator config tools) allows it.",
+        options: [.value("plugins", help: "Directory whose .so files are loaded as plugins, so their tools are listed too (default: none).")]
+            + HostOptions.options + [.flag("json", help: "Print JSON instead of a table.")]) { parsed in
+        try List(plugins: parsed.value("plugins"), options: HostOptions(parsed), json: parsed.flag("json")).run()
+    }
 
-        @Option(name: .long, help: "Directory whose .so files are loaded as plugins, so their tools are listed too (default: none).")
+    struct List {
         var plugins: String?
-
-        @OptionGroup var options: HostOptions
-
-        @Flag(help: "Print JSON instead of a table.")
-        var json = false
+        var options: HostOptions
+        var json: Bool
 
         func run() throws {
             let host = try options.makeHost(plugins: plugins)
@@ -147,9 +125,9 @@ struct Tools: ParsableCommand {
     }
 }
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
+struct Run {
+    static let command = Command(
+        "run",
         abstract: "Run one session with MESSAGE through the engine, with the plugins in --plugins loaded, and print its transcript.",
         discussion: """
             The transcript goes to stdout, then the run's summary: on stdout when the run completed, \
@@ -158,27 +136,28 @@ struct Run: ParsableCommand {
             Exit status: 0 the run completed; 1 an error before or outside the run (config, store, \
             plugins directory, a refused spawn); 3 the run failed; 4 it timed out; 5 it was cancelled; \
             6 it was interrupted; 64 a usage error.
-            """)
+            """,
+        options: [.value("plugins", help: "Directory whose .so files are loaded as plugins, in sorted order (default: none).")]
+            + HostOptions.options + StoreOptions.options + [
+                .value("model", help: "Model for this session (see the catalog: local/scripted, local/instant)."),
+                .value("agent", help: "Run the session on an external coding agent the config names (acp.agents.<name>): the model acp/<name>."),
+                .value("metadata", help: "Initial session metadata: a JSON object keyed by namespace, e.g. '{\"session-envelope\": {\"policy\": \"strict\"}}'. Each loaded plugin sees only its own namespace (and may refuse the session over it)."),
+                .value("linger-ms", default: "0", help: "Keep the host up this many milliseconds after the run ends, so plugins' own background work can finish before they are stopped.",
+                       accepts: { UInt32($0) != nil }),
+            ],
+        arguments: [Argument("message", help: "The user message. The built-in local model reads @tool and @tool{json} as tool calls.")]) { parsed in
+        try Run(plugins: parsed.value("plugins"), options: HostOptions(parsed), storeOptions: StoreOptions(parsed), model: parsed.value("model"),
+                agent: parsed.value("agent"), metadata: parsed.value("metadata"), lingerMs: parsed.number("linger-ms"),
+                message: parsed.required("message")).run()
+    }
 
-    @Option(name: .long, help: "Directory whose .so files are loaded as plugins, in sorted order (default: none).")
     var plugins: String?
-
-    @OptionGroup var options: HostOptions
-    @OptionGroup var storeOptions: StoreOptions
-
-    @Option(name: .long, help: "Model for this session (see the catalog: local/scripted, local/instant).")
+    var options: HostOptions
+    var storeOptions: StoreOptions
     var model: String?
-
-    @Option(name: .long, help: "Run the session on an external coding agent the config names (acp.agents.<name>): the model acp/<name>.")
     var agent: String?
-
-    @Option(name: .long, help: "Initial session metadata: a JSON object keyed by namespace, e.g. '{\"session-envelope\": {\"policy\": \"strict\"}}'. Each loaded plugin sees only its own namespace (and may refuse the session over it).")
     var metadata: String?
-
-    @Option(name: .long, help: "Keep the host up this many milliseconds after the run ends, so plugins' own background work can finish before they are stopped (default 0).")
-    var lingerMs: UInt32 = 0
-
-    @Argument(help: "The user message. The built-in local model reads @tool and @tool{json} as tool calls.")
+    var lingerMs: UInt32
     var message: String
 
     /// --metadata, read as namespace → object.
@@ -221,37 +200,26 @@ struct Run: ParsableCommand {
     }
 }
 
-struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "Read sessions from the store.", subcommands: [List.self, Show.self])
+enum Sessions {
+    static let command = Command("sessions", abstract: "Read sessions from the store.", subcommands: [list, show])
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List every stored session, oldest first.")
-        @OptionGroup var storeOptions: StoreOptions
-
-        func run() throws {
-            let (engine, _) = try makeEngine(config: nil, store: try storeOptions.open(readOnly: true))
-            print(Table.render(header: ["KEY", "OWNER", "MODEL", "MESSAGES", "LABEL"], rows: engine.sessionSummaries.map {
-                [$0.key, $0.owner, $0.model, String($0.messages), $0.label ?? ""]
-            }))
-        }
+    static let list = Command("list", abstract: "List every stored session, oldest first.", options: StoreOptions.options) { parsed in
+        let (engine, _) = try makeEngine(config: nil, store: try StoreOptions(parsed).open(readOnly: true))
+        print(Table.render(header: ["KEY", "OWNER", "MODEL", "MESSAGES", "LABEL"], rows: engine.sessionSummaries.map {
+            [$0.key, $0.owner, $0.model, String($0.messages), $0.label ?? ""]
+        }))
     }
 
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a stored session's transcript and runs.")
-        @OptionGroup var storeOptions: StoreOptions
-
-        @Argument(help: "The session key.")
-        var key: String
-
-        func run() throws {
-            let (engine, _) = try makeEngine(config: nil, store: try storeOptions.open(readOnly: true))
-            let messages: [Message]
-            do { messages = try engine.transcript(sessionKey: key, by: .operator) } catch { throw RuntimeFailure(message: error.message) }
-            print(TranscriptPrinter.render(sessionKey: key, messages: messages))
-            for run in engine.runs(ofSession: key) {
-                print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")
-                for event in (try? engine.events(ofRun: run.id, by: .operator)) ?? [] { print("    \(event.summary)") }
-            }
+    static let show = Command("show", abstract: "Print a stored session's transcript and runs.", options: StoreOptions.options,
+                              arguments: [Argument("key", help: "The session key.")]) { parsed in
+        let key = parsed.required("key")
+        let (engine, _) = try makeEngine(config: nil, store: try StoreOptions(parsed).open(readOnly: true))
+        let messages: [Message]
+        do throws(EngineError) { messages = try engine.transcript(sessionKey: key, by: .operator) } catch { throw RuntimeFailure(message: error.message) }
+        print(TranscriptPrinter.render(sessionKey: key, messages: messages))
+        for run in engine.runs(ofSession: key) {
+            print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")
+            for event in (try? engine.events(ofRun: run.id, by: .operator)) ?? [] { print("    \(event.summary)") }
         }
     }
 }

@@ -4,15 +4,14 @@
 // check it crashed in and the report goes on; a check whose prerequisite
 // failed is skipped, naming it.
 
-import ArgumentParser
 import Foundation
 import PincerCore
 import PincerCommandLine
 import PincerHost
 
-struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "validate",
+struct Validate {
+    static let command = Command(
+        "validate",
         abstract: "Check that a plugin file keeps the ABI's rules, each check in a process of its own.",
         discussion: """
             Checks, in order: \(PluginCheck.allCases.map(\.rawValue).joined(separator: ", ")). \
@@ -20,31 +19,30 @@ struct Validate: ParsableCommand {
             and access to the validator's synthetic sessions. Each check prints pass, warn, fail or skip with its reason.
 
             Exit status: 0 no check failed (warnings allowed); 2 a check failed; 1 the validator itself could not run; 64 a usage error.
-            """)
-
-    @Argument(help: "The plugin's .so file.")
-    var plugin: String
-
-    @Option(name: .long, help: "Operator config file (JSON) to load the plugin under: its entry's grants and config.")
-    var config: String?
-
-    @Flag(help: "Fail, not warn, on capabilities this host does not know.")
-    var strict = false
-
-    @Option(name: .long, parsing: .upToNextOption, help: "Run only these checks and those they need (the rest are reported as skipped).")
-    var check: [String] = []
-
-    @Option(name: .long, help: "Longest a check may take before its process is killed and it fails.")
-    var timeoutSeconds: Double = 60
-
-    @Flag(help: "Print JSON instead of lines.")
-    var json = false
-
-    func validate() throws {
-        for name in check where PluginCheck(rawValue: name) == nil {
-            throw ValidationError("--check \(name) is not a check (\(PluginCheck.allCases.map(\.rawValue).joined(separator: ", ")))")
+            """,
+        options: [
+            .value("config", help: "Operator config file (JSON) to load the plugin under: its entry's grants and config."),
+            .flag("strict", help: "Fail, not warn, on capabilities this host does not know."),
+            .values("check", help: "Run only these checks and those they need (the rest are reported as skipped)."),
+            .value("timeout-seconds", default: "60", help: "Longest a check may take before its process is killed and it fails.",
+                   accepts: { Double($0).map { $0 > 0 && $0.isFinite } ?? false }),
+            .flag("json", help: "Print JSON instead of lines."),
+        ],
+        arguments: [Argument("plugin", help: "The plugin's .so file.")]) { parsed in
+        let checks = parsed.values("check")
+        for name in checks where PluginCheck(rawValue: name) == nil {
+            throw UsageError("--check \(name) is not a check (\(PluginCheck.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        try Validate(plugin: parsed.required("plugin"), config: parsed.value("config"), strict: parsed.flag("strict"), check: checks,
+                     timeoutSeconds: parsed.number("timeout-seconds"), json: parsed.flag("json")).run()
     }
+
+    var plugin: String
+    var config: String?
+    var strict: Bool
+    var check: [String]
+    var timeoutSeconds: Double
+    var json: Bool
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: plugin) else { throw RuntimeFailure(message: "\(plugin): no such file") }
@@ -74,7 +72,7 @@ struct Validate: ParsableCommand {
         } else {
             print("\(count(.pass)) passed, \(count(.warn)) warned, \(count(.fail)) failed, \(count(.skip)) skipped")
         }
-        if count(.fail) > 0 { throw ExitCode(2) }
+        if count(.fail) > 0 { throw QuietExit(status: 2) }
     }
 
     /// The checks named and, transitively, the checks they need.
@@ -129,18 +127,24 @@ struct Validate: ParsableCommand {
 }
 
 /// One check in this process, its verdict on the last line of stdout (plugins may print too).
-struct ValidateCheck: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate-check", abstract: "Run one check of pincer validate in this process.",
-                                                    shouldDisplay: false)
+struct ValidateCheck {
+    static let command = Command(
+        "validate-check", abstract: "Run one check of pincer validate in this process.",
+        options: [.value("config", help: "Operator config file (JSON)."), .flag("strict", help: "Fail on unknown capabilities.")],
+        arguments: [Argument("check", help: "The check."), Argument("plugin", help: "The plugin's .so file.")],
+        isHidden: true) { parsed in
+        try ValidateCheck(check: parsed.required("check"), plugin: parsed.required("plugin"), config: parsed.value("config"),
+                          strict: parsed.flag("strict")).run()
+    }
     static let marker = "pincer-validate-verdict "
 
-    @Argument var check: String
-    @Argument var plugin: String
-    @Option(name: .long) var config: String?
-    @Flag var strict = false
+    var check: String
+    var plugin: String
+    var config: String?
+    var strict: Bool
 
     func run() throws {
-        guard let check = PluginCheck(rawValue: check) else { throw ValidationError("no check '\(check)'") }
+        guard let check = PluginCheck(rawValue: check) else { throw UsageError("no check '\(check)'") }
         let outcome = PluginValidator(path: plugin, config: try loadConfig(config), strict: strict).run(check)
         print(ValidateCheck.marker + outcome.json.description)
         fflush(nil)  // every stream: print buffers stdout
