@@ -17,7 +17,8 @@
 public struct Command: Sendable {
     public var name: String
     public var abstract: String
-    public var discussion: String?
+    /// Built when the help is printed, not at every start (some list what they explain).
+    public var discussion: @Sendable () -> String?
     public var options: [Option]
     public var arguments: [Argument]
     public var subcommands: [Command]
@@ -28,7 +29,7 @@ public struct Command: Sendable {
     public var passesArgumentsThrough: Bool
     public var action: (@Sendable (ParsedArguments) async throws -> Void)?
 
-    public init(_ name: String, abstract: String, discussion: String? = nil, options: [Option] = [], arguments: [Argument] = [],
+    public init(_ name: String, abstract: String, discussion: @autoclosure @escaping @Sendable () -> String? = nil, options: [Option] = [], arguments: [Argument] = [],
                 subcommands: [Command] = [], isHidden: Bool = false, passesArgumentsThrough: Bool = false,
                 action: (@Sendable (ParsedArguments) async throws -> Void)? = nil)
     {
@@ -280,7 +281,7 @@ extension Command {
     public static func help(_ path: [Command], version: String?) -> String {
         let command = path.last!
         var out = Help.wrap("OVERVIEW: " + command.abstract, indent: 0) + "\n"
-        if let discussion = command.discussion {
+        if let discussion = command.discussion() {
             for paragraph in discussion.components(separatedBy: "\n\n") { out += "\n" + Help.wrap(paragraph, indent: 0) + "\n" }
         }
         out += "\nUSAGE: \(usage(path))\n"
