@@ -14,30 +14,63 @@ import Synchronization
 /// and exits 0; a RuntimeFailure prints `<root>: <message>` on stderr and exits with its
 /// status; a usage error prints the usage and exits 64 (EX_USAGE).
 public enum CommandLineProgram {
-    public static func main(_ root: Command, version: String) async -> Never {
-        switch root.invocation(of: Array(CommandLine.arguments.dropFirst())) {
-        case .version:
-            print(version)
-        case .help(let path):
-            print(Command.help(path, version: version), terminator: "")
-        case .usageError(let path, let message):
-            usageError(path, message)
-        case .run(let path, let parsed):
-            do {
-                try await path.last!.action!(parsed)
-            } catch let failure as RuntimeFailure {
-                FileHandle.standardError.write(Data("\(root.name): \(failure.message)\n".utf8))
-                exit(failure.status.rawValue)
-            } catch let quiet as QuietExit {
-                exit(quiet.status)
-            } catch let usage as UsageError {
-                usageError(path, usage.message)
-            } catch {
-                FileHandle.standardError.write(Data("\(root.name): \(error)\n".utf8))
-                exit(ExitStatus.error.rawValue)
+    /// For a program whose commands are all synchronous (Command.Action.sync).
+    public static func run(_ root: Command, version: String) -> Never {
+        let (path, parsed) = invocation(root, version: version)
+        do {
+            guard case .sync(let action) = path.last!.action else {
+                preconditionFailure("\(path.map(\.name).joined(separator: " ")) is async: run its program with the async main")
             }
+            try action(parsed)
+        } catch {
+            fail(root, path, error)
         }
         exit(0)
+    }
+
+    public static func run(_ root: Command, version: String) async -> Never {
+        let (path, parsed) = invocation(root, version: version)
+        do {
+            switch path.last!.action {
+            case .sync(let action): try action(parsed)
+            case .async(let action): try await action(parsed)
+            case nil: preconditionFailure("invocation(_:version:) returns commands with an action")
+            }
+        } catch {
+            fail(root, path, error)
+        }
+        exit(0)
+    }
+
+    /// The command to run and what was read for it; help, the version and usage errors end here.
+    private static func invocation(_ root: Command, version: String) -> ([Command], ParsedArguments) {
+        switch root.invocation(of: Array(CommandLine.arguments.dropFirst())) {
+        case .run(let path, let parsed):
+            return (path, parsed)
+        case .version:
+            print(version)
+            exit(0)
+        case .help(let path):
+            print(Command.help(path, version: version), terminator: "")
+            exit(0)
+        case .usageError(let path, let message):
+            usageError(path, message)
+        }
+    }
+
+    private static func fail(_ root: Command, _ path: [Command], _ error: any Error) -> Never {
+        switch error {
+        case let failure as RuntimeFailure:
+            FileHandle.standardError.write(Data("\(root.name): \(failure.message)\n".utf8))
+            exit(failure.status.rawValue)
+        case let quiet as QuietExit:
+            exit(quiet.status)
+        case let usage as UsageError:
+            usageError(path, usage.message)
+        default:
+            FileHandle.standardError.write(Data("\(root.name): \(error)\n".utf8))
+            exit(ExitStatus.error.rawValue)
+        }
     }
 
     private static func usageError(_ path: [Command], _ message: String) -> Never {

@@ -15,6 +15,13 @@
 
 /// A command: its name, help, what it reads, and what it does (nil for a group of subcommands).
 public struct Command: Sendable {
+    /// What a command does. `pincer`'s commands are synchronous: its main stays on the main
+    /// thread, without starting Swift concurrency's threads (a cold start's budget).
+    public enum Action: Sendable {
+        case sync(@Sendable (ParsedArguments) throws -> Void)
+        case async(@Sendable (ParsedArguments) async throws -> Void)
+    }
+
     public var name: String
     public var abstract: String
     /// Built when the help is printed, not at every start (some list what they explain).
@@ -27,11 +34,11 @@ public struct Command: Sendable {
     /// Everything after the name goes to the action unread (ParsedArguments.passedThrough):
     /// for commands another program parses.
     public var passesArgumentsThrough: Bool
-    public var action: (@Sendable (ParsedArguments) async throws -> Void)?
+    public var action: Action?
 
-    public init(_ name: String, abstract: String, discussion: @autoclosure @escaping @Sendable () -> String? = nil, options: [Option] = [], arguments: [Argument] = [],
-                subcommands: [Command] = [], isHidden: Bool = false, passesArgumentsThrough: Bool = false,
-                action: (@Sendable (ParsedArguments) async throws -> Void)? = nil)
+    public init(_ name: String, abstract: String, discussion: @autoclosure @escaping @Sendable () -> String? = nil, options: [Option] = [],
+                arguments: [Argument] = [], subcommands: [Command] = [], isHidden: Bool = false, passesArgumentsThrough: Bool = false,
+                action: Action? = nil)
     {
         self.name = name
         self.abstract = abstract

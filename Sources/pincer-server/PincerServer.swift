@@ -15,7 +15,7 @@ enum PincerServer {
     static let root = Command("pincer", abstract: "The long-running host and its gateway client.", subcommands: [Serve.command, Call.command])
 
     static func main() async {
-        await CommandLineProgram.main(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
+        await CommandLineProgram.run(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
     }
 }
 
@@ -31,10 +31,10 @@ struct Serve {
             """,
         options: [.value("plugins", help: "Directory whose .so files are loaded as plugins, in sorted order.")]
             + HostOptions.options + StoreOptions.options
-            + [.value("listen", help: "HOST:PORT to listen on (overrides gateway.listen; port 0 picks a free one).")]) { parsed in
+            + [.value("listen", help: "HOST:PORT to listen on (overrides gateway.listen; port 0 picks a free one).")], action: .async { parsed in
         try await Serve(plugins: parsed.value("plugins"), options: HostOptions(parsed), storeOptions: StoreOptions(parsed),
                         listen: parsed.value("listen")).run()
-    }
+    })
 
     var plugins: String?
     var options: HostOptions
@@ -79,10 +79,10 @@ struct Call {
         options: [.value("url", default: "ws://127.0.0.1:7420/rpc", help: "The gateway's WebSocket URL."),
                   .value("token", help: "The operator's token (default: $PINCER_GATEWAY_TOKEN).")],
         arguments: [Argument("method", help: "The method, e.g. status, sessions.create, runs.wait (rpc.methods lists them)."),
-                    Argument("params", optional: true, help: "Its params, as a JSON object.")]) { parsed in
+                    Argument("params", optional: true, help: "Its params, as a JSON object.")], action: .async { parsed in
         try await Call(method: parsed.required("method"), params: parsed.argument("params"),
                        url: parsed.required("url"), token: parsed.value("token")).run()
-    }
+    })
 
     var method: String
     var params: String?

@@ -22,8 +22,8 @@ enum Pincer {
         subcommands: [Plugins.command, Tools.command, Validate.command, ValidateCheck.command, Run.command, Sessions.command,
                       ServerCommand.serve, ServerCommand.call])
 
-    static func main() async {
-        await CommandLineProgram.main(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
+    static func main() {
+        CommandLineProgram.run(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
     }
 }
 
@@ -31,9 +31,9 @@ enum Pincer {
 /// arguments: the server stack is loaded only by the commands that need it.
 enum ServerCommand {
     static let serve = Command("serve", abstract: "Run the host with its network gateway (pincer serve --help for its options).",
-                               passesArgumentsThrough: true) { parsed in try exec("serve", parsed.passedThrough) }
+                               passesArgumentsThrough: true, action: .sync { parsed in try exec("serve", parsed.passedThrough) })
     static let call = Command("call", abstract: "Call a method of a running pincer serve (pincer call --help for its options).",
-                              passesArgumentsThrough: true) { parsed in try exec("call", parsed.passedThrough) }
+                              passesArgumentsThrough: true, action: .sync { parsed in try exec("call", parsed.passedThrough) })
 
     static func exec(_ command: String, _ arguments: [String]) throws {
         let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -52,9 +52,9 @@ enum Plugins {
         "list",
         abstract: "Load every plugin in a directory and print each one's id, version, language (and the SDK that built it, when the descriptor says), ABI version, state (loaded, or refused with the reason) and the tools and hooks it registered in init.",
         options: [.value("plugins", required: true, help: "Directory whose .so files are loaded as plugins, in sorted order.")]
-            + HostOptions.options + [.flag("json", help: "Print JSON instead of a table.")]) { parsed in
+            + HostOptions.options + [.flag("json", help: "Print JSON instead of a table.")], action: .sync { parsed in
         try List(plugins: parsed.required("plugins"), options: HostOptions(parsed), json: parsed.flag("json")).run()
-    }
+    })
 
     struct List {
         var plugins: String
@@ -88,9 +88,9 @@ enum Tools {
         "list",
         abstract: "List every tool a session could be offered: the host's built-in tools and those the plugins in --plugins register, each with its group, owner, description and arguments (the whole JSON Schema with --json), and whether the host's tool policy (operator config tools) allows it.",
         options: [.value("plugins", help: "Directory whose .so files are loaded as plugins, so their tools are listed too (default: none).")]
-            + HostOptions.options + [.flag("json", help: "Print JSON instead of a table.")]) { parsed in
+            + HostOptions.options + [.flag("json", help: "Print JSON instead of a table.")], action: .sync { parsed in
         try List(plugins: parsed.value("plugins"), options: HostOptions(parsed), json: parsed.flag("json")).run()
-    }
+    })
 
     struct List {
         var plugins: String?
@@ -145,11 +145,11 @@ struct Run {
                 .value("linger-ms", default: "0", help: "Keep the host up this many milliseconds after the run ends, so plugins' own background work can finish before they are stopped.",
                        accepts: { UInt32($0) != nil }),
             ],
-        arguments: [Argument("message", help: "The user message. The built-in local model reads @tool and @tool{json} as tool calls.")]) { parsed in
+        arguments: [Argument("message", help: "The user message. The built-in local model reads @tool and @tool{json} as tool calls.")], action: .sync { parsed in
         try Run(plugins: parsed.value("plugins"), options: HostOptions(parsed), storeOptions: StoreOptions(parsed), model: parsed.value("model"),
                 agent: parsed.value("agent"), metadata: parsed.value("metadata"), lingerMs: parsed.number("linger-ms"),
                 message: parsed.required("message")).run()
-    }
+    })
 
     var plugins: String?
     var options: HostOptions
@@ -203,15 +203,15 @@ struct Run {
 enum Sessions {
     static let command = Command("sessions", abstract: "Read sessions from the store.", subcommands: [list, show])
 
-    static let list = Command("list", abstract: "List every stored session, oldest first.", options: StoreOptions.options) { parsed in
+    static let list = Command("list", abstract: "List every stored session, oldest first.", options: StoreOptions.options, action: .sync { parsed in
         let (engine, _) = try makeEngine(config: nil, store: try StoreOptions(parsed).open(readOnly: true))
         print(Table.render(header: ["KEY", "OWNER", "MODEL", "MESSAGES", "LABEL"], rows: engine.sessionSummaries.map {
             [$0.key, $0.owner, $0.model, String($0.messages), $0.label ?? ""]
         }))
-    }
+    })
 
     static let show = Command("show", abstract: "Print a stored session's transcript and runs.", options: StoreOptions.options,
-                              arguments: [Argument("key", help: "The session key.")]) { parsed in
+                              arguments: [Argument("key", help: "The session key.")], action: .sync { parsed in
         let key = parsed.required("key")
         let (engine, _) = try makeEngine(config: nil, store: try StoreOptions(parsed).open(readOnly: true))
         let messages: [Message]
@@ -221,7 +221,7 @@ enum Sessions {
             print("run \(run.id) \(run.status.rawValue)\(run.error.map { ": \($0)" } ?? "")")
             for event in (try? engine.events(ofRun: run.id, by: .operator)) ?? [] { print("    \(event.summary)") }
         }
-    }
+    })
 }
 
 enum TranscriptPrinter {

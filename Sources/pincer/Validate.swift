@@ -28,14 +28,14 @@ struct Validate {
                    accepts: { Double($0).map { $0 > 0 && $0.isFinite } ?? false }),
             .flag("json", help: "Print JSON instead of lines."),
         ],
-        arguments: [Argument("plugin", help: "The plugin's .so file.")]) { parsed in
+        arguments: [Argument("plugin", help: "The plugin's .so file.")], action: .sync { parsed in
         let checks = parsed.values("check")
         for name in checks where PluginCheck(rawValue: name) == nil {
             throw UsageError("--check \(name) is not a check (\(PluginCheck.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         try Validate(plugin: parsed.required("plugin"), config: parsed.value("config"), strict: parsed.flag("strict"), check: checks,
                      timeoutSeconds: parsed.number("timeout-seconds"), json: parsed.flag("json")).run()
-    }
+    })
 
     var plugin: String
     var config: String?
@@ -132,10 +132,10 @@ struct ValidateCheck {
         "validate-check", abstract: "Run one check of pincer validate in this process.",
         options: [.value("config", help: "Operator config file (JSON)."), .flag("strict", help: "Fail on unknown capabilities.")],
         arguments: [Argument("check", help: "The check."), Argument("plugin", help: "The plugin's .so file.")],
-        isHidden: true) { parsed in
+        isHidden: true, action: .sync { parsed in
         try ValidateCheck(check: parsed.required("check"), plugin: parsed.required("plugin"), config: parsed.value("config"),
                           strict: parsed.flag("strict")).run()
-    }
+    })
     static let marker = "pincer-validate-verdict "
 
     var check: String

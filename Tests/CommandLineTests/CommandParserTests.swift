@@ -11,13 +11,13 @@ import Testing
         options: [.value("plugins", help: "Plugins directory."), .flag("no-store", help: "Memory only."),
                   .value("linger-ms", default: "0", help: "Linger.", accepts: { UInt32($0) != nil }),
                   .values("check", help: "Checks.")],
-        arguments: [Argument("message", help: "The message."), Argument("extra", optional: true, help: "More.")]) { _ in }
-    static let list = Command("list", abstract: "List plugins.", options: [.value("plugins", required: true, help: "Plugins directory.")]) { _ in }
+        arguments: [Argument("message", help: "The message."), Argument("extra", optional: true, help: "More.")], action: .sync { _ in })
+    static let list = Command("list", abstract: "List plugins.", options: [.value("plugins", required: true, help: "Plugins directory.")], action: .sync { _ in })
     static let root = Command(
         "pincer", abstract: "A host.",
         subcommands: [Command("plugins", abstract: "Inspect plugins.", subcommands: [list]), run,
-                      Command("secret", abstract: "Internal.", isHidden: true) { _ in },
-                      Command("serve", abstract: "Serve.", passesArgumentsThrough: true) { _ in }])
+                      Command("secret", abstract: "Internal.", isHidden: true, action: .sync { _ in }),
+                      Command("serve", abstract: "Serve.", passesArgumentsThrough: true, action: .sync { _ in })])
 
     func parsed(_ words: [String]) throws -> (path: [String], arguments: ParsedArguments) {
         guard case .run(let path, let arguments) = CommandParserTests.root.invocation(of: words) else {
