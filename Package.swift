@@ -1,7 +1,6 @@
 // swift-tools-version:6.0
 // The module list reads like the architecture (ARCHITECTURE.md says what each may import):
 //   CPincer        the C ABI in Include/pincer, imported into Swift (no code of its own)
-//   CLibCrypto     the system's libcrypto, for SHA-256 of plugin files an operator binds
 //   PincerCore     the engine: sessions, runs, local model, tool policy, hooks, limiter, guards;
 //                  Foundation, swift-log and CoreMetrics only (no database, no network, no C);
 //                  it reaches a store and model providers through protocols it owns
@@ -14,12 +13,15 @@
 //   PincerHost     the native boundary: loader, operator config, @_cdecl host-table thunks
 //   PincerGateway  `pincer serve`'s network gateway: JSON-RPC over HTTP and WebSocket (Hummingbird),
 //                  auth, heartbeats, limits; the operator's method table
-//   PincerCommandLine  what the command-line programs share: main, the command parser (no
-//                  reflection: a cold start's budget), options, exit statuses, logging
-//   pincer         the command line: builds the engine, picking its store and providers;
-//                  `pincer serve` and `pincer call` run pincer-server, so the server stack
-//                  stays out of every other command's start
-//   pincer-server  the long-running host (serve) and the operator's client (call)
+//   PincerCommandLine  what the command-line programs share: their commands (LocalCommands,
+//                  validate), main, the command parser (no reflection: a cold start's
+//                  budget), options, exit statuses, logging
+//   pincer         the command line (PincerCommandLine's LocalCommands) without the server
+//                  and network stacks; `pincer serve`, `pincer call` and commands whose config
+//                  names network providers run pincer-server, so those stacks stay out of
+//                  every other command's start
+//   pincer-server  the long-running host (serve), the operator's client (call), and the
+//                  same commands as pincer with the network stack (PincerOpenAI's providers)
 //   pincer-bench   benchmarks that print figures; pincer-hello, the cold-start baseline;
 //                  pincer-gateway-bench, the gateway's (JSON-RPC over WebSocket vs a bare echo);
 //                  pincer-acp-bench, sessions on an ACP agent vs a bare client of the same agent
@@ -55,8 +57,6 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPincer", path: "Sources/CPincer"),
-        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
         .target(name: "PincerCore", dependencies: [
             .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
@@ -68,7 +68,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "PincerACP", dependencies: ["PincerCore"]),
-        .target(name: "PincerHost", dependencies: ["CPincer", "CLibCrypto", "PincerCore", "PincerOpenAI", "PincerACP",
+        .target(name: "PincerHost", dependencies: ["CPincer", "PincerCore", "PincerACP",
                                                    .product(name: "Logging", package: "swift-log")]),
         .target(name: "PincerGateway", dependencies: [
             "PincerHost", "PincerCore",
@@ -87,13 +87,10 @@ let package = Package(
         ]),
         .executableTarget(
             name: "pincer-server",
-            dependencies: ["PincerGateway", "PincerCommandLine", "PincerHost", "PincerCore",
+            dependencies: ["PincerGateway", "PincerCommandLine", "PincerHost", "PincerCore", "PincerOpenAI",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(
-            name: "pincer",
-            dependencies: ["PincerCommandLine", "PincerHost", "PincerCore", "PincerStore",
-                           .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "pincer", dependencies: ["PincerCommandLine"]),
         .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
         .executableTarget(name: "pincer-gateway-bench", dependencies: [
             "PincerGateway", "PincerHost", "PincerCore",
@@ -110,7 +107,7 @@ let package = Package(
         .testTarget(name: "PincerCoreTests", dependencies: ["PincerCore", "PincerStore", .product(name: "MetricsTestKit", package: "swift-metrics"),
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PincerOpenAITests", dependencies: ["PincerOpenAI", "PincerCore"]),
-        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer",
+        .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "PincerOpenAI", "CPincer",
                                                            .product(name: "GRDB", package: "GRDB.swift"),
                                                            .product(name: "Logging", package: "swift-log")]),
         // The command lines' parser (PincerCommandLine), on a command tree of its own.

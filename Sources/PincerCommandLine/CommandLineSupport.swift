@@ -65,6 +65,8 @@ public enum CommandLineProgram {
             exit(failure.status.rawValue)
         case let quiet as QuietExit:
             exit(quiet.status)
+        case is NeedsNetworkStack:
+            do { try execServer(Array(CommandLine.arguments.dropFirst())) } catch { fail(root, path, error) }
         case let usage as UsageError:
             usageError(path, usage.message)
         default:
@@ -81,6 +83,18 @@ public enum CommandLineProgram {
 
     /// EX_USAGE.
     public static let usageStatus: Int32 = 64
+
+    /// Becomes pincer-server (installed beside this program) with `arguments`: the program that
+    /// carries the server and network stacks, for `serve`, `call`, and any command under a
+    /// config that names network providers. Returns only by throwing.
+    public static func execServer(_ arguments: [String]) throws -> Never {
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let server = ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pincer-server")
+        guard server != own else { throw RuntimeFailure(message: "\(own) has no network stack registered (NetworkStack.register)") }
+        var cArguments = ([server] + arguments).map { strdup($0) } + [nil]
+        execv(server, &cArguments)
+        throw RuntimeFailure(message: "\(server): cannot run it (\(String(cString: strerror(errno)))); pincer needs pincer-server installed beside it for \(arguments.first ?? "this command")")
+    }
 }
 
 /// Ends the program with `status` and nothing more printed (what was to say is said).
@@ -181,15 +195,35 @@ public enum HostLogging {
     }
 }
 
-/// An engine from the operator config (and a store), without plugins.
-public func makeEngine(config path: String?, store: (any SessionStore)?) throws -> (Engine, OperatorConfig) {
+/// An engine from the operator config and a store (opened only once the config is read),
+/// without plugins. A config naming network providers in a program without the network
+/// stack throws NeedsNetworkStack: `pincer` then runs the command in pincer-server.
+public func makeEngine(config path: String?, store openStore: () throws -> (any SessionStore)?) throws -> (Engine, OperatorConfig) {
     let operatorConfig = try loadConfig(path)
+    let network = NetworkStack.providers
+    if !operatorConfig.providers.isEmpty, network == nil { throw NeedsNetworkStack() }
+    let store = try openStore()
     do {
-        return (try operatorConfig.makeEngine(store: store), operatorConfig)
+        return (try operatorConfig.makeEngine(store: store, network: network), operatorConfig)
     } catch {
         throw RuntimeFailure(message: "\(path ?? "config"): \(error.message)")
     }
 }
+
+/// The network stack of a program that carries one: pincer-server registers PincerOpenAI's
+/// providers at start. `pincer` carries none, so its commands start without loading it.
+public enum NetworkStack {
+    private static let registered = Mutex<NetworkProviderFactory?>(nil)
+
+    public static func register(_ providers: @escaping NetworkProviderFactory) {
+        registered.withLock { $0 = providers }
+    }
+
+    static var providers: NetworkProviderFactory? { registered.withLock { $0 } }
+}
+
+/// The config names network providers and this program has no network stack.
+struct NeedsNetworkStack: Error {}
 
 /// The config option every command that hosts plugins shares; each command
 /// declares its own --plugins, required or not.
@@ -205,7 +239,7 @@ public struct HostOptions: Sendable {
     }
 
     /// A host over an engine from the config, with the plugins in `plugins` loaded (none when nil).
-    public func makeHost(plugins: String?, store: (any SessionStore)? = nil) throws -> PluginHost {
+    public func makeHost(plugins: String?, store: () throws -> (any SessionStore)? = { nil }) throws -> PluginHost {
         let (engine, operatorConfig) = try makeEngine(config: config, store: store)
         let host = PluginHost(engine: engine, config: operatorConfig)
         guard let plugins else { return host }

@@ -1,21 +1,23 @@
-// pincer-server: the long-running host (`pincer serve`) and the operator's
-// client of its gateway (`pincer call`). A program of its own so that the
-// server stack (Hummingbird, service lifecycle) is loaded only by the commands
-// that need it; `pincer serve …` and `pincer call …` run it.
+// pincer-server: the long-running host (`pincer serve`), the operator's client
+// of its gateway (`pincer call`), and the commands `pincer` carries
+// (LocalCommands) with the network stack: PincerOpenAI's providers for configs
+// that name OpenAI-compatible servers. A program of its own so that the server
+// and network stacks (Hummingbird, AsyncHTTPClient, SwiftNIO) are loaded only by
+// the commands that need them; `pincer` runs it for those, with the same arguments.
 
 import Foundation
 import Logging
-import PincerCommandLine
 import PincerCore
 import PincerGateway
 import PincerHost
+import PincerCommandLine
+import PincerOpenAI
 
 @main
 enum PincerServer {
-    static let root = Command("pincer", abstract: "The long-running host and its gateway client.", subcommands: [Serve.command, Call.command])
-
     static func main() async {
-        await CommandLineProgram.run(root, version: "pincer \(PincerVersion.host) (plugin ABI \(PincerVersion.abi))")
+        NetworkStack.register { settings throws(EngineError) in try OpenAICompatibleProvider(settings) }
+        await CommandLineProgram.run(LocalCommands.root(adding: [Serve.command, Call.command]), version: LocalCommands.version)
     }
 }
 
@@ -43,7 +45,7 @@ struct Serve {
 
     func run() async throws {
         GatewayHost.bootstrapMetrics()
-        let host = try options.makeHost(plugins: plugins, store: try storeOptions.open())
+        let host = try options.makeHost(plugins: plugins, store: { try storeOptions.open() })
         var settings = host.config.gateway
         if let listen {
             guard let address = GatewaySettings.listenAddress(listen) else { throw RuntimeFailure(message: "--listen \(listen): expected HOST:PORT") }

@@ -137,6 +137,19 @@ import Testing
         #expect(outcome.stderr == "pincer: --plugins /nonexistent/plugins: no such directory\n")
     }
 
+    /// pincer carries no network stack: a config naming an OpenAI-compatible server makes it run the
+    /// command in pincer-server, whose provider then tries the server (here, a closed port).
+    @Test func aConfigNamingANetworkProviderRunsTheCommandWithTheNetworkStack() throws {
+        let outcome = try withConfig(#"{"providers": [{"name": "lab", "baseURL": "http://127.0.0.1:9/v1", "models": ["mid"], "maxRetries": 0}]}"#) { config in
+            try pincer(["run", "--no-store", "--config", config, "--model", "lab/mid", "hello"])
+        }
+        #expect(outcome.status == 3, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("model 'lab/mid' failed: cannot reach http://127.0.0.1:9/v1/chat/completions"), "\(outcome.stderr)")
+        let without = try pincer(["run", "--no-store", "--model", "lab/mid", "hello"])
+        #expect(without.status == 1)
+        #expect(without.stderr.contains("model 'lab/mid' is not in the catalog"), "\(without.stderr)")
+    }
+
     @Test(arguments: [["plugins", "list"], ["run", "--no-store"], ["run", "--no-store", "--bogus", "hello"]])
     func usageErrorsExit64WithTheUsage(arguments: [String]) throws {
         let outcome = try pincer(arguments)

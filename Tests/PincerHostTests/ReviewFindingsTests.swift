@@ -212,7 +212,7 @@ import Testing
         let digest = try #require(FileDigest.sha256(ofFile: path))
         let sha = try runCommand("/usr/bin/env", ["sha256sum", path]).prefix(64)
         probe.close()
-        #expect(digest == String(sha), "libcrypto and sha256sum disagree")
+        #expect(digest == String(sha), "FileDigest and sha256sum disagree")
         for (entry, loads) in [(#"{"sha256": "\#(digest)"}"#, true), (#"{"sha256": "\#(String(repeating: "0", count: 64))"}"#, false),
                                (#"{"path": "/nowhere/bound.so"}"#, false)] {
             let t = try TestHost(config: try OperatorConfig.parse(#"{"plugins": {"entries": {"fx-misuse": \#(entry)}}}"#, source: "c.json"))

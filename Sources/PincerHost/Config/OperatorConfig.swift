@@ -55,7 +55,11 @@ import Foundation
 import Logging
 import PincerACP
 import PincerCore
-import PincerOpenAI
+
+/// Makes the model provider for one providers[] entry. PincerHost carries no network stack:
+/// a program that has one hands this in (pincer-server and the tests, with PincerOpenAI's
+/// OpenAICompatibleProvider.init), so `pincer`'s commands start without loading it.
+public typealias NetworkProviderFactory = @Sendable (OpenAICompatibleSettings) throws(EngineError) -> any ModelProvider
 
 public struct OperatorConfig: Sendable {
     public struct PluginEntry: Sendable {
@@ -92,7 +96,7 @@ public struct OperatorConfig: Sendable {
         return engine
     }()
     /// OpenAI-compatible servers whose models join the catalog beside the local model (providers[]).
-    public var providers: [OpenAICompatibleProvider.Settings] = []
+    public var providers: [OpenAICompatibleSettings] = []
     /// What `pincer serve` listens on and how it bounds its clients (gateway).
     public var gateway = GatewaySettings()
     /// External coding agents over ACP (acp.agents), and how many may run at once.
@@ -100,11 +104,16 @@ public struct OperatorConfig: Sendable {
     public var maxConcurrentAgents = 4
 
     /// The engine's catalog as this config asks: the built-in local model, then one
-    /// OpenAI-compatible provider (one HTTP client) per providers[] entry. The engine they are
-    /// handed to owns them and shuts them down when it closes.
-    public func modelProviders() throws(EngineError) -> [any ModelProvider] {
+    /// OpenAI-compatible provider (one HTTP client) per providers[] entry, made by `network`.
+    /// The engine they are handed to owns them and shuts them down when it closes.
+    public func modelProviders(network: NetworkProviderFactory?) throws(EngineError) -> [any ModelProvider] {
         var all: [any ModelProvider] = [LocalModel(tokenDelayMs: engine.tokenDelayMs)]
-        for settings in providers { all.append(try OpenAICompatibleProvider(settings)) }
+        if !providers.isEmpty {
+            guard let network else {
+                throw EngineError(.unsupported, "providers[] names OpenAI-compatible servers (\(providers.map(\.name).joined(separator: ", "))), but this program carries no network stack (pincer-server does; a library user hands makeEngine a NetworkProviderFactory)")
+            }
+            for settings in providers { all.append(try network(settings)) }
+        }
         if !acpAgents.isEmpty {
             all.append(ACPProvider(agents: acpAgents, maxConcurrentAgents: maxConcurrentAgents))
         }
@@ -113,8 +122,8 @@ public struct OperatorConfig: Sendable {
 
     /// An engine as this config asks: its settings and its catalog (modelProviders), over
     /// `store` (nil: sessions in memory only).
-    public func makeEngine(store: (any SessionStore)? = nil) throws(EngineError) -> Engine {
-        try Engine(config: engine, providers: try modelProviders(), store: store)
+    public func makeEngine(store: (any SessionStore)? = nil, network: NetworkProviderFactory? = nil) throws(EngineError) -> Engine {
+        try Engine(config: engine, providers: try modelProviders(network: network), store: store)
     }
 
     public init() {}
@@ -340,7 +349,7 @@ public struct OperatorConfig: Sendable {
             return settings
         }
 
-        func provider(_ value: JSON, _ path: String) throws(Invalid) -> OpenAICompatibleProvider.Settings {
+        func provider(_ value: JSON, _ path: String) throws(Invalid) -> OpenAICompatibleSettings {
             var name: String?, baseURL: String?, models: [String] = [], contextWindows: [String: Int] = [:], apiKeyEnv: String?
             var timeout = 60.0, retries = 2
             for (k, v) in try object(value, path, keys: ["name", "baseURL", "models", "apiKeyEnv", "timeoutSeconds", "maxRetries"]) {
@@ -362,7 +371,7 @@ public struct OperatorConfig: Sendable {
             guard let name, !name.contains("/") else { throw fail("\(path).name", "is required, without '/'") }
             guard let baseURL else { throw fail("\(path).baseURL", "is required") }
             guard !models.isEmpty else { throw fail("\(path).models", "must name at least one model") }
-            return OpenAICompatibleProvider.Settings(name: name, baseURL: baseURL, models: models, contextWindows: contextWindows,
+            return OpenAICompatibleSettings(name: name, baseURL: baseURL, models: models, contextWindows: contextWindows,
                                                      apiKeyEnv: apiKeyEnv,
                                                      timeoutSeconds: timeout, maxRetries: retries)
         }

@@ -211,6 +211,8 @@ final class Scenario: Sendable {
     init(config: OperatorConfig) throws {
         var config = config
         config.engine.defaultModel = "local/instant"
+        // Its sessions run on the local model: no server the config names is contacted.
+        config.providers = []
         engine = try config.makeEngine()
         let captured = self.captured
         host = PluginHost(engine: engine, config: config,

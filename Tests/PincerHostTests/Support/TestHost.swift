@@ -6,6 +6,7 @@ import CPincer
 import Foundation
 import PincerCore
 @testable import PincerHost
+import PincerOpenAI
 import Synchronization
 
 final class LogRecorder: Sendable {
@@ -28,7 +29,7 @@ final class TestHost {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = config
         config.engine.tokenDelayMs = tokenDelayMs
-        engine = try config.makeEngine()
+        engine = try config.makeEngine(network: { settings throws(EngineError) in try OpenAICompatibleProvider(settings) })
         let logs = self.logs
         host = PluginHost(engine: engine, config: config,
                           log: { id, level, message in logs.append("[\(id)] \(level.label): \(message)") },

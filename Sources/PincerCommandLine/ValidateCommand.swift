@@ -6,7 +6,6 @@
 
 import Foundation
 import PincerCore
-import PincerCommandLine
 import PincerHost
 
 struct Validate {
@@ -46,7 +45,7 @@ struct Validate {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: plugin) else { throw RuntimeFailure(message: "\(plugin): no such file") }
-        if let config { _ = try makeEngine(config: config, store: nil) }
+        if let config { _ = try makeEngine(config: config, store: { nil }) }
         let selected = Validate.withPrerequisites(check.compactMap(PluginCheck.init(rawValue:)))
         var outcomes: [(PluginCheck, CheckOutcome)] = []
         if !json { print("pincer validate \(plugin)") }
