@@ -66,7 +66,7 @@ public enum CommandLineProgram {
         case let quiet as QuietExit:
             exit(quiet.status)
         case is NeedsNetworkStack:
-            do { try execServer(Array(CommandLine.arguments.dropFirst())) } catch { fail(root, path, error) }
+            do { try execServer() } catch { fail(root, path, error) }
         case let usage as UsageError:
             usageError(path, usage.message)
         default:
@@ -84,16 +84,33 @@ public enum CommandLineProgram {
     /// EX_USAGE.
     public static let usageStatus: Int32 = 64
 
-    /// Becomes pincer-server (installed beside this program) with `arguments`: the program that
-    /// carries the server and network stacks, for `serve`, `call`, and any command under a
-    /// config that names network providers. Returns only by throwing.
-    public static func execServer(_ arguments: [String]) throws -> Never {
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    /// Becomes pincer-server (installed beside this program) with this program's arguments,
+    /// byte for byte: the program that carries the server and network stacks, for `serve`,
+    /// `call`, and any command under a config that names network providers. Returns only by
+    /// throwing.
+    public static func execServer() throws -> Never {
+        let own = try ownExecutable()
         let server = ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent("pincer-server")
-        guard server != own else { throw RuntimeFailure(message: "\(own) has no network stack registered (NetworkStack.register)") }
-        var cArguments = ([server] + arguments).map { strdup($0) } + [nil]
-        execv(server, &cArguments)
-        throw RuntimeFailure(message: "\(server): cannot run it (\(String(cString: strerror(errno)))); pincer needs pincer-server installed beside it for \(arguments.first ?? "this command")")
+        // A pincer-server that is this program (a link to it) would run itself again and again.
+        if let target = realpath(server, nil) {
+            defer { free(target) }
+            guard String(cString: target) != own else {
+                throw RuntimeFailure(message: "\(server) is this program (\(own)), not pincer-server; install pincer-server beside pincer")
+            }
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup(server)]
+        for i in 1..<Int(CommandLine.argc) { argv.append(CommandLine.unsafeArgv[i]) }
+        argv.append(nil)
+        execv(server, &argv)
+        throw RuntimeFailure(message: "\(server): cannot run it (\(String(cString: strerror(errno)))); pincer runs serve, call and commands under a config naming providers[] in pincer-server, installed beside it")
+    }
+
+    /// This program's file, resolved (/proc/self/exe), to run itself or pincer-server from.
+    public static func ownExecutable() throws -> String {
+        guard let own = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), own.hasPrefix("/") else {
+            throw RuntimeFailure(message: "cannot tell where this program is (/proc/self/exe is unreadable)")
+        }
+        return own
     }
 }
 

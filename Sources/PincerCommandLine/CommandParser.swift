@@ -8,7 +8,7 @@
 //   positional arguments: `--name value`, `--name=value`, flags (`--json`); an
 //   option given twice keeps its last value; `--` ends the options;
 // - `-h` / `--help` anywhere before `--`, and `pincer help <command>…`, print the
-//   command's help on stdout (exit 0); `--version` at the root prints the version;
+//   command's help on stdout (exit 0); `--version` anywhere before `--` prints the version;
 // - anything else it cannot read is a usage error: `Error: …`, the usage line and
 //   a pointer to --help on stderr, exit 64 (EX_USAGE). Actions throw UsageError for
 //   checks the grammar cannot express (an unknown check name).
@@ -104,8 +104,6 @@ public struct ParsedArguments: Sendable {
     /// The words after a passesArgumentsThrough command's name.
     public fileprivate(set) var passedThrough: [String] = []
 
-    public init() {}
-
     /// The option's value (its last, when given twice), its default when not given, else nil.
     public func value(_ name: String) -> String? { optionValues[name]?.last }
     /// Every value given for the option, in order.
@@ -160,7 +158,7 @@ extension Command {
         }
         while !path.last!.subcommands.isEmpty, let word = rest.first {
             if word == "-h" || word == "--help" { return .help(path) }
-            if word == "--version", path.count == 1 { return .version }
+            if word == "--version" { return .version }
             guard let sub = path.last!.subcommands.first(where: { $0.name == word }) else {
                 let names = path.last!.subcommands.filter { !$0.isHidden }.map(\.name).joined(separator: ", ")
                 return .usageError(path, word.hasPrefix("-") ? "Unknown option '\(word)'"
@@ -176,10 +174,11 @@ extension Command {
         }
         let command = path.last!
         // A group given no subcommand shows what it offers.
-        guard command.action != nil else { return rest.isEmpty ? .help(path) : .usageError(path, "Missing subcommand") }
+        guard command.action != nil else { return .help(path) }
         switch command.parse(rest) {
         case .parsed(let parsed): return .run(path, parsed)
         case .help: return .help(path)
+        case .version: return .version
         case .refused(let message): return .usageError(path, message)
         }
     }
@@ -187,12 +186,15 @@ extension Command {
     private enum Reading {
         case parsed(ParsedArguments)
         case help
+        case version
         case refused(String)
     }
 
     private func parse(_ words: ArraySlice<String>) -> Reading {
-        // Asking for help wins over anything else wrong on the line.
-        if words.prefix(while: { $0 != "--" }).contains(where: { $0 == "-h" || $0 == "--help" }) { return .help }
+        // Asking for help (then the version) wins over anything else wrong on the line.
+        let beforeDoubleDash = words.prefix(while: { $0 != "--" })
+        if beforeDoubleDash.contains(where: { $0 == "-h" || $0 == "--help" }) { return .help }
+        if beforeDoubleDash.contains("--version") { return .version }
         var parsed = ParsedArguments()
         var positionals: [String] = []
         var optionsEnded = false
@@ -298,7 +300,7 @@ extension Command {
         var options = command.options.map { option in
             Help.entry(option.label, option.help + (option.defaultValue.map { " (default: \($0))" } ?? ""))
         }
-        if path.count == 1, version != nil { options.append(Help.entry("--version", "Show the version.")) }
+        if version != nil { options.append(Help.entry("--version", "Show the version.")) }
         options.append(Help.entry("-h, --help", "Show help information."))
         out += "\nOPTIONS:\n" + options.joined()
         let shown = command.subcommands.filter { !$0.isHidden }

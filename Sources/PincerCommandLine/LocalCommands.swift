@@ -148,6 +148,7 @@ struct Run {
     }
 
     func run() throws {
+        if agent != nil, model != nil { throw RuntimeFailure(message: "--agent and --model both name the session's model; give one") }
         let metadata = try initialMetadata()
         let host = try options.makeHost(plugins: plugins, store: { try storeOptions.open() })
         let engine = host.engine
@@ -156,15 +157,16 @@ struct Run {
         }
         host.start()
         let started: (sessionKey: String, runId: String)
-        if agent != nil, model != nil { throw RuntimeFailure(message: "--agent and --model both name the session's model; give one") }
         let model = agent.map { AccessPolicy.externalAgentPrefix + $0 } ?? self.model
         do { started = try engine.spawn(SessionSpec(message: message, model: model, metadata: metadata), by: .operator) } catch {
+            host.shutdown()
+            engine.shutdown()
             throw RuntimeFailure(message: error.message)
         }
         let waited = Result { () throws(EngineError) in
             try engine.wait(runId: started.runId, timeoutMs: UInt32(engine.config.defaultRunTimeoutSeconds * 1000 + 1000), by: .operator)
         }
-        if lingerMs > 0 { usleep(lingerMs * 1000) }
+        if lingerMs > 0 { Thread.sleep(forTimeInterval: Double(lingerMs) / 1000) }
         host.shutdown()
         print(TranscriptPrinter.render(sessionKey: started.sessionKey, messages: (try? engine.transcript(sessionKey: started.sessionKey, by: .operator)) ?? []))
         engine.shutdown()

@@ -1,5 +1,5 @@
 // `pincer validate PLUGIN.so`: what clap-validator is to audio plugins. Each
-// check of PluginCheck runs in a child process of this same binary
+// check of PluginCheck runs in a child process of the program running it
 // (`pincer validate-check`), so a plugin that crashes or hangs fails the
 // check it crashed in and the report goes on; a check whose prerequisite
 // failed is skipped, naming it.
@@ -45,7 +45,13 @@ struct Validate {
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: plugin) else { throw RuntimeFailure(message: "\(plugin): no such file") }
-        if let config { _ = try makeEngine(config: config, store: { nil }) }
+        if let config {
+            // The config must make an engine; the validator's runs on the local model (PluginValidator
+            // drops providers[]), so this needs no network stack either.
+            var operatorConfig = try loadConfig(config)
+            operatorConfig.providers = []
+            do { try operatorConfig.makeEngine().shutdown() } catch { throw RuntimeFailure(message: "\(config): \(error.message)") }
+        }
         let selected = Validate.withPrerequisites(check.compactMap(PluginCheck.init(rawValue:)))
         var outcomes: [(PluginCheck, CheckOutcome)] = []
         if !json { print("pincer validate \(plugin)") }
@@ -98,7 +104,7 @@ struct Validate {
         if let config { arguments += ["--config", config] }
         if strict { arguments.append("--strict") }
         let child: ChildProcess
-        do { child = try ChildProcess.run(Self.executable, arguments, timeoutSeconds: timeoutSeconds) } catch {
+        do { child = try ChildProcess.run(try CommandLineProgram.ownExecutable(), arguments, timeoutSeconds: timeoutSeconds) } catch {
             return CheckOutcome(.fail, "the validator could not start the check's process: \(error)")
         }
         let tail = child.stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
@@ -117,11 +123,6 @@ struct Validate {
             }
             return outcome
         }
-    }
-
-    /// This binary, to run each check in.
-    static var executable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }
 

@@ -18,9 +18,10 @@ enum Pincer {
     }
 
     /// `pincer serve` and `pincer call` run pincer-server (beside this program) with the same
-    /// arguments: the server stack is loaded only by the commands that need it.
+    /// arguments (pincer-server reads them): the server stack is loaded only by the commands
+    /// that need it.
     static let serve = Command("serve", abstract: "Run the host with its network gateway (pincer serve --help for its options).",
-                               passesArgumentsThrough: true, action: .sync { parsed in try CommandLineProgram.execServer(["serve"] + parsed.passedThrough) })
+                               passesArgumentsThrough: true, action: .sync { _ in try CommandLineProgram.execServer() })
     static let call = Command("call", abstract: "Call a method of a running pincer serve (pincer call --help for its options).",
-                              passesArgumentsThrough: true, action: .sync { parsed in try CommandLineProgram.execServer(["call"] + parsed.passedThrough) })
+                              passesArgumentsThrough: true, action: .sync { _ in try CommandLineProgram.execServer() })
 }
