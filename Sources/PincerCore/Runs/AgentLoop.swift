@@ -46,6 +46,7 @@ struct AgentLoop {
                                       onStop: context.run.signal.observe, deadlineNs: context.engine.read { _ in context.run.deadlineNs },
                                       record: { kind, detail in context.recordProvided(kind, detail) })
         var position = position
+        var offered = OfferedTools()
         do {
             while true {
                 if let turn = position.turn {
@@ -65,7 +66,7 @@ struct AgentLoop {
                 }
                 try compactIfNeeded(provider, turnContext)
                 // The tools are worked out outside the lock: the policy is the session's own, fixed at creation.
-                let request = try context.modelRequest(offering: offeredTools)
+                let request = try context.modelRequest(offering: offered.current(for: self))
                 let turn: ModelTurn
                 do {
                     turn = try provider.respond(to: request, context: turnContext)
@@ -208,10 +209,21 @@ struct AgentLoop {
         return nil
     }
 
-    /// The tools the model is told about: those the session may use.
-    private var offeredTools: [OfferedTool] {
-        context.tools.all.filter { refusal(of: $0) == nil }.map {
-            OfferedTool(name: $0.name, description: $0.description, parameters: $0.parameters)
+    /// The tools the model is told about: those the session may use. Worked out once per run and
+    /// again only when a tool is added or withdrawn (the policies are fixed at the session's creation).
+    private struct OfferedTools {
+        private var generation: UInt64?
+        private var tools: [OfferedTool] = []
+
+        mutating func current(for loop: AgentLoop) -> [OfferedTool] {
+            let (all, generation) = loop.context.tools.allWithGeneration
+            if generation != self.generation {
+                tools = all.filter { loop.refusal(of: $0) == nil }.map {
+                    OfferedTool(name: $0.name, description: $0.description, parameters: $0.parameters)
+                }
+                self.generation = generation
+            }
+            return tools
         }
     }
 

@@ -13,8 +13,8 @@ public struct ToolPolicy: Equatable, Sendable {
     public private(set) var inherited: [ToolPolicy] = []
 
     public init(allow: [String] = [], deny: [String] = []) {
-        self.allow = allow.map { $0.lowercased() }
-        self.deny = deny.map { $0.lowercased() }
+        self.allow = allow.map(ToolPolicy.folded)
+        self.deny = deny.map(ToolPolicy.folded)
     }
 
     public enum Decision: Equatable, Sendable {
@@ -62,13 +62,13 @@ public struct ToolPolicy: Equatable, Sendable {
     /// The same policy (and chain) with `patterns` added to its own deny list.
     func addingDeny(_ patterns: [String]) -> ToolPolicy {
         var copy = self
-        copy.deny += patterns.map { $0.lowercased() }
+        copy.deny += patterns.map(ToolPolicy.folded)
         return copy
     }
 
     /// Whether the session's own allow list names `tool` itself or its group, not merely a glob.
     func namesExplicitly(_ tool: String, group: String?) -> Bool {
-        allow.contains(tool.lowercased()) || group.map { allow.contains("group:\($0)") } ?? false
+        allow.contains(ToolPolicy.folded(tool)) || group.map { allow.contains("group:\($0)") } ?? false
     }
 
     /// - Parameter groupMembers: the tool names in a group, or nil for an unknown group.
@@ -78,7 +78,7 @@ public struct ToolPolicy: Equatable, Sendable {
         for ancestor in inherited {
             if case .denied(let reason) = ancestor.decide(tool: tool, groupMembers: groupMembers, holder: .parent) { return .denied(reason) }
         }
-        let name = tool.lowercased()
+        let name = ToolPolicy.folded(tool)
         if let pattern = deny.first(where: { ToolPolicy.matches(pattern: $0, name: name, groupMembers: groupMembers) }) {
             return .denied("tool '\(tool)' is denied by \(holder.policy) (deny pattern '\(pattern)')")
         }
@@ -90,9 +90,16 @@ public struct ToolPolicy: Equatable, Sendable {
 
     static func matches(pattern: String, name: String, groupMembers: (String) -> [String]?) -> Bool {
         if pattern.hasPrefix("group:") {
-            return groupMembers(String(pattern.dropFirst(6)))?.contains(where: { $0.lowercased() == name }) ?? false
+            return groupMembers(String(pattern.dropFirst(6)))?.contains(where: { ToolPolicy.folded($0) == name }) ?? false
         }
         return glob(Array(pattern.utf8)[...], Array(name.utf8)[...])
+    }
+
+    /// A tool name or pattern as they are compared: lower-cased. Most are lower-case ASCII already,
+    /// and those are returned as they are: lowercased() would look each character up in Unicode's
+    /// tables, for every tool at every model turn.
+    public static func folded(_ name: String) -> String {
+        name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 } ? name.lowercased() : name
     }
 
     /// `*` matches any run of characters; everything else matches itself.

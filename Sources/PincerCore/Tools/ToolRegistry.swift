@@ -42,7 +42,20 @@ public struct ToolFailure: Error, CustomStringConvertible {
 }
 
 public final class ToolRegistry: Sendable {
-    private let tools = Mutex<[String: ToolDefinition]>([:])
+    /// The tools by folded name, the same sorted by name (what every model turn offers from),
+    /// and a generation that moves with each change, so a run can keep what it worked out.
+    private struct Catalog {
+        var byName: [String: ToolDefinition] = [:]
+        var sorted: [ToolDefinition] = []
+        var generation: UInt64 = 0
+
+        mutating func changed() {
+            sorted = byName.values.sorted { $0.name < $1.name }
+            generation &+= 1
+        }
+    }
+
+    private let catalog = Mutex(Catalog())
 
     public init(builtins: Bool = true) {
         if builtins { for tool in BuiltinTools.all { try? register(tool) } }
@@ -50,29 +63,39 @@ public final class ToolRegistry: Sendable {
 
     /// Adds a tool; a name already taken is refused, naming who has it.
     public func register(_ tool: ToolDefinition) throws(EngineError) {
-        let name = tool.name.lowercased()
-        try tools.withLock { (tools: inout [String: ToolDefinition]) throws(EngineError) in
-            if let existing = tools[name] {
+        let name = ToolPolicy.folded(tool.name)
+        try catalog.withLock { (catalog: inout Catalog) throws(EngineError) in
+            if let existing = catalog.byName[name] {
                 let holder = existing.owner.map { "plugin '\($0)'" } ?? "the host (a built-in tool)"
                 let asker = tool.owner.map { "plugin '\($0)'" } ?? "the host"
                 throw EngineError(.invalidArgument, "tool '\(tool.name)' from \(asker) clashes with the tool of that name registered by \(holder)")
             }
-            tools[name] = tool
+            catalog.byName[name] = tool
+            catalog.changed()
         }
     }
 
     /// Withdraws one tool: no new call of it starts.
     public func unregister(name: String) {
-        _ = tools.withLock { $0.removeValue(forKey: name.lowercased()) }
+        catalog.withLock { catalog in
+            if catalog.byName.removeValue(forKey: ToolPolicy.folded(name)) != nil { catalog.changed() }
+        }
     }
 
+    public func tool(named name: String) -> ToolDefinition? { catalog.withLock { $0.byName[ToolPolicy.folded(name)] } }
 
-    public func tool(named name: String) -> ToolDefinition? { tools.withLock { $0[name.lowercased()] } }
-
-    public var names: [String] { tools.withLock { $0.keys.sorted() } }
+    public var names: [String] { catalog.withLock { $0.byName.keys.sorted() } }
 
     /// Every tool, by name.
-    public var all: [ToolDefinition] { tools.withLock { $0.values.sorted { $0.name < $1.name } } }
+    public var all: [ToolDefinition] { catalog.withLock { $0.sorted } }
+
+    /// Every tool, by name, and the generation it is of: the same generation, the same tools.
+    public var allWithGeneration: (tools: [ToolDefinition], generation: UInt64) {
+        catalog.withLock { ($0.sorted, $0.generation) }
+    }
+
+    /// Moves whenever a tool is added or withdrawn.
+    public var generation: UInt64 { catalog.withLock { $0.generation } }
 
     /// Every tool as `pincer tools list` shows it: name, description, JSON Schema, group, who
     /// registered it, and whether the host's own policy lets sessions be offered it at all.
@@ -93,8 +116,8 @@ public final class ToolRegistry: Sendable {
     }
 
     public func members(ofGroup group: String) -> [String]? {
-        let members = tools.withLock { $0.values.filter { $0.group == group }.map(\.name) }
-        return members.isEmpty ? nil : members.sorted()
+        let members = catalog.withLock { $0.sorted.filter { $0.group == group }.map(\.name) }
+        return members.isEmpty ? nil : members
     }
 }
 
