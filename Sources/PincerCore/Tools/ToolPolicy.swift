@@ -98,7 +98,7 @@ public struct ToolPolicy: Equatable, Sendable {
     /// A tool name or pattern as they are compared: lower-cased. Most are lower-case ASCII already,
     /// and those are returned as they are: lowercased() would look each character up in Unicode's
     /// tables, for every tool at every model turn.
-    public static func folded(_ name: String) -> String {
+    static func folded(_ name: String) -> String {
         name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 } ? name.lowercased() : name
     }
 

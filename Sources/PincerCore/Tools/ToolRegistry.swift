@@ -94,9 +94,6 @@ public final class ToolRegistry: Sendable {
         catalog.withLock { ($0.sorted, $0.generation) }
     }
 
-    /// Moves whenever a tool is added or withdrawn.
-    public var generation: UInt64 { catalog.withLock { $0.generation } }
-
     /// Every tool as `pincer tools list` shows it: name, description, JSON Schema, group, who
     /// registered it, and whether the host's own policy lets sessions be offered it at all.
     public func catalogJSON(hostPolicy: ToolPolicy) -> JSON {
