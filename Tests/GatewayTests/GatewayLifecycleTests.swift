@@ -10,10 +10,16 @@ import Testing
 @Suite(.serialized) struct GatewayLifecycleTests {
     static func storePath() -> String { NSTemporaryDirectory() + "pincer-gateway-\(UUID().uuidString).sqlite" }
 
+    /// These tests are about stopping, not heartbeats. Under the whole suite on two cores, the
+    /// test process's cooperative threads can be held for a minute by suites that block them
+    /// (cargo builds), and a client starved that long misses its heartbeats and is rightly
+    /// closed (it failed one CI run so): the heartbeat here is too slow to come up.
+    static let slowHeartbeat = #""heartbeat": {"intervalMs": 600000}"#
+
     @Test func sigtermMidRunLetsItFinishAndLosesNothing() async throws {
         let store = Self.storePath()
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
-        let server = try await ServerProcess(config: #"{"gateway": {"shutdownGraceMs": 10000}}"#, arguments: ["--store", store])
+        let server = try await ServerProcess(config: #"{"gateway": {"shutdownGraceMs": 10000, \#(Self.slowHeartbeat)}}"#, arguments: ["--store", store])
         let client = try await WebSocketRPC(url: server.url)
         let done = try await client.call("sessions.create", ["message": "first"])
         _ = try await client.call("runs.wait", ["runId": try #require(done["runId"])])
@@ -36,7 +42,7 @@ import Testing
     @Test func pastTheGraceARunIsInterruptedAndASecondSignalExitsAtOnce() async throws {
         let store = Self.storePath()
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) } }
-        let server = try await ServerProcess(config: #"{"gateway": {"shutdownGraceMs": 200}}"#, arguments: ["--store", store])
+        let server = try await ServerProcess(config: #"{"gateway": {"shutdownGraceMs": 200, \#(Self.slowHeartbeat)}}"#, arguments: ["--store", store])
         let client = try await WebSocketRPC(url: server.url)
         let running = try await client.call("sessions.create", ["message": #"@sleep{"ms":9000}"#])
         let key = try #require(running["sessionKey"]?.stringValue)
@@ -46,7 +52,7 @@ import Testing
         #expect(try await runPincer(["sessions", "show", "--store", store, key]).stdout.contains("interrupted"))
 
         // A long grace and a long run: the second SIGTERM ends the wait at once.
-        let second = try await ServerProcess(config: #"{"gateway": {"shutdownGraceMs": 60000}}"#, arguments: ["--store", store])
+        let second = try await ServerProcess(config: #"{"gateway": {"shutdownGraceMs": 60000, \#(Self.slowHeartbeat)}}"#, arguments: ["--store", store])
         let other = try await WebSocketRPC(url: second.url)
         _ = try await other.call("sessions.create", ["message": #"@sleep{"ms":9000} @sleep{"ms":9000}"#])
         try await Task.sleep(for: .milliseconds(200))
