@@ -133,11 +133,11 @@ public final class HookRegistry: Sendable {
     {
         var outcome = GateOutcome()
         for (hook, lanes) in hooks(point, for: owner, namespaces: namespaces) {
-            let what = "plugin '\(hook.plugin)' (\(point.name) hook)"
+            // The reasons are worded only when a gate blocks: an allowed call builds no strings.
+            let what = { HookRegistry.describe(hook.plugin, point) }
             let current = event(hook.plugin)
             let deadline = hook.deadlineMs == 0 ? defaultDeadlineMs : hook.deadlineMs
             let handler = hook.handler
-            let lateReason = "blocked: \(what) did not answer within its deadline of \(deadline) ms"
             // The gate serves its own session and whatever the asking thread serves (CallbackFrames).
             let served = CallbackFrames.current + [current.sessionKey]
             let ask: @Sendable () -> Result<HookReply, any Error> = { CallbackFrames.serving(served) { Result { try handler(current) } } }
@@ -146,8 +146,9 @@ public final class HookRegistry: Sendable {
             defer { metrics.hookAnswered(point, nanoseconds: MonotonicClock.nanoseconds() - askedNs) }
             if let moveOn {
                 answer = lanes.gates.callInline(deadlineMs: deadline, whenOverdue: { [log, plugin = hook.plugin] in
-                    log(lateReason)
-                    moveOn(plugin, lateReason)
+                    let reason = HookRegistry.lateReason(plugin, point, deadline)
+                    log(reason)
+                    moveOn(plugin, reason)
                 }, ask)
             } else {
                 answer = lanes.gates.call(deadlineMs: deadline, ask)
@@ -159,20 +160,20 @@ public final class HookRegistry: Sendable {
                 outcome.movedOn = true
                 return outcome
             case .late:
-                reason = lateReason
+                reason = HookRegistry.lateReason(hook.plugin, point, deadline)
             case .overdue(let ms):
-                reason = "blocked: \(what) cannot answer: one of its gate calls has been running \(ms) ms past its deadline, and until it returns the plugin's gates block at once"
+                reason = "blocked: \(what()) cannot answer: one of its gate calls has been running \(ms) ms past its deadline, and until it returns the plugin's gates block at once"
             case .closed:
-                reason = "blocked: \(what) cannot answer: the plugin is stopping or has shut down"
+                reason = "blocked: \(what()) cannot answer: the plugin is stopping or has shut down"
             case .full:
-                reason = "blocked: \(what) cannot answer: its gate lane already holds \(HookLimits.maxPendingGates) calls waiting to start (PINCER_HOOK_MAX_PENDING_GATES)"
+                reason = "blocked: \(what()) cannot answer: its gate lane already holds \(HookLimits.maxPendingGates) calls waiting to start (PINCER_HOOK_MAX_PENDING_GATES)"
             case .tooDeep:
                 isLimit = true
-                reason = "blocked: \(what) would run nested more than \(HookLimits.maxNesting) deep (PINCER_HOOK_MAX_NESTING)"
+                reason = "blocked: \(what()) would run nested more than \(HookLimits.maxNesting) deep (PINCER_HOOK_MAX_NESTING)"
             case .answered(.failure(let error)):
-                reason = "blocked: \(what) failed: \(error)"
+                reason = "blocked: \(what()) failed: \(error)"
             case .answered(.success(.block(let why))):
-                reason = "blocked by \(what): \(why)"
+                reason = "blocked by \(what()): \(why)"
             case .answered(.success(.proceed(let patch))):
                 guard let patch else { continue }
                 do {
@@ -180,7 +181,7 @@ public final class HookRegistry: Sendable {
                     outcome.patchedBy.append(hook.plugin)
                     continue
                 } catch {
-                    reason = "blocked: \(what) returned a patch the host cannot apply: \(error)"
+                    reason = "blocked: \(what()) returned a patch the host cannot apply: \(error)"
                 }
             }
             outcome.block = (hook.plugin, reason, isLimit)
@@ -188,6 +189,14 @@ public final class HookRegistry: Sendable {
             return outcome
         }
         return outcome
+    }
+
+    /// "plugin 'x' (before_tool_call hook)", as every reason a gate blocks with names it.
+    private static func describe(_ plugin: String, _ point: HookPoint) -> String { "plugin '\(plugin)' (\(point.name) hook)" }
+
+    /// Why a gate that did not answer within its deadline blocked.
+    private static func lateReason(_ plugin: String, _ point: HookPoint, _ deadlineMs: UInt32) -> String {
+        "blocked: \(describe(plugin, point)) did not answer within its deadline of \(deadlineMs) ms"
     }
 
     /// Queues the event (as `event` builds it for each plugin) for every observer
