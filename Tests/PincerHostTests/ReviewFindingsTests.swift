@@ -79,6 +79,11 @@ import Testing
         defer { t.close() }
         #expect(t.run("fx-review", "block_in_wait").passed)
         let result = try #require(t.caseRunner("fx-review"))
+        // The thread must be in wait() before the host stops: one that gets there after is refused
+        // (PINCER_ERR_SHUT_DOWN, as host.h says), and under a loaded CI run it once got there late.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while result("block_in_wait_calling").report != "1", ContinuousClock.now < deadline { usleep(1000) }
+        usleep(300_000)
         let started = ContinuousClock.now
         t.host.shutdown() // the plugin's shutdown() joins the waiting thread
         #expect(ContinuousClock.now - started < .seconds(4), "shutdown waited for the 8 s run")

@@ -208,11 +208,14 @@ static int transcript_has(const char *key, const char *part) {
 struct waiter {
     char run_id[PINCER_RUN_ID_CAPACITY];
     pincer_result code;
+    /* Set just before the thread calls wait(): the test stops the host only after that. */
+    _Atomic int calling;
 };
 
 static void *wait_forever(void *arg) {
     struct waiter *w = arg;
     pincer_run_info info = {.struct_size = sizeof info};
+    w->calling = 1;
     w->code = host->wait(host, w->run_id, UINT32_MAX, &info);
     return NULL;
 }
@@ -464,12 +467,17 @@ static int run_case(const char *name, char *report, size_t capacity) {
         EXPECT_CODE(PINCER_OK, host->spawn(host, &r, &s));
         strcpy(waiter.run_id, s.run_id);
         waiter.code = -1;
+        waiter.calling = 0;
         EXPECT(pthread_create(&waiting_thread, NULL, wait_forever, &waiter) == 0, "pthread_create");
         waiting_thread_started = 1;
         return 0;
     }
     if (strcmp(name, "block_in_wait_result") == 0) {
         snprintf(report, capacity, "%d", waiter.code);
+        return 0;
+    }
+    if (strcmp(name, "block_in_wait_calling") == 0) {
+        snprintf(report, capacity, "%d", (int)waiter.calling);
         return 0;
     }
     if (strcmp(name, "split_caps") == 0) {
