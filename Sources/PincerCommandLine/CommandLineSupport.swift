@@ -19,7 +19,7 @@ public enum CommandLineProgram {
         let (path, parsed) = invocation(root, version: version)
         do {
             guard case .sync(let action) = path.last!.action else {
-                preconditionFailure("\(path.map(\.name).joined(separator: " ")) is async: run its program with the async main")
+                preconditionFailure("\(Command.name(of: path)) is async: run its program with the async main")
             }
             try action(parsed)
         } catch {
@@ -76,8 +76,7 @@ public enum CommandLineProgram {
     }
 
     private static func usageError(_ path: [Command], _ message: String) -> Never {
-        let name = path.map(\.name).joined(separator: " ")
-        FileHandle.standardError.write(Data("Error: \(message)\nUsage: \(Command.usage(path))\n  See '\(name) --help' for more information.\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(message)\nUsage: \(Command.usage(path))\n  See '\(Command.name(of: path)) --help' for more information.\n".utf8))
         exit(usageStatus)
     }
 

@@ -149,8 +149,8 @@ extension Command {
         var rest = words[...]
         if rest.first == "help", !subcommands.isEmpty {
             for word in rest.dropFirst() {
-                guard let sub = path.last!.subcommands.first(where: { $0.name == word }) else {
-                    return .usageError(path, "'\(word)' is not a subcommand of \(path.map(\.name).joined(separator: " "))")
+                guard let sub = path.last!.subcommand(named: word) else {
+                    return .usageError(path, "'\(word)' is not a subcommand of \(Command.name(of: path))")
                 }
                 path.append(sub)
             }
@@ -159,10 +159,10 @@ extension Command {
         while !path.last!.subcommands.isEmpty, let word = rest.first {
             if word == "-h" || word == "--help" { return .help(path) }
             if word == "--version" { return .version }
-            guard let sub = path.last!.subcommands.first(where: { $0.name == word }) else {
+            guard let sub = path.last!.subcommand(named: word) else {
                 let names = path.last!.subcommands.filter { !$0.isHidden }.map(\.name).joined(separator: ", ")
                 return .usageError(path, word.hasPrefix("-") ? "Unknown option '\(word)'"
-                                                             : "'\(word)' is not a subcommand of \(path.map(\.name).joined(separator: " ")) (\(names))")
+                                                             : "'\(word)' is not a subcommand of \(Command.name(of: path)) (\(names))")
             }
             path.append(sub)
             rest = rest.dropFirst()
@@ -172,29 +172,24 @@ extension Command {
                 return .run(path, parsed)
             }
         }
-        let command = path.last!
         // A group given no subcommand shows what it offers.
-        guard command.action != nil else { return .help(path) }
-        switch command.parse(rest) {
-        case .parsed(let parsed): return .run(path, parsed)
-        case .help: return .help(path)
-        case .version: return .version
-        case .refused(let message): return .usageError(path, message)
-        }
+        guard path.last!.action != nil else { return .help(path) }
+        return Command.parse(rest, for: path)
     }
 
-    private enum Reading {
-        case parsed(ParsedArguments)
-        case help
-        case version
-        case refused(String)
-    }
+    /// "pincer plugins list": the words that name the last command of `path`.
+    static func name(of path: [Command]) -> String { path.map(\.name).joined(separator: " ") }
 
-    private func parse(_ words: ArraySlice<String>) -> Reading {
+    private func subcommand(named name: String) -> Command? { subcommands.first { $0.name == name } }
+
+    /// Reads the words after the command's name against the last command of `path`.
+    private static func parse(_ words: ArraySlice<String>, for path: [Command]) -> Invocation {
+        let command = path.last!
         // Asking for help (then the version) wins over anything else wrong on the line.
         let beforeDoubleDash = words.prefix(while: { $0 != "--" })
-        if beforeDoubleDash.contains(where: { $0 == "-h" || $0 == "--help" }) { return .help }
+        if beforeDoubleDash.contains(where: { $0 == "-h" || $0 == "--help" }) { return .help(path) }
         if beforeDoubleDash.contains("--version") { return .version }
+        let refused = { (message: String) in Invocation.usageError(path, message) }
         var parsed = ParsedArguments()
         var positionals: [String] = []
         var optionsEnded = false
@@ -202,7 +197,7 @@ extension Command {
         while i < words.endIndex {
             let word = words[i]
             i += 1
-            if optionsEnded || !Command.isOption(word) {
+            if optionsEnded || !isOption(word) {
                 positionals.append(word)
                 continue
             }
@@ -210,11 +205,11 @@ extension Command {
                 optionsEnded = true
                 continue
             }
-            let (name, inline) = Command.split(word)
-            guard let option = options.first(where: { "--\($0.name)" == name }) else { return .refused("Unknown option '\(name)'") }
+            let (name, inline) = split(word)
+            guard let option = command.options.first(where: { "--\($0.name)" == name }) else { return refused("Unknown option '\(name)'") }
             switch option.kind {
             case .flag:
-                if inline != nil { return .refused("The flag '\(name)' takes no value") }
+                if inline != nil { return refused("The flag '\(name)' takes no value") }
                 parsed.flags.insert(option.name)
             case .value:
                 let value: String
@@ -224,36 +219,36 @@ extension Command {
                     value = words[i]
                     i += 1
                 } else {
-                    return .refused("Missing value for '\(option.label)'")
+                    return refused("Missing value for '\(option.label)'")
                 }
                 if let accepts = option.accepts, !accepts(value) {
-                    return .refused("The value '\(value)' is invalid for '\(option.label)'")
+                    return refused("The value '\(value)' is invalid for '\(option.label)'")
                 }
                 parsed.optionValues[option.name, default: []].append(value)
             case .valuesUpToNextOption:
                 var values = inline.map { [$0] } ?? []
-                while i < words.endIndex, !Command.isOption(words[i]) {
+                while i < words.endIndex, !isOption(words[i]) {
                     values.append(words[i])
                     i += 1
                 }
-                if values.isEmpty { return .refused("Missing value for '\(option.label)'") }
+                if values.isEmpty { return refused("Missing value for '\(option.label)'") }
                 parsed.optionValues[option.name, default: []] += values
             }
         }
-        for option in options where parsed.optionValues[option.name] == nil {
+        for option in command.options where parsed.optionValues[option.name] == nil {
             if let defaultValue = option.defaultValue { parsed.optionValues[option.name] = [defaultValue] }
         }
-        if let missing = options.first(where: { $0.isRequired && parsed.optionValues[$0.name] == nil }) {
-            return .refused("Missing expected argument '\(missing.label)'")
+        if let missing = command.options.first(where: { $0.isRequired && parsed.optionValues[$0.name] == nil }) {
+            return refused("Missing expected argument '\(missing.label)'")
         }
-        if positionals.count > arguments.count {
-            return .refused("Unexpected argument '\(positionals[arguments.count])'")
+        if positionals.count > command.arguments.count {
+            return refused("Unexpected argument '\(positionals[command.arguments.count])'")
         }
-        for (argument, value) in zip(arguments, positionals) { parsed.positionals[argument.name] = value }
-        if let missing = arguments.dropFirst(positionals.count).first(where: { !$0.isOptional }) {
-            return .refused("Missing expected argument '<\(missing.name)>'")
+        for (argument, value) in zip(command.arguments, positionals) { parsed.positionals[argument.name] = value }
+        if let missing = command.arguments.dropFirst(positionals.count).first(where: { !$0.isOptional }) {
+            return refused("Missing expected argument '<\(missing.name)>'")
         }
-        return .parsed(parsed)
+        return .run(path, parsed)
     }
 
     /// "-x" and "--x" are options; "-" alone (stdin, by convention) and negative numbers are values.
@@ -275,7 +270,7 @@ extension Command {
     /// "pincer run [--plugins <plugins>] … <message>", for `path` ending in this command.
     public static func usage(_ path: [Command]) -> String {
         let command = path.last!
-        var parts = [path.map(\.name).joined(separator: " ")]
+        var parts = [name(of: path)]
         if command.passesArgumentsThrough { return parts[0] + " …" }
         if command.action == nil { return parts[0] + " <subcommand>" }
         for option in command.options {

@@ -139,3 +139,13 @@ import Testing
         }
     }
 }
+
+@Suite struct HexTests {
+    @Test func padsToTheDigitsAskedAndNeverCuts() {
+        #expect(Hex.string(0, digits: 2) == "00")
+        #expect(Hex.string(0x1f, digits: 4) == "001f")
+        #expect(Hex.string(0x2028, digits: 2) == "2028")
+        #expect(Hex.string(0xabc, digits: 0) == "abc")
+        #expect(Hex.string(UInt64.max, digits: 12) == "ffffffffffffffff")
+    }
+}

@@ -610,19 +610,6 @@ enum SessionKeys {
     /// them at their ends instead of on random pages: a third more runs per second with SQLite,
     /// measured. The random tail keeps them apart and is what the session state index hashes.
     static func timeOrdered() -> String {
-        hex(WallClock.milliseconds(), digits: 11) + hex(UInt64.random(in: .min ... .max), digits: 12)
-    }
-
-    /// The low `digits` hex digits of `value`.
-    static func hex(_ value: UInt64, digits: Int) -> String {
-        String(unsafeUninitializedCapacity: digits) { utf8 in
-            for i in 0..<digits { utf8[i] = hexDigit(value >> (4 * (digits - 1 - i))) }
-            return digits
-        }
-    }
-
-    private static func hexDigit(_ value: UInt64) -> UInt8 {
-        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
-        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+        Hex.string(WallClock.milliseconds(), digits: 11) + Hex.string(UInt64.random(in: 0...0xFFFF_FFFF_FFFF), digits: 12)
     }
 }

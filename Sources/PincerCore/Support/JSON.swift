@@ -205,8 +205,7 @@ extension JSON: CustomStringConvertible {
         case UInt8(ascii: "\r"): return "\\r"
         case UInt8(ascii: "\t"): return "\\t"
         default:
-            let hex = String(byte, radix: 16)
-            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            return "\\u" + Hex.string(UInt64(byte), digits: 4)
         }
     }
 }

@@ -5,6 +5,7 @@
 // plugin's or the host's; an over-long message is cut at a whole character.
 
 import CPincer
+import PincerCore
 
 #if canImport(Glibc)
 import Glibc
@@ -35,16 +36,11 @@ enum LogLine {
             case 0x0A: line += "\\n"
             case 0x0D: line += "\\r"
             case 0x09: line += "\\t"
-            case 0x00..<0x20, 0x7F: line += "\\x" + hex(scalar.value, digits: 2)
-            case 0x80..<0xA0, 0x2028, 0x2029: line += "\\u{" + hex(scalar.value, digits: 2) + "}"
+            case 0x00..<0x20, 0x7F: line += "\\x" + Hex.string(UInt64(scalar.value), digits: 2)
+            case 0x80..<0xA0, 0x2028, 0x2029: line += "\\u{" + Hex.string(UInt64(scalar.value), digits: 2) + "}"
             default: line.unicodeScalars.append(scalar)
             }
         }
         return truncated ? line + "…" : line
-    }
-
-    private static func hex(_ value: UInt32, digits: Int) -> String {
-        let s = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, digits - s.count)) + s
     }
 }

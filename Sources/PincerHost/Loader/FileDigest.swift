@@ -6,15 +6,13 @@
 // here needs to be constant-time.
 
 import Foundation
+import PincerCore
 
 enum FileDigest {
     /// Lower-case hex, or nil when the file cannot be read.
     static func sha256(ofFile path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return data.withUnsafeBytes { SHA256.digest($0) }.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 0x10 ? "0" + hex : hex
-        }.joined()
+        return data.withUnsafeBytes { SHA256.digest($0) }.map { Hex.string(UInt64($0), digits: 2) }.joined()
     }
 }
 
