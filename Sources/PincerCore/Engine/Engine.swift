@@ -403,7 +403,6 @@ public final class Engine: @unchecked Sendable {
     /// (see number(of:)) is `callerNumber`; `fullAccess` skips the ownership check. Lock-free
     /// on its fast path, the state index; `caller` is built only for the slow path (a session
     /// the caller did not create, or a key longer than any C caller can pass), under the lock.
-    @inline(__always)
     public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: @autoclosure () -> Caller, callerNumber: UInt32,
                             fullAccess: Bool) -> StreamingAnswer {
         if sessionKey.count > SessionStateIndex.maxKeyBytes { return isStreamingUnderLock(sessionKey, caller()) }
@@ -413,6 +412,14 @@ public final class Engine: @unchecked Sendable {
             guard case .streaming = isStreamingUnderLock(sessionKey, caller()) else { return .denied }
         }
         return .streaming(entry.streaming)
+    }
+
+    /// isStreaming's lock-free answer alone, for the caller numbered `callerNumber` asking about a
+    /// session it created (or any, with `fullAccess`); nil when that is not the case or the key
+    /// is not indexed, and only isStreaming can answer. The host's hot path: one lookup, no lock.
+    public func ownSessionStreams(sessionKey: UnsafeRawBufferPointer, callerNumber: UInt32, fullAccess: Bool) -> Bool? {
+        guard let entry = stateIndex.lookup(sessionKey), fullAccess || entry.owner == callerNumber else { return nil }
+        return entry.streaming
     }
 
     private func isStreamingUnderLock(_ sessionKey: UnsafeRawBufferPointer, _ caller: Caller) -> StreamingAnswer {

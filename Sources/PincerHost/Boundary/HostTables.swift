@@ -131,6 +131,18 @@ enum HostTables {
         }.get()
     }
 
+    /// The hot calls' check: `body`'s answer when the handle is valid, the plugin not dead and
+    /// holding `capability`; nil otherwise, and the caller takes withContext's path, which says why.
+    @inline(__always)
+    static func withLiveContext<T>(_ host: UnsafePointer<pincer_host>?, needs capability: Capabilities,
+                                   _ body: (PluginContext) -> T?) -> T? {
+        guard case .success(let i) = lookup(host) else { return nil }
+        return index![i].context!._withUnsafeGuaranteedRef { context in
+            guard context.phase != .dead, context.capabilities.contains(capability) else { return nil }
+            return body(context)
+        }
+    }
+
     /// The plugin behind a valid handle (any phase), or nil.
     static func context(_ host: UnsafePointer<pincer_host>?) -> PluginContext? {
         guard case .success(let i) = lookup(host) else { return nil }

@@ -127,9 +127,16 @@ enum HostThunks {
 
     /// Writes `value` into a result struct checked by `result`: the smaller of the two sizes,
     /// and that size back into its struct_size.
+    @inline(__always)
     static func write<T>(_ value: T, to pointer: UnsafeMutablePointer<T>) {
         let written = Swift.min(Int(UnsafeRawPointer(pointer).load(as: UInt32.self)), MemoryLayout<T>.size)
         var value = value
+        if written == MemoryLayout<T>.size {
+            // The usual case, a struct of this host's size: stored whole, not copied byte by byte.
+            pointer.pointee = value
+            UnsafeMutableRawPointer(pointer).storeBytes(of: UInt32(written), as: UInt32.self)
+            return
+        }
         withUnsafeMutableBytes(of: &value) { bytes in
             bytes.storeBytes(of: UInt32(written), as: UInt32.self)
             UnsafeMutableRawPointer(pointer).copyMemory(from: bytes.baseAddress!, byteCount: written)
@@ -364,7 +371,18 @@ func pincerHostGetSession(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ ou
 
 @_cdecl("pincer_host_is_streaming")
 func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Bool>?) -> pincer_result {
-    HostThunks.call(host, needs: .read) { (context) throws(CallError) in
+    // Plugins poll this call. When the handle is live and the session the caller's own, the
+    // index answers here, without the general path's closure, Result and checks in turn; any
+    // other case (an error among them) takes the general path, which answers it in full.
+    if let key, let out, let streaming = HostTables.withLiveContext(host, needs: .read, { context in
+        let length = strnlen(key, HostThunks.keyLimit + 1)
+        return context.engine.ownSessionStreams(sessionKey: UnsafeRawBufferPointer(start: key, count: length),
+                                                callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess)
+    }) {
+        out.pointee = streaming
+        return ResultCode.ok
+    }
+    return HostThunks.call(host, needs: .read) { (context) throws(CallError) in
         // Session keys are stored valid, so only a miss needs the UTF-8 check.
         let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
         let out = try HostThunks.output(out, "out")

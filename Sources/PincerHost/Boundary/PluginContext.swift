@@ -106,7 +106,7 @@ final class PluginContext: @unchecked Sendable {
     }
 
     var phase: Phase {
-        get { Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .dead }
+        @inline(__always) get { Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .dead }
         set { phaseValue.store(newValue.rawValue, ordering: .releasing) }
     }
 
