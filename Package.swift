@@ -5,7 +5,8 @@
 //                  Foundation, swift-log and CoreMetrics only (no database, no network, no C);
 //                  it reaches a store and model providers through protocols it owns
 //                  (SessionStore, ModelProvider)
-//   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer
+//   PincerStore    the SQLite store: GRDB, migrations, the group-commit writer (its
+//                  statements bound through SQLite's C API, GRDBSQLite)
 //   PincerOpenAI   the provider for OpenAI-compatible servers: Codable wire types, server-sent
 //                  events, one AsyncHTTPClient (SwiftNIO) per provider
 //   PincerACP      external coding agents over the Agent Client Protocol (JSON-RPC over their
@@ -60,7 +61,8 @@ let package = Package(
         .target(name: "PincerCore", dependencies: [
             .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
-        .target(name: "PincerStore", dependencies: ["PincerCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "PincerStore", dependencies: ["PincerCore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                    .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "PincerOpenAI", dependencies: [
             "PincerCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

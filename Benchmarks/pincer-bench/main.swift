@@ -6,7 +6,8 @@
 //   limiter memory    bytes per tracked key and per counted request; per key at max_requests 65535
 //   plugin loading    host load (check + dlopen + dlsym + validate + init) of N plugins,
 //                     vs N bare dlopen + dlsym
-//   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
+//   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory;
+//                     the CPU per run of each, and of the store's writer alone (StoreReplay)
 //   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
 //   hook gate         time a C before_tool_call hook adds to each tool call, vs none
 //   Swift SDK         is_streaming and rate_limit_check through PincerPluginKit, and a Swift
@@ -367,9 +368,16 @@ progress("runs per second: \(runCount) one-turn runs in memory, then with the SQ
 let (inMemory, inMemoryCPU) = try runsPerSecond(store: nil, total: runCount)
 let (persisted, persistedCPU) = try runsPerSecond(store: try SQLiteStore(path: "\(work)/runs.sqlite"), total: runCount)
 progress(String(format: "runs: %.0f/s, %.1f us CPU each in memory; %.0f/s, %.1f us CPU each with SQLite", inMemory, inMemoryCPU, persisted, persistedCPU))
+let recording = RecordingStore()
+_ = try runsPerSecond(store: recording, total: runCount)
+let writerCPU = try storeWriterCPUPerRun(recording.operations.withLock { $0 }, runs: runCount, path: "\(work)/replay.sqlite")
+progress(String(format: "store writer alone: %.1f us CPU per run", writerCPU))
 rows.append(Row(name: "spawn + one-turn run, SQLite store (runs/s)", value: String(format: "%.0f", persisted),
                 baseline: String(format: "in memory %.0f runs/s; ratio %.2fx", inMemory, persisted / inMemory),
                 goal: ">= 0.8x in memory", met: persisted >= 0.8 * inMemory))
+rows.append(Row(name: "store writer alone, CPU per run (us)", value: String(format: "%.1f", writerCPU),
+                baseline: String(format: "process CPU per run: %.1f us in memory, %.1f us with SQLite", inMemoryCPU, persistedCPU),
+                goal: "-", met: nil))
 
 // MARK: - Steer latency
 

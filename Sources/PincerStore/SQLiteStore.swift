@@ -215,7 +215,7 @@ public final class SQLiteStore: SessionStore, Sendable {
     }
 
     /// The statements a commit writes with, looked up once per commit (GRDB caches them by their
-    /// SQL text, which is hashed at each lookup).
+    /// SQL text, which is hashed at each lookup), bound through BoundStatement's Parameters.
     private struct WriteStatements {
         let insertSession, insertMetadata, upsertMetadata, insertMessage, upsertRun, insertEvent: Statement
 
@@ -241,28 +241,34 @@ public final class SQLiteStore: SessionStore, Sendable {
 
         func write(_ batch: StoreBatch, runs: inout LatestRunStates) throws {
             if let s = batch.newSession {
-                try insertSession.execute(arguments: [s.key, s.id, s.owner.stored, s.model, s.label, s.systemPrompt,
-                                                      s.toolPolicy.json.description, s.timeoutSeconds, Int64(s.createdAtMs), s.parentKey])
+                try insertSession.execute { p in
+                    p.text(s.key); p.text(s.id); p.text(s.owner.stored); p.text(s.model); p.text(s.label); p.text(s.systemPrompt)
+                    p.text(s.toolPolicy.json.description); p.integer(s.timeoutSeconds); p.integer(s.createdAtMs); p.text(s.parentKey)
+                }
                 for (namespace, value) in s.metadata {
-                    try insertMetadata.execute(arguments: [s.key, namespace, value.description])
+                    try insertMetadata.execute { p in p.text(s.key); p.text(namespace); p.text(value.description) }
                 }
             }
             for (namespace, value) in batch.metadata {
-                try upsertMetadata.execute(arguments: [batch.sessionKey, namespace, value.description])
+                try upsertMetadata.execute { p in p.text(batch.sessionKey); p.text(namespace); p.text(value.description) }
             }
             for (seq, m) in batch.messages {
                 let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
                     ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
                 }).description
-                try insertMessage.execute(arguments: [batch.sessionKey, seq, m.role.rawValue, m.content, calls, m.toolCallId,
-                                                      m.toolName, m.isError, m.runId, Int64(m.atMs)])
+                try insertMessage.execute { p in
+                    p.text(batch.sessionKey); p.integer(seq); p.text(m.role.rawValue); p.text(m.content); p.text(calls); p.text(m.toolCallId)
+                    p.text(m.toolName); p.integer(m.isError); p.text(m.runId); p.integer(m.atMs)
+                }
             }
             for r in batch.runs.compactMap({ runs.take($0) }) {
-                try upsertRun.execute(arguments: [r.id, r.sessionKey, r.message, r.owner.stored, r.status.rawValue, r.finalText,
-                                                  r.error, Int64(r.durationMs)])
+                try upsertRun.execute { p in
+                    p.text(r.id); p.text(r.sessionKey); p.text(r.message); p.text(r.owner.stored); p.text(r.status.rawValue); p.text(r.finalText)
+                    p.text(r.error); p.integer(r.durationMs)
+                }
             }
             for (runId, seq, event) in batch.events {
-                try insertEvent.execute(arguments: [runId, seq, event.kind.rawValue, event.detail.description, Int64(event.atMs)])
+                try insertEvent.execute { p in p.text(runId); p.integer(seq); p.text(event.kind.rawValue); p.text(event.detail.description); p.integer(event.atMs) }
             }
         }
     }

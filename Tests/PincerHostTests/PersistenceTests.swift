@@ -149,6 +149,45 @@ import Testing
         #expect(state.runs.last?.status == .interrupted && state.interrupted == 1)
     }
 
+    /// The writer binds through SQLite's C API (BoundStatement): an empty text stays '' (an empty
+    /// buffer may have no address, and a NULL pointer would bind NULL), nil is NULL, and a bind or
+    /// step that fails throws SQLite's message with the statement, never a half-written commit.
+    @Test func boundWritesKeepEmptyTextApartFromNullAndReportFailures() throws {
+        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: "\(dir)/s.sqlite")
+        var batch = StoreBatch(newSession: StoredSession(key: "k", id: "", owner: .operator, model: "local/instant", label: "", systemPrompt: nil,
+                                                         toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1, metadata: [:], parentKey: nil),
+                               sessionKey: "k")
+        batch.messages = [(seq: 0, message: Message(role: .user, content: ""))]
+        try store.apply([.batch(batch)])
+        let session = try #require(try store.load(runLimit: 1).sessions.first)
+        #expect(session.id == "" && session.label == "" && session.systemPrompt == nil && session.parentKey == nil)
+        #expect(session.transcript.map(\.content) == [""])
+
+        // A message for a session that does not exist breaks the foreign key: the commit fails whole.
+        var orphan = StoreBatch(sessionKey: "missing")
+        orphan.messages = [(seq: 0, message: Message(role: .user, content: "lost"))]
+        var next = StoreBatch(sessionKey: "k")
+        next.messages = [(seq: 1, message: Message(role: .user, content: "rolled back"))]
+        #expect {
+            try store.apply([.batch(next), .batch(orphan)])
+        } throws: { error in
+            "\(error)".contains("store \(dir)/s.sqlite: write failed") && "\(error)".contains("FOREIGN KEY constraint failed")
+        }
+        #expect(try store.load(runLimit: 1).sessions.first?.transcript.map(\.content) == [""])
+
+        // Binding fewer values than the statement has parameters is refused before it runs.
+        let queue = try DatabaseQueue(path: "\(dir)/s.sqlite")
+        #expect {
+            try queue.write { db in try db.makeStatement(sql: "UPDATE sessions SET label = ? WHERE key = ?").execute { $0.text("x") } }
+        } throws: { error in
+            "\(error)".contains("1 values bound for 2 parameters") && "\(error)".contains("UPDATE sessions SET label")
+        }
+        #expect(try queue.read { db in try String.fetchOne(db, sql: "SELECT label FROM sessions") } == "")
+    }
+
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {
         let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -1,0 +1,44 @@
+// The store's writer alone: the exact writes an engine makes for one-turn runs
+// (recorded by a store that keeps them in a list), replayed into an SQLite
+// store in chunks of 200 runs' writes, each waited for, as the runs figure
+// spawns and waits. The process's CPU time over the replay, per run, is what
+// the writer spends, apart from the engine's own work and its noise.
+
+import Foundation
+import PincerCore
+import PincerStore
+import Synchronization
+
+/// Keeps every write it is handed; reads back nothing.
+final class RecordingStore: SessionStore {
+    let operations = Mutex<[StoreOperation]>([])
+
+    func load(runLimit: Int) throws(EngineError) -> StoredState { StoredState(sessions: [], runs: [], interrupted: 0) }
+    func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {}
+    func enqueue(_ operation: StoreOperation) -> UInt64 {
+        operations.withLock { operations in
+            operations.append(operation)
+            return UInt64(operations.count)
+        }
+    }
+    func waitUntilCommitted(_ ticket: UInt64) {}
+    func close() {}
+}
+
+/// Microseconds of CPU per run the SQLite store spends writing `runs` runs' recorded writes.
+func storeWriterCPUPerRun(_ operations: [StoreOperation], runs: Int, path: String) throws -> Double {
+    let store = try SQLiteStore(path: path)
+    _ = try store.load(runLimit: 1)
+    store.startWriting(committed: { _ in }, log: { line in progress("store: \(line)") })
+    defer { store.close() }
+    let chunk = max(1, operations.count * 200 / max(1, runs))
+    let startCPU = processCPUNanoseconds()
+    var next = 0
+    while next < operations.count {
+        var ticket: UInt64 = 0
+        for operation in operations[next..<min(next + chunk, operations.count)] { ticket = store.enqueue(operation) }
+        store.waitUntilCommitted(ticket)
+        next += chunk
+    }
+    return Double(processCPUNanoseconds() - startCPU) / 1e3 / Double(runs)
+}
