@@ -9,6 +9,8 @@
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory;
 //                     the CPU per run of each, and of the store's writer alone (StoreReplay)
 //   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
+//   floors            beside is_streaming, rate_limit_check and the store's writer: the same
+//                     steps in plain C (Benchmarks/floors/floors.c), compiled and run here
 //   hook gate         time a C before_tool_call hook adds to each tool call, vs none
 //   Swift SDK         is_streaming and rate_limit_check through PincerPluginKit, and a Swift
 //                     tool's round trip, vs the same raw C calls and a C tool in the same run
@@ -42,14 +44,9 @@ defer { try? FileManager.default.removeItem(atPath: work) }
 func progress(_ line: String) { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
 
 func compile(_ source: String, to output: String, defines: [String] = []) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["cc", "-std=c11", "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-I", root.appendingPathComponent("Include").path,
-                         "-Wl,--version-script=" + root.appendingPathComponent("Include/pincer/pincer-plugin.map").path]
-        + defines + [root.appendingPathComponent(source).path, "-o", output]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "cc failed for \(source)"]) }
+    try runTool(["cc", "-std=c11", "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-I", root.appendingPathComponent("Include").path,
+                 "-Wl,--version-script=" + root.appendingPathComponent("Include/pincer/pincer-plugin.map").path]
+                + defines + [root.appendingPathComponent(source).path, "-o", output], what: "cc for \(source)")
 }
 
 func nanoseconds() -> UInt64 { MonotonicClock.nanoseconds() }
@@ -57,15 +54,10 @@ func nanoseconds() -> UInt64 { MonotonicClock.nanoseconds() }
 /// Builds a Rust plugin crate with cargo (release, offline, -j 1) into build/cargo, where
 /// scripts/build puts its crates too, and returns the path of its .so.
 func cargoRelease(_ crate: String, library: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["cargo", "build", "--release", "--offline", "-j", "1", "--quiet",
-                         "--manifest-path", root.appendingPathComponent("\(crate)/Cargo.toml").path]
     let target = root.appendingPathComponent("build/cargo").path
-    process.environment = ProcessInfo.processInfo.environment.merging(["CARGO_TARGET_DIR": target]) { $1 }
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "cargo failed for \(crate)"]) }
+    try runTool(["cargo", "build", "--release", "--offline", "-j", "1", "--quiet",
+                 "--manifest-path", root.appendingPathComponent("\(crate)/Cargo.toml").path],
+                what: "cargo for \(crate)", environment: ["CARGO_TARGET_DIR": target])
     return "\(target)/release/lib\(library).so"
 }
 
@@ -124,8 +116,13 @@ let emptyNs = (0..<3).map { _ in bench.emptyCall(iterations) }.min()!
 progress(String(format: "is_streaming %.1f ns, plain C call %.1f ns, get_extension %.1f ns", hostNs, plainNs, emptyNs))
 rows.append(Row(name: "empty host call, get_extension (ns/call)", value: String(format: "%.1f", emptyNs),
                 baseline: String(format: "plain C call %.1f ns; ratio %.2fx", plainNs, emptyNs / plainNs), goal: "-", met: nil))
+progress("floors: the same steps in plain C (Benchmarks/floors/floors.c)")
+let floor = try Floors(source: root.appendingPathComponent("Benchmarks/floors/floors.c").path, directory: work)
+let streamingFloor = try floor.run("is_streaming")
 rows.append(Row(name: "is_streaming (ns/call)", value: String(format: "%.1f", hostNs),
-                baseline: String(format: "plain C call %.1f ns; ratio %.2fx", plainNs, hostNs / plainNs),
+                baseline: String(format: "plain C call %.1f ns; ratio %.2fx; its steps in plain C %.1f ns, %.2fx that C's own plain call",
+                                 plainNs, hostNs / plainNs, streamingFloor["is_streaming_ns"] ?? .nan,
+                                 (streamingFloor["is_streaming_ns"] ?? .nan) / (streamingFloor["plain_call_ns"] ?? .nan)),
                 goal: "<= 5x plain call", met: hostNs <= 5 * plainNs))
 
 progress("rate_limit_check: 10,000 keys x 30 allowed, then \(3_000_000 / scale) refused")
@@ -134,11 +131,15 @@ let fillNs = valid(bench.rateLimit(10_000, 300_000, 30, 600_000, &allowed), "rat
 let fillAllowed = allowed
 let fullNs = valid(bench.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, &allowed), "rate_limit_check")
 progress(String(format: "rate_limit_check %.1f ns allowed, %.1f ns refused", fillNs, fullNs))
+let limitFloor = try floor.run("rate_limit")
 rows.append(Row(name: "rate_limit_check, allowed (ns/call)", value: String(format: "%.1f", fillNs),
-                baseline: String(format: "%llu of 300000 allowed; plain C call %.1f ns", fillAllowed, plainNs),
+                baseline: String(format: "%llu of 300000 allowed; plain C call %.1f ns; its steps in plain C %.1f ns, of which the clock %.1f ns",
+                                 fillAllowed, plainNs, limitFloor["rate_limit_allowed_ns"] ?? .nan, limitFloor["clock_ns"] ?? .nan),
                 goal: "<= 30 ns", met: fillNs <= 30))
 rows.append(Row(name: "rate_limit_check, refused (ns/call)", value: String(format: "%.1f", fullNs),
-                baseline: String(format: "%llu of %llu allowed", allowed, 3_000_000 / scale), goal: "<= 30 ns", met: fullNs <= 30))
+                baseline: String(format: "%llu of %llu allowed; its steps in plain C %.1f ns", allowed, 3_000_000 / scale,
+                                 limitFloor["rate_limit_refused_ns"] ?? .nan),
+                goal: "<= 30 ns", met: fullNs <= 30))
 
 // The same calls from a Swift plugin through PincerPluginKit (built by scripts/bench), against
 // the raw C calls above: the cost the kit's safe layer adds, string conversions included.
@@ -375,8 +376,10 @@ progress(String(format: "store writer alone: %.1f us CPU per run", writerCPU))
 rows.append(Row(name: "spawn + one-turn run, SQLite store (runs/s)", value: String(format: "%.0f", persisted),
                 baseline: String(format: "in memory %.0f runs/s; ratio %.2fx", inMemory, persisted / inMemory),
                 goal: ">= 0.8x in memory", met: persisted >= 0.8 * inMemory))
+let storeFloor = try floor.run("store", work)
 rows.append(Row(name: "store writer alone, CPU per run (us)", value: String(format: "%.1f", writerCPU),
-                baseline: String(format: "process CPU per run: %.1f us in memory, %.1f us with SQLite", inMemoryCPU, persistedCPU),
+                baseline: String(format: "the same rows through SQLite's C API %.1f us; process CPU per run: %.1f us in memory, %.1f us with SQLite",
+                                 storeFloor["store_cpu_us_per_run"] ?? .nan, inMemoryCPU, persistedCPU),
                 goal: "-", met: nil))
 
 // MARK: - Steer latency

@@ -1,0 +1,294 @@
+/*
+ * floors: what three of pincer-bench's measured paths cost when the same steps
+ * are written in plain C, without the host's language around them. pincer-bench
+ * compiles and runs this in the same run and prints each floor beside the
+ * figure it bounds: the distance between them is what Swift and the host's
+ * structure add; a goal below its floor cannot be met by any rewrite of those
+ * steps on this machine.
+ *
+ *   floors is_streaming   ns per call: check the handle against an index of
+ *                         tables, check phase and capability, strnlen the key,
+ *                         hash its tail, probe a lock-free table under a sequence
+ *                         counter, compare the key, check the owner, write out;
+ *                         and a plain function-pointer call, timed alike
+ *   floors rate_limit     ns per check, 10,000 keys, 30 allowed each then refused:
+ *                         CLOCK_MONOTONIC per call, a mutex, an open-addressed
+ *                         table of malloc'd entries (key, ring of timestamps);
+ *                         and the clock read alone
+ *   floors store DIR      CPU microseconds per run to write the rows one one-turn
+ *                         run leaves (a session, two messages, a run, two events)
+ *                         into the store's schema with prepared statements,
+ *                         time-ordered keys, 64 runs a transaction, WAL
+ *
+ * Each prints "name value" lines on stdout.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t ns(clockid_t clock) {
+    struct timespec t;
+    clock_gettime(clock, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t fold(uint64_t a, uint64_t b) {
+    __uint128_t p = (__uint128_t)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+/* ---- is_streaming ---------------------------------------------------------------------- */
+
+typedef struct { _Atomic uint8_t phase; uint32_t capabilities, caller; struct state_index *index; } context;
+typedef struct { uintptr_t address, token; context *context; } index_slot;
+typedef struct { void *host_data; } table;
+typedef struct { _Atomic uint64_t state; _Atomic uint64_t words[17]; } entry; /* key length, streaming, owner; key words */
+struct state_index { _Atomic uint64_t sequence; _Atomic(_Atomic uint64_t *) slots; uint64_t mask, seed; };
+
+#define INDEX_SLOTS 8192
+static index_slot tables[INDEX_SLOTS];
+
+static uint32_t table_slot(uintptr_t address) { return (uint32_t)(((address >> 12) * 0x9E3779B97F4A7C15ull) >> 51) & (INDEX_SLOTS - 1); }
+static uint64_t key_hash(const char *key, size_t n, uint64_t seed) {
+    uint64_t tail;
+    memcpy(&tail, key + n - 8, 8);
+    return fold(tail ^ seed, n ^ 0x9E3779B97F4A7C15ull ^ (seed >> 7));
+}
+
+__attribute__((noinline)) static int floor_is_streaming(const table *host, const char *key, bool *out) {
+    uintptr_t address = (uintptr_t)host;
+    if (!address || (address & 4095) || !key || !out) return -1;
+    uint32_t i = table_slot(address);
+    while (tables[i].address != address) {
+        if (!tables[i].address) return -2;
+        i = (i + 1) & (INDEX_SLOTS - 1);
+    }
+    if ((uintptr_t)host->host_data != tables[i].token) return -3;
+    context *c = tables[i].context;
+    if (atomic_load_explicit(&c->phase, memory_order_acquire) == 3 || !(c->capabilities & 1)) return -4;
+    size_t n = strnlen(key, 128);
+    if (n > 127 || n < 8) return -5;
+    struct state_index *x = c->index;
+    uint64_t hash = key_hash(key, n, x->seed);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint64_t before = atomic_load_explicit(&x->sequence, memory_order_acquire);
+        if (before & 1) continue;
+        _Atomic uint64_t *slots = atomic_load_explicit(&x->slots, memory_order_acquire);
+        uint64_t state = 0, j = hash & x->mask;
+        for (uint64_t probes = 0; probes <= x->mask; probes++, j = (j + 1) & x->mask) {
+            uint64_t value = atomic_load_explicit(&slots[j], memory_order_relaxed);
+            if (!value) break;
+            if ((value >> 48) != (hash >> 48)) continue;
+            entry *e = (entry *)(uintptr_t)(value & ((1ull << 48) - 1));
+            uint64_t word = atomic_load_explicit(&e->state, memory_order_relaxed);
+            if ((word & 255) != n) continue;
+            size_t k = 0;
+            for (; k < n / 8; k++) {
+                uint64_t w;
+                memcpy(&w, key + 8 * k, 8);
+                if (atomic_load_explicit(&e->words[k], memory_order_relaxed) != w) break;
+            }
+            if (k < n / 8) continue;
+            uint64_t last = 0;
+            if (n % 8) memcpy(&last, key + n - 8, 8), last >>= 8 * (8 - n % 8);
+            if (atomic_load_explicit(&e->words[k], memory_order_relaxed) == last) { state = word; break; }
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&x->sequence, memory_order_relaxed) != before) continue;
+        if (!state) return -6;
+        if ((uint32_t)(state >> 32) != c->caller) return -7;
+        *out = (state >> 8) & 1;
+        return 0;
+    }
+    return -8;
+}
+
+__attribute__((noinline)) static int plain_call(const table *host, const char *key, bool *out) {
+    (void)host;
+    *out = key != NULL;
+    return 0;
+}
+
+typedef int (*is_streaming_fn)(const table *, const char *, bool *);
+static is_streaming_fn volatile functions[2] = {plain_call, floor_is_streaming};
+
+static double time_calls(int which, const table *host, const char *key, uint64_t iterations) {
+    bool out = false;
+    uint64_t failures = 0, start = ns(CLOCK_MONOTONIC);
+    is_streaming_fn fn = functions[which];
+    for (uint64_t i = 0; i < iterations; i++) failures += fn(host, key, &out) != 0;
+    double per = (double)(ns(CLOCK_MONOTONIC) - start) / (double)iterations;
+    return failures ? -1 : per;
+}
+
+static int run_is_streaming(void) {
+    table *host = aligned_alloc(4096, 4096);
+    host->host_data = (void *)0x5eed;
+    context *c = calloc(1, sizeof *c);
+    c->capabilities = 1;
+    c->caller = 7;
+    tables[table_slot((uintptr_t)host)] = (index_slot){(uintptr_t)host, 0x5eed, c};
+    struct state_index *x = calloc(1, sizeof *x);
+    x->mask = 63;
+    x->seed = 0x243F6A8885A308D3ull;
+    _Atomic uint64_t *slots = calloc(64, sizeof *slots);
+    x->slots = slots;
+    c->index = x;
+    const char *key = "plugin:bench:0196a3f0c2e1d2c4b7e9a05"; /* a key's shape: prefix, time, random */
+    size_t n = strlen(key);
+    entry *e = aligned_alloc(64, sizeof(entry));
+    memset(e, 0, sizeof *e);
+    for (size_t k = 0; 8 * k < n; k++) {
+        uint64_t w = 0;
+        memcpy(&w, key + 8 * k, n - 8 * k >= 8 ? 8 : n - 8 * k);
+        e->words[k] = w;
+    }
+    e->state = n | (1u << 8) | (7ull << 32);
+    uint64_t hash = key_hash(key, n, x->seed);
+    slots[hash & 63] = (hash >> 48) << 48 | (uintptr_t)e;
+    double best[2] = {1e9, 1e9};
+    for (int round = 0; round < 3; round++)
+        for (int which = 0; which < 2; which++) {
+            double per = time_calls(which, host, key, 20000000);
+            if (per < 0) return fputs("floors: the is_streaming floor failed its own lookup\n", stderr), 1;
+            if (per < best[which]) best[which] = per;
+        }
+    printf("is_streaming_ns %.2f\nplain_call_ns %.2f\n", best[1], best[0]);
+    return 0;
+}
+
+/* ---- rate_limit ------------------------------------------------------------------------ */
+
+typedef struct { uint32_t length; char key[20]; uint16_t count, head; uint64_t stamps[32]; } window;
+static window **windows;
+static const uint32_t window_mask = 16383;
+static pthread_mutex_t windows_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool check(const char *key, uint64_t now, uint64_t window_ns, uint32_t limit) {
+    size_t n = strlen(key);
+    uint64_t hash = 0xCBF29CE484222325ull;
+    for (size_t i = 0; i < n; i++) hash = (hash ^ (unsigned char)key[i]) * 0x100000001B3ull;
+    hash ^= hash >> 29;
+    pthread_mutex_lock(&windows_lock);
+    uint32_t i = hash & window_mask;
+    window *w;
+    while ((w = windows[i]) && !(w->length == n && !memcmp(w->key, key, n))) i = (i + 1) & window_mask;
+    if (!w) {
+        w = calloc(1, sizeof *w);
+        w->length = (uint32_t)n;
+        memcpy(w->key, key, n);
+        windows[i] = w;
+    }
+    while (w->count && now - w->stamps[w->head] >= window_ns) w->head = (w->head + 1) & 31, w->count--;
+    bool allowed = w->count < limit;
+    if (allowed) w->stamps[(w->head + w->count++) & 31] = now;
+    pthread_mutex_unlock(&windows_lock);
+    return allowed;
+}
+
+static int run_rate_limit(void) {
+    windows = calloc(window_mask + 1, sizeof *windows);
+    static char keys[10000][16];
+    for (int k = 0; k < 10000; k++) snprintf(keys[k], sizeof keys[k], "198.51.%u.%u", k / 256, k % 256);
+    uint64_t window_ns = 600000ull * 1000000, allowed = 0, start = ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < 300000; i++) allowed += check(keys[i % 10000], ns(CLOCK_MONOTONIC), window_ns, 30);
+    double allowed_ns = (double)(ns(CLOCK_MONOTONIC) - start) / 300000;
+    start = ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < 3000000; i++) allowed += check(keys[i % 10000], ns(CLOCK_MONOTONIC), window_ns, 30);
+    double refused_ns = (double)(ns(CLOCK_MONOTONIC) - start) / 3000000;
+    if (allowed != 300000) return fprintf(stderr, "floors: the rate_limit floor allowed %llu, not 300000\n", (unsigned long long)allowed), 1;
+    volatile uint64_t sink = 0;
+    start = ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < 3000000; i++) sink += ns(CLOCK_MONOTONIC);
+    printf("rate_limit_allowed_ns %.1f\nrate_limit_refused_ns %.1f\nclock_ns %.1f\n", allowed_ns, refused_ns,
+           (double)(ns(CLOCK_MONOTONIC) - start) / 3000000);
+    return 0;
+}
+
+/* ---- store ----------------------------------------------------------------------------- */
+
+static sqlite3 *db;
+static int fail(const char *what) { return fprintf(stderr, "floors: store: %s: %s\n", what, sqlite3_errmsg(db)), 1; }
+#define SQL(statement) if (sqlite3_exec(db, statement, NULL, NULL, NULL) != SQLITE_OK) return fail(statement)
+#define STEP(s) if (sqlite3_step(s) != SQLITE_DONE || sqlite3_reset(s) != SQLITE_OK) return fail("step")
+#define TEXT(s, i, v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT)
+
+static int run_store(const char *directory) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/floor.sqlite", directory);
+    if (sqlite3_open(path, &db) != SQLITE_OK) return fail(path);
+    SQL("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+    /* The store's schema (PincerStore/SQLiteStore.swift, migrations v1 to v3). */
+    SQL("CREATE TABLE sessions (key TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, model TEXT NOT NULL,"
+        " label TEXT, system_prompt TEXT, tool_policy TEXT NOT NULL, timeout_seconds INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+        " parent_key TEXT);"
+        "CREATE TABLE messages (session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE, seq INTEGER NOT NULL,"
+        " role TEXT NOT NULL, content TEXT NOT NULL, tool_calls TEXT, tool_call_id TEXT, tool_name TEXT, is_error INTEGER NOT NULL,"
+        " run_id TEXT, at INTEGER NOT NULL, PRIMARY KEY (session_key, seq));"
+        "CREATE TABLE runs (id TEXT PRIMARY KEY NOT NULL, session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,"
+        " message TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT NULL, final_text TEXT, error TEXT, duration_ms INTEGER NOT NULL,"
+        " position INTEGER NOT NULL);"
+        "CREATE INDEX runs_by_position ON runs(position);"
+        "CREATE TABLE run_events (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, kind TEXT NOT NULL,"
+        " detail TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, seq))");
+    sqlite3_stmt *session, *message, *run, *event;
+    if (sqlite3_prepare_v2(db, "INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds,"
+                               " created_at, parent_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &session, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name,"
+                                  " is_error, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &message, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))"
+                                  " ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,"
+                                  " error = excluded.error, duration_ms = excluded.duration_ms", -1, &run, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)", -1, &event,
+                              NULL) != SQLITE_OK)
+        return fail("prepare");
+    const int runs = 10000;
+    uint64_t cpu = ns(CLOCK_PROCESS_CPUTIME_ID), at = 1764000000000ull;
+    char key[64], run_id[64];
+    for (int i = 0; i < runs; i++) {
+        if (i % 64 == 0) SQL("BEGIN");
+        uint64_t random = (uint64_t)i * 0x9E3779B97F4A7C15ull >> 16;
+        snprintf(key, sizeof key, "operator:%011llx%012llx", (unsigned long long)(at + i), (unsigned long long)random);
+        snprintf(run_id, sizeof run_id, "run-%011llx%012llx", (unsigned long long)(at + i), (unsigned long long)(random ^ 0xABCDEF));
+        TEXT(session, 1, key), TEXT(session, 2, key + 9), TEXT(session, 3, "operator"), TEXT(session, 4, "local/instant");
+        sqlite3_bind_null(session, 5), sqlite3_bind_null(session, 6), TEXT(session, 7, "{\"allow\":[],\"deny\":[]}");
+        sqlite3_bind_int(session, 8, 600), sqlite3_bind_int64(session, 9, (int64_t)(at + i)), sqlite3_bind_null(session, 10);
+        STEP(session);
+        for (int seq = 0; seq < 2; seq++) {
+            TEXT(message, 1, key), sqlite3_bind_int(message, 2, seq), TEXT(message, 3, seq ? "assistant" : "user");
+            TEXT(message, 4, seq ? "You said: hello" : "hello"), sqlite3_bind_null(message, 5), sqlite3_bind_null(message, 6);
+            sqlite3_bind_null(message, 7), sqlite3_bind_int(message, 8, 0), TEXT(message, 9, run_id);
+            sqlite3_bind_int64(message, 10, (int64_t)(at + i));
+            STEP(message);
+        }
+        TEXT(run, 1, run_id), TEXT(run, 2, key), TEXT(run, 3, "hello"), TEXT(run, 4, "operator"), TEXT(run, 5, "completed");
+        TEXT(run, 6, "You said: hello"), sqlite3_bind_null(run, 7), sqlite3_bind_int(run, 8, 1);
+        STEP(run);
+        for (int seq = 0; seq < 2; seq++) {
+            TEXT(event, 1, run_id), sqlite3_bind_int(event, 2, seq), TEXT(event, 3, seq ? "finished" : "turn");
+            TEXT(event, 4, seq ? "{\"status\":\"completed\",\"duration_ms\":1}" : "{\"text\":\"You said: hello\"}");
+            sqlite3_bind_int64(event, 5, (int64_t)(at + i));
+            STEP(event);
+        }
+        if (i % 64 == 63 || i == runs - 1) SQL("COMMIT");
+    }
+    printf("store_cpu_us_per_run %.1f\n", (double)(ns(CLOCK_PROCESS_CPUTIME_ID) - cpu) / 1e3 / runs);
+    sqlite3_finalize(session), sqlite3_finalize(message), sqlite3_finalize(run), sqlite3_finalize(event);
+    return sqlite3_close(db) == SQLITE_OK ? 0 : fail("close");
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "is_streaming")) return run_is_streaming();
+    if (argc >= 2 && !strcmp(argv[1], "rate_limit")) return run_rate_limit();
+    if (argc >= 3 && !strcmp(argv[1], "store")) return run_store(argv[2]);
+    fputs("usage: floors is_streaming | rate_limit | store DIRECTORY\n", stderr);
+    return 64;
+}
