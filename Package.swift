@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(name: "PincerOpenAITests", dependencies: ["PincerOpenAI", "PincerCore"]),
         .testTarget(name: "PincerHostTests", dependencies: ["PincerHost", "PincerCore", "PincerStore", "PincerOpenAI", "CPincer",
                                                            .product(name: "GRDB", package: "GRDB.swift"),
+                                                           .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                                            .product(name: "Logging", package: "swift-log")]),
         // The command lines' parser (PincerCommandLine), on a command tree of its own.
         .testTarget(name: "CommandLineTests", dependencies: ["PincerCommandLine"]),

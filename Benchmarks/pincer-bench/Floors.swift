@@ -1,6 +1,7 @@
-// The floors (Benchmarks/floors/floors.c): the same steps as three measured
-// paths, in plain C, compiled and run in this run, so each figure is printed
-// beside what its steps cost without the host around them.
+// The floors (Benchmarks/floors/floors.c): the core steps of three measured
+// paths in plain C (leaving out some work the host must do), compiled and run
+// in this run, so each figure is printed beside what those steps cost without
+// the host around them.
 
 import Foundation
 

@@ -9,7 +9,7 @@
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory;
 //                     the CPU per run of each, and of the store's writer alone (StoreReplay)
 //   steer latency     p50 / p99 from steer() to the model's next turn seeing the text
-//   floors            beside is_streaming, rate_limit_check and the store's writer: the same
+//   floors            beside is_streaming, rate_limit_check and the store's writer: their core
 //                     steps in plain C (Benchmarks/floors/floors.c), compiled and run here
 //   hook gate         time a C before_tool_call hook adds to each tool call, vs none
 //   Swift SDK         is_streaming and rate_limit_check through PincerPluginKit, and a Swift
@@ -120,7 +120,7 @@ progress("floors: the same steps in plain C (Benchmarks/floors/floors.c)")
 let floor = try Floors(source: root.appendingPathComponent("Benchmarks/floors/floors.c").path, directory: work)
 let streamingFloor = try floor.run("is_streaming")
 rows.append(Row(name: "is_streaming (ns/call)", value: String(format: "%.1f", hostNs),
-                baseline: String(format: "plain C call %.1f ns; ratio %.2fx; its steps in plain C %.1f ns, %.2fx that C's own plain call",
+                baseline: String(format: "plain C call %.1f ns; ratio %.2fx; its core steps in plain C %.1f ns, %.2fx that C's own plain call",
                                  plainNs, hostNs / plainNs, streamingFloor["is_streaming_ns"] ?? .nan,
                                  (streamingFloor["is_streaming_ns"] ?? .nan) / (streamingFloor["plain_call_ns"] ?? .nan)),
                 goal: "<= 5x plain call", met: hostNs <= 5 * plainNs))
@@ -133,11 +133,11 @@ let fullNs = valid(bench.rateLimit(10_000, 3_000_000 / scale, 30, 600_000, &allo
 progress(String(format: "rate_limit_check %.1f ns allowed, %.1f ns refused", fillNs, fullNs))
 let limitFloor = try floor.run("rate_limit")
 rows.append(Row(name: "rate_limit_check, allowed (ns/call)", value: String(format: "%.1f", fillNs),
-                baseline: String(format: "%llu of 300000 allowed; plain C call %.1f ns; its steps in plain C %.1f ns, of which the clock %.1f ns",
+                baseline: String(format: "%llu of 300000 allowed; plain C call %.1f ns; its core steps in plain C %.1f ns, of which the clock %.1f ns",
                                  fillAllowed, plainNs, limitFloor["rate_limit_allowed_ns"] ?? .nan, limitFloor["clock_ns"] ?? .nan),
                 goal: "<= 30 ns", met: fillNs <= 30))
 rows.append(Row(name: "rate_limit_check, refused (ns/call)", value: String(format: "%.1f", fullNs),
-                baseline: String(format: "%llu of %llu allowed; its steps in plain C %.1f ns", allowed, 3_000_000 / scale,
+                baseline: String(format: "%llu of %llu allowed; its core steps in plain C %.1f ns", allowed, 3_000_000 / scale,
                                  limitFloor["rate_limit_refused_ns"] ?? .nan),
                 goal: "<= 30 ns", met: fullNs <= 30))
 

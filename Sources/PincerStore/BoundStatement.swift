@@ -14,8 +14,10 @@ struct Parameters: ~Copyable {
     private static let copied = unsafeBitCast(-1 as Int, to: sqlite3_destructor_type.self)
     private let statement: SQLiteStatement
     fileprivate var next: Int32 = 1
-    /// The first bind that failed, as SQLite's result code (SQLITE_OK while none has).
+    /// The first bind that failed, as SQLite's result code (SQLITE_OK while none has), and its
+    /// message, taken at once: a later bind that succeeds resets the connection's message.
     fileprivate var failure = SQLITE_OK
+    fileprivate var failureMessage = ""
 
     fileprivate init(_ statement: SQLiteStatement) { self.statement = statement }
 
@@ -37,7 +39,10 @@ struct Parameters: ~Copyable {
     mutating func null() { advance(sqlite3_bind_null(statement, next)) }
 
     private mutating func advance(_ code: Int32) {
-        if failure == SQLITE_OK, code != SQLITE_OK { failure = code }
+        if failure == SQLITE_OK, code != SQLITE_OK {
+            failure = code
+            failureMessage = "parameter \(next): " + String(cString: sqlite3_errmsg(sqlite3_db_handle(statement)))
+        }
         next += 1
     }
 }
@@ -45,22 +50,28 @@ struct Parameters: ~Copyable {
 extension Statement {
     /// Binds every parameter with `bind`, in order, and runs the statement once (an INSERT
     /// or UPDATE: no rows come back). Throws DatabaseError, with SQLite's message and this
-    /// statement's SQL, when a bind fails, when `bind` bound another number of parameters than
-    /// the SQL has, or when the step fails.
+    /// statement's SQL, when `bind` bound another number of parameters than the SQL has, when
+    /// a bind fails (nothing runs), or when the step fails. Either way the statement is left
+    /// reset and unbound, ready for the next commit.
     func execute(binding bind: (inout Parameters) -> Void) throws {
         let statement = sqliteStatement
         var parameters = Parameters(statement)
         bind(&parameters)
-        defer { sqlite3_reset(statement) }
+        defer {
+            sqlite3_reset(statement)
+            // The bound copies (message texts among them) are not kept until the next commit.
+            sqlite3_clear_bindings(statement)
+        }
         let expected = sqlite3_bind_parameter_count(statement)
         guard parameters.next - 1 == expected else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(parameters.next - 1) values bound for \(expected) parameters", sql: sql)
         }
-        var code = parameters.failure
-        if code == SQLITE_OK {
-            code = sqlite3_step(statement)
-            if code == SQLITE_DONE { return }
+        guard parameters.failure == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: parameters.failure), message: parameters.failureMessage, sql: sql)
         }
-        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))), sql: sql)
+        let code = sqlite3_step(statement)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))), sql: sql)
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 import Foundation
 import GRDB
+import GRDBSQLite
 import PincerCore
 @testable import PincerHost
 @testable import PincerStore
@@ -149,9 +150,9 @@ import Testing
         #expect(state.runs.last?.status == .interrupted && state.interrupted == 1)
     }
 
-    /// The writer binds through SQLite's C API (BoundStatement): an empty text stays '' (an empty
-    /// buffer may have no address, and a NULL pointer would bind NULL), nil is NULL, and a bind or
-    /// step that fails throws SQLite's message with the statement, never a half-written commit.
+    /// The writer binds through SQLite's C API (BoundStatement): an empty text stays '' and nil is
+    /// NULL; a failing step fails the commit whole with SQLite's message, and the next commit goes
+    /// through; a short or refused bind runs nothing and says which parameter and why.
     @Test func boundWritesKeepEmptyTextApartFromNullAndReportFailures() throws {
         let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -170,22 +171,39 @@ import Testing
         var orphan = StoreBatch(sessionKey: "missing")
         orphan.messages = [(seq: 0, message: Message(role: .user, content: "lost"))]
         var next = StoreBatch(sessionKey: "k")
-        next.messages = [(seq: 1, message: Message(role: .user, content: "rolled back"))]
+        next.messages = [(seq: 1, message: Message(role: .user, content: "next"))]
         #expect {
             try store.apply([.batch(next), .batch(orphan)])
         } throws: { error in
             "\(error)".contains("store \(dir)/s.sqlite: write failed") && "\(error)".contains("FOREIGN KEY constraint failed")
         }
         #expect(try store.load(runLimit: 1).sessions.first?.transcript.map(\.content) == [""])
+        // The statements the failed commit left are reset and unbound: the next commit goes through.
+        try store.apply([.batch(next)])
+        #expect(try store.load(runLimit: 1).sessions.first?.transcript.map(\.content) == ["", "next"])
 
-        // Binding fewer values than the statement has parameters is refused before it runs.
+        // Outside a transaction, so a statement that ran would stay run.
         let queue = try DatabaseQueue(path: "\(dir)/s.sqlite")
-        #expect {
-            try queue.write { db in try db.makeStatement(sql: "UPDATE sessions SET label = ? WHERE key = ?").execute { $0.text("x") } }
-        } throws: { error in
-            "\(error)".contains("1 values bound for 2 parameters") && "\(error)".contains("UPDATE sessions SET label")
+        try queue.writeWithoutTransaction { db in
+            let update = try db.makeStatement(sql: "UPDATE sessions SET label = ?2 WHERE key = ?1")
+            // Fewer values than parameters: refused before it runs (it would set the label to NULL).
+            #expect {
+                try update.execute { $0.text("k") }
+            } throws: { error in
+                "\(error)".contains("1 values bound for 2 parameters") && "\(error)".contains("UPDATE sessions SET label")
+            }
+            // A bind SQLite refuses (a text over the connection's length limit): its own message,
+            // naming the parameter, though the bind after it succeeds; nothing runs.
+            sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, 4)
+            #expect {
+                try update.execute { $0.text("k"); $0.text("too long") }
+            } throws: { error in
+                "\(error)".contains("parameter 2: string or blob too big")
+            }
+            sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, 1_000_000_000)
+            try update.execute { $0.text("k"); $0.text("set") }
         }
-        #expect(try queue.read { db in try String.fetchOne(db, sql: "SELECT label FROM sessions") } == "")
+        #expect(try queue.read { db in try String.fetchOne(db, sql: "SELECT label FROM sessions") } == "set")
     }
 
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {

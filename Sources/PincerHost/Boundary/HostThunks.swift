@@ -374,8 +374,9 @@ func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ o
     // Plugins poll this call. When the handle is live and the session the caller's own, the
     // index answers here, without the general path's closure, Result and checks in turn; any
     // other case (an error among them) takes the general path, which answers it in full.
-    if let key, let out, let streaming = HostTables.withLiveContext(host, needs: .read, { context in
+    if let key, let out, let streaming = HostTables.withLiveContext(host, needs: .read, { context -> Bool? in
         let length = strnlen(key, HostThunks.keyLimit + 1)
+        guard length <= HostThunks.keyLimit else { return nil }
         return context.engine.ownSessionStreams(sessionKey: UnsafeRawBufferPointer(start: key, count: length),
                                                 callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess)
     }) {
