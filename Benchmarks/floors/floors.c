@@ -26,7 +26,8 @@
  *                         200 runs' writes at once). Left out: serialising the
  *                         JSON columns (literals here)
  *
- * Each prints "name value" lines on stdout.
+ * Each prints "name value" lines on stdout. With --quick first (pincer-bench
+ * --quick passes it), the loops run 1/100 of their iterations.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -38,6 +39,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* 100 with --quick: the loops' iterations are divided by it. */
+static unsigned scale = 1;
 
 static uint64_t ns(clockid_t clock) {
     struct timespec t;
@@ -164,7 +168,7 @@ static int run_is_streaming(void) {
     double best[2] = {1e9, 1e9};
     for (int round = 0; round < 3; round++)
         for (int which = 0; which < 2; which++) {
-            double per = time_calls(which, host, key, 20000000);
+            double per = time_calls(which, host, key, 20000000 / scale);
             if (per < 0) return fputs("floors: the is_streaming floor failed its own lookup\n", stderr), 1;
             if (per < best[which]) best[which] = per;
         }
@@ -209,15 +213,17 @@ static int run_rate_limit(void) {
     uint64_t window_ns = 600000ull * 1000000, allowed = 0, start = ns(CLOCK_MONOTONIC);
     for (int i = 0; i < 300000; i++) allowed += check(keys[i % 10000], ns(CLOCK_MONOTONIC), window_ns, 30);
     double allowed_ns = (double)(ns(CLOCK_MONOTONIC) - start) / 300000;
+    /* The allowed pass fills every key to its limit and cannot shrink; the refused one can. */
+    const int refused = 3000000 / (int)scale;
     start = ns(CLOCK_MONOTONIC);
-    for (int i = 0; i < 3000000; i++) allowed += check(keys[i % 10000], ns(CLOCK_MONOTONIC), window_ns, 30);
-    double refused_ns = (double)(ns(CLOCK_MONOTONIC) - start) / 3000000;
+    for (int i = 0; i < refused; i++) allowed += check(keys[i % 10000], ns(CLOCK_MONOTONIC), window_ns, 30);
+    double refused_ns = (double)(ns(CLOCK_MONOTONIC) - start) / refused;
     if (allowed != 300000) return fprintf(stderr, "floors: the rate_limit floor allowed %llu, not 300000\n", (unsigned long long)allowed), 1;
     volatile uint64_t sink = 0;
     start = ns(CLOCK_MONOTONIC);
-    for (int i = 0; i < 3000000; i++) sink += ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < refused; i++) sink += ns(CLOCK_MONOTONIC);
     printf("rate_limit_allowed_ns %.1f\nrate_limit_refused_ns %.1f\nclock_ns %.1f\n", allowed_ns, refused_ns,
-           (double)(ns(CLOCK_MONOTONIC) - start) / 3000000);
+           (double)(ns(CLOCK_MONOTONIC) - start) / refused);
     for (uint32_t i = 0; i <= window_mask; i++) free(windows[i]);
     free(windows);
     return 0;
@@ -261,7 +267,7 @@ static int run_store(const char *directory) {
         || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)", -1, &event,
                               NULL) != SQLITE_OK)
         return fail("prepare");
-    const int runs = 10000;
+    const int runs = 10000 / (int)scale;
     uint64_t cpu = ns(CLOCK_PROCESS_CPUTIME_ID), at = 1764000000000ull;
     char key[64], run_id[64];
     for (int i = 0; i < runs; i++) {
@@ -297,9 +303,10 @@ static int run_store(const char *directory) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "--quick")) scale = 100, argc--, argv++;
     if (argc >= 2 && !strcmp(argv[1], "is_streaming")) return run_is_streaming();
     if (argc >= 2 && !strcmp(argv[1], "rate_limit")) return run_rate_limit();
     if (argc >= 3 && !strcmp(argv[1], "store")) return run_store(argv[2]);
-    fputs("usage: floors is_streaming | rate_limit | store DIRECTORY\n", stderr);
+    fputs("usage: floors [--quick] is_streaming | rate_limit | store DIRECTORY\n", stderr);
     return 64;
 }

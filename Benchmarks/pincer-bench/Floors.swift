@@ -7,15 +7,19 @@ import Foundation
 
 struct Floors {
     let binary: String
+    /// pincer-bench --quick: the floors run 1/100 of their iterations too.
+    let quick: Bool
 
     /// Compiles `source` (floors.c) into `directory`.
-    init(source: String, directory: String) throws {
+    init(source: String, directory: String, quick: Bool) throws {
         binary = "\(directory)/floors"
+        self.quick = quick
         try runTool(["cc", "-std=gnu11", "-O2", source, "-o", binary, "-lsqlite3", "-lpthread"], what: "cc for \(source)")
     }
 
     /// Runs the floors program with `arguments`; its "name value" lines as a dictionary.
     func run(_ arguments: String...) throws -> [String: Double] {
+        let arguments = (quick ? ["--quick"] : []) + arguments
         let output = try runTool([binary] + arguments, what: "floors \(arguments.joined(separator: " "))")
         var figures: [String: Double] = [:]
         for line in output.split(separator: "\n") {

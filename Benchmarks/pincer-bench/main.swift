@@ -117,7 +117,7 @@ progress(String(format: "is_streaming %.1f ns, plain C call %.1f ns, get_extensi
 rows.append(Row(name: "empty host call, get_extension (ns/call)", value: String(format: "%.1f", emptyNs),
                 baseline: String(format: "plain C call %.1f ns; ratio %.2fx", plainNs, emptyNs / plainNs), goal: "-", met: nil))
 progress("floors: the same steps in plain C (Benchmarks/floors/floors.c)")
-let floor = try Floors(source: root.appendingPathComponent("Benchmarks/floors/floors.c").path, directory: work)
+let floor = try Floors(source: root.appendingPathComponent("Benchmarks/floors/floors.c").path, directory: work, quick: quick)
 let streamingFloor = try floor.run("is_streaming")
 rows.append(Row(name: "is_streaming (ns/call)", value: String(format: "%.1f", hostNs),
                 baseline: String(format: "plain C call %.1f ns; ratio %.2fx; its core steps in plain C %.1f ns, %.2fx that C's own plain call",
