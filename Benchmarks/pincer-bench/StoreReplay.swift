@@ -32,7 +32,7 @@ func storeWriterCPUPerRun(_ operations: [StoreOperation], runs: Int, path: Strin
     store.startWriting(committed: { _ in }, log: { line in progress("store: \(line)") })
     defer { store.close() }
     let chunk = max(1, operations.count * 200 / max(1, runs))
-    let startCPU = processCPUNanoseconds()
+    let startCPU = ProcessCPUClock.nanoseconds()
     var next = 0
     while next < operations.count {
         var ticket: UInt64 = 0
@@ -40,5 +40,5 @@ func storeWriterCPUPerRun(_ operations: [StoreOperation], runs: Int, path: Strin
         store.waitUntilCommitted(ticket)
         next += chunk
     }
-    return Double(processCPUNanoseconds() - startCPU) / 1e3 / Double(runs)
+    return Double(ProcessCPUClock.nanoseconds() - startCPU) / 1e3 / Double(runs)
 }

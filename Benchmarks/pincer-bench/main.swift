@@ -339,13 +339,6 @@ engine.shutdown(timeout: 2)
 
 // MARK: - Runs per second, with and without the store
 
-/// The process's CPU time (user and system, all threads) in nanoseconds.
-func processCPUNanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}
-
 /// Spawns `total` one-turn sessions in batches of 200 and waits for each batch; returns runs per second
 /// and the process's CPU time per run (the engine's threads and the store's writer together).
 func runsPerSecond(store: (any SessionStore)?, total: Int) throws -> (rate: Double, cpuUsPerRun: Double) {
@@ -354,7 +347,7 @@ func runsPerSecond(store: (any SessionStore)?, total: Int) throws -> (rate: Doub
     config.retainedRuns = total
     let engine = try Engine(config: config, store: store)
     defer { engine.shutdown(timeout: 2) }
-    let start = nanoseconds(), startCPU = processCPUNanoseconds()
+    let start = nanoseconds(), startCPU = ProcessCPUClock.nanoseconds()
     var done = 0
     while done < total {
         let batch = try (0..<min(200, total - done)).map { _ in try engine.spawn(SessionSpec(message: "hello"), by: .operator).runId }
@@ -362,7 +355,7 @@ func runsPerSecond(store: (any SessionStore)?, total: Int) throws -> (rate: Doub
         done += batch.count
     }
     // wait() returns once a run's end is committed, so the store's writing is in the CPU time too.
-    return (Double(total) / (Double(nanoseconds() - start) / 1e9), Double(processCPUNanoseconds() - startCPU) / 1e3 / Double(total))
+    return (Double(total) / (Double(nanoseconds() - start) / 1e9), Double(ProcessCPUClock.nanoseconds() - startCPU) / 1e3 / Double(total))
 }
 let runCount = Int(10_000 / scale) + 200
 progress("runs per second: \(runCount) one-turn runs in memory, then with the SQLite store")

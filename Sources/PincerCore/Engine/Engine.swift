@@ -401,17 +401,17 @@ public final class Engine: @unchecked Sendable {
 
     /// Whether the session with these key bytes is streaming, for `caller`, whose number
     /// (see number(of:)) is `callerNumber`; `fullAccess` skips the ownership check. Lock-free
-    /// on its fast path, the state index; `caller` is built only for the slow path (a session
-    /// the caller did not create, or a key longer than any C caller can pass), under the lock.
+    /// for the caller's own sessions and for unknown keys (ownSessionStreams, the state index);
+    /// `caller` is built only for the slow path (a session the caller did not create, which it
+    /// may still reach through a namespace, or a key longer than any C caller can pass), under
+    /// the lock.
     public func isStreaming(sessionKey: UnsafeRawBufferPointer, caller: @autoclosure () -> Caller, callerNumber: UInt32,
                             fullAccess: Bool) -> StreamingAnswer {
-        if sessionKey.count > SessionStateIndex.maxKeyBytes { return isStreamingUnderLock(sessionKey, caller()) }
-        guard let entry = stateIndex.lookup(sessionKey) else { return .noSession }
-        if !fullAccess, entry.owner != callerNumber {
-            // Not its creator: it may still hold a namespace on the session.
-            guard case .streaming = isStreamingUnderLock(sessionKey, caller()) else { return .denied }
+        if let streaming = ownSessionStreams(sessionKey: sessionKey, callerNumber: callerNumber, fullAccess: fullAccess) {
+            return .streaming(streaming)
         }
-        return .streaming(entry.streaming)
+        if sessionKey.count <= SessionStateIndex.maxKeyBytes, stateIndex.lookup(sessionKey) == nil { return .noSession }
+        return isStreamingUnderLock(sessionKey, caller())
     }
 
     /// isStreaming's lock-free answer alone, for the caller numbered `callerNumber` asking about a
