@@ -20,11 +20,12 @@
  *                         growth, eviction
  *   floors store DIR      CPU microseconds per run to write the rows one one-turn
  *                         run leaves (a session, two messages, a run, two events)
- *                         into the store's schema with prepared statements,
+ *                         into the store's schema with prepared statements of
+ *                         32, 8 and 1 rows, table by table, as the writer does,
  *                         time-ordered keys, WAL, 128 runs a transaction (about
  *                         what the writer commits when pincer-bench replays
  *                         200 runs' writes at once). Left out: serialising the
- *                         JSON columns (literals here)
+ *                         JSON columns (literals here), gathering the rows
  *
  * Each prints "name value" lines on stdout. With --quick first (pincer-bench
  * --quick passes it), the loops run 1/100 of their iterations.
@@ -234,8 +235,70 @@ static int run_rate_limit(void) {
 static sqlite3 *db;
 static int fail(const char *what) { return fprintf(stderr, "floors: store: %s: %s\n", what, sqlite3_errmsg(db)), 1; }
 #define SQL(statement) if (sqlite3_exec(db, statement, NULL, NULL, NULL) != SQLITE_OK) return fail(statement)
-#define STEP(s) if (sqlite3_step(s) != SQLITE_DONE || sqlite3_reset(s) != SQLITE_OK) return fail("step")
 #define TEXT(s, i, v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT)
+
+/* A commit's runs: their keys, and the first run's number. */
+#define COMMIT_RUNS 128
+static char keys[COMMIT_RUNS][64], run_ids[COMMIT_RUNS][64];
+static uint64_t first_run, at = 1764000000000ull;
+
+/* Each binds row `row` of its table (a commit has one session and run, two messages and
+ * events, per run) at parameter `p` on. */
+static void bind_session(sqlite3_stmt *s, int p, int row) {
+    TEXT(s, p, keys[row]), TEXT(s, p + 1, keys[row] + 9), TEXT(s, p + 2, "operator"), TEXT(s, p + 3, "local/instant");
+    sqlite3_bind_null(s, p + 4), sqlite3_bind_null(s, p + 5), TEXT(s, p + 6, "{\"allow\":[],\"deny\":[]}");
+    sqlite3_bind_int(s, p + 7, 600), sqlite3_bind_int64(s, p + 8, (int64_t)(at + first_run + row)), sqlite3_bind_null(s, p + 9);
+}
+static void bind_message(sqlite3_stmt *s, int p, int row) {
+    int seq = row % 2;
+    TEXT(s, p, keys[row / 2]), sqlite3_bind_int(s, p + 1, seq), TEXT(s, p + 2, seq ? "assistant" : "user");
+    TEXT(s, p + 3, seq ? "You said: hello" : "hello"), sqlite3_bind_null(s, p + 4), sqlite3_bind_null(s, p + 5);
+    sqlite3_bind_null(s, p + 6), sqlite3_bind_int(s, p + 7, 0), TEXT(s, p + 8, run_ids[row / 2]);
+    sqlite3_bind_int64(s, p + 9, (int64_t)(at + first_run + row / 2));
+}
+static void bind_run(sqlite3_stmt *s, int p, int row) {
+    TEXT(s, p, run_ids[row]), TEXT(s, p + 1, keys[row]), TEXT(s, p + 2, "hello"), TEXT(s, p + 3, "operator");
+    TEXT(s, p + 4, "completed"), TEXT(s, p + 5, "You said: hello"), sqlite3_bind_null(s, p + 6), sqlite3_bind_int(s, p + 7, 1);
+    sqlite3_bind_int64(s, p + 8, (int64_t)(first_run + row + 1));
+}
+static void bind_event(sqlite3_stmt *s, int p, int row) {
+    int seq = row % 2;
+    TEXT(s, p, run_ids[row / 2]), sqlite3_bind_int(s, p + 1, seq), TEXT(s, p + 2, seq ? "finished" : "turn");
+    TEXT(s, p + 3, seq ? "{\"status\":\"completed\",\"duration_ms\":1}" : "{\"text\":\"You said: hello\"}");
+    sqlite3_bind_int64(s, p + 4, (int64_t)(at + first_run + row / 2));
+}
+
+/* A table's INSERT as the writer makes it (PincerStore/CommitRows.swift): statements of
+ * 32, 8 and 1 rows. */
+static const int chunks[] = {32, 8, 1};
+typedef struct { int columns; void (*bind)(sqlite3_stmt *, int, int); sqlite3_stmt *statements[3]; } table_insert;
+
+static int prepare_table(table_insert *t, const char *insert, int columns, const char *upsert, void (*bind)(sqlite3_stmt *, int, int)) {
+    t->columns = columns, t->bind = bind;
+    for (int c = 0; c < 3; c++) {
+        char sql[8192];
+        int n = snprintf(sql, sizeof sql, "%s VALUES ", insert);
+        for (int row = 0; row < chunks[c]; row++) {
+            n += snprintf(sql + n, sizeof sql - (size_t)n, row ? ", (" : "(");
+            for (int column = 0; column < columns; column++) n += snprintf(sql + n, sizeof sql - (size_t)n, column ? ", ?" : "?");
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ")");
+        }
+        snprintf(sql + n, sizeof sql - (size_t)n, "%s", upsert);
+        if (sqlite3_prepare_v2(db, sql, -1, &t->statements[c], NULL) != SQLITE_OK) return fail(insert);
+    }
+    return 0;
+}
+
+static int insert_rows(const table_insert *t, int rows) {
+    for (int start = 0, c = 0; start < rows; start += chunks[c]) {
+        while (chunks[c] > rows - start) c++;
+        sqlite3_stmt *s = t->statements[c];
+        for (int row = 0; row < chunks[c]; row++) t->bind(s, 1 + row * t->columns, start + row);
+        if (sqlite3_step(s) != SQLITE_DONE || sqlite3_reset(s) != SQLITE_OK) return fail("step");
+        sqlite3_clear_bindings(s);
+    }
+    return 0;
+}
 
 static int run_store(const char *directory) {
     char path[4096];
@@ -255,50 +318,36 @@ static int run_store(const char *directory) {
         "CREATE INDEX runs_by_position ON runs(position);"
         "CREATE TABLE run_events (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, kind TEXT NOT NULL,"
         " detail TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, seq))");
-    sqlite3_stmt *session, *message, *run, *event;
-    if (sqlite3_prepare_v2(db, "INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds,"
-                               " created_at, parent_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &session, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name,"
-                                  " is_error, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &message, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))"
-                                  " ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,"
-                                  " error = excluded.error, duration_ms = excluded.duration_ms", -1, &run, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)", -1, &event,
-                              NULL) != SQLITE_OK)
-        return fail("prepare");
+    table_insert sessions, messages, runs_table, events;
+    if (prepare_table(&sessions, "INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds,"
+                                 " created_at, parent_key)", 10, "", bind_session)
+        || prepare_table(&messages, "INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id,"
+                                    " tool_name, is_error, run_id, at)", 10, "", bind_message)
+        || prepare_table(&runs_table, "INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms,"
+                                      " position)", 9, " ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text ="
+                                      " excluded.final_text, error = excluded.error, duration_ms = excluded.duration_ms", bind_run)
+        || prepare_table(&events, "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at)", 5, "", bind_event))
+        return 1;
     const int runs = 10000 / (int)scale;
-    uint64_t cpu = ns(CLOCK_PROCESS_CPUTIME_ID), at = 1764000000000ull;
-    char key[64], run_id[64];
-    for (int i = 0; i < runs; i++) {
-        if (i % 128 == 0) SQL("BEGIN");
-        uint64_t random = (uint64_t)i * 0x9E3779B97F4A7C15ull >> 16;
-        snprintf(key, sizeof key, "operator:%011llx%012llx", (unsigned long long)(at + i), (unsigned long long)random);
-        snprintf(run_id, sizeof run_id, "run-%011llx%012llx", (unsigned long long)(at + i), (unsigned long long)(random ^ 0xABCDEF));
-        TEXT(session, 1, key), TEXT(session, 2, key + 9), TEXT(session, 3, "operator"), TEXT(session, 4, "local/instant");
-        sqlite3_bind_null(session, 5), sqlite3_bind_null(session, 6), TEXT(session, 7, "{\"allow\":[],\"deny\":[]}");
-        sqlite3_bind_int(session, 8, 600), sqlite3_bind_int64(session, 9, (int64_t)(at + i)), sqlite3_bind_null(session, 10);
-        STEP(session);
-        for (int seq = 0; seq < 2; seq++) {
-            TEXT(message, 1, key), sqlite3_bind_int(message, 2, seq), TEXT(message, 3, seq ? "assistant" : "user");
-            TEXT(message, 4, seq ? "You said: hello" : "hello"), sqlite3_bind_null(message, 5), sqlite3_bind_null(message, 6);
-            sqlite3_bind_null(message, 7), sqlite3_bind_int(message, 8, 0), TEXT(message, 9, run_id);
-            sqlite3_bind_int64(message, 10, (int64_t)(at + i));
-            STEP(message);
+    uint64_t cpu = ns(CLOCK_PROCESS_CPUTIME_ID);
+    for (first_run = 0; first_run < (uint64_t)runs; first_run += COMMIT_RUNS) {
+        int count = runs - (int)first_run < COMMIT_RUNS ? runs - (int)first_run : COMMIT_RUNS;
+        for (int row = 0; row < count; row++) {
+            uint64_t i = first_run + (uint64_t)row, random = i * 0x9E3779B97F4A7C15ull >> 16;
+            snprintf(keys[row], sizeof keys[row], "operator:%011llx%012llx", (unsigned long long)(at + i), (unsigned long long)random);
+            snprintf(run_ids[row], sizeof run_ids[row], "run-%011llx%012llx", (unsigned long long)(at + i),
+                     (unsigned long long)(random ^ 0xABCDEF));
         }
-        TEXT(run, 1, run_id), TEXT(run, 2, key), TEXT(run, 3, "hello"), TEXT(run, 4, "operator"), TEXT(run, 5, "completed");
-        TEXT(run, 6, "You said: hello"), sqlite3_bind_null(run, 7), sqlite3_bind_int(run, 8, 1);
-        STEP(run);
-        for (int seq = 0; seq < 2; seq++) {
-            TEXT(event, 1, run_id), sqlite3_bind_int(event, 2, seq), TEXT(event, 3, seq ? "finished" : "turn");
-            TEXT(event, 4, seq ? "{\"status\":\"completed\",\"duration_ms\":1}" : "{\"text\":\"You said: hello\"}");
-            sqlite3_bind_int64(event, 5, (int64_t)(at + i));
-            STEP(event);
-        }
-        if (i % 128 == 127 || i == runs - 1) SQL("COMMIT");
+        SQL("BEGIN");
+        if (insert_rows(&sessions, count) || insert_rows(&messages, 2 * count) || insert_rows(&runs_table, count)
+            || insert_rows(&events, 2 * count))
+            return 1;
+        SQL("COMMIT");
     }
     printf("store_cpu_us_per_run %.1f\n", (double)(ns(CLOCK_PROCESS_CPUTIME_ID) - cpu) / 1e3 / runs);
-    sqlite3_finalize(session), sqlite3_finalize(message), sqlite3_finalize(run), sqlite3_finalize(event);
+    table_insert *tables[] = {&sessions, &messages, &runs_table, &events};
+    for (int t = 0; t < 4; t++)
+        for (int c = 0; c < 3; c++) sqlite3_finalize(tables[t]->statements[c]);
     return sqlite3_close(db) == SQLITE_OK ? 0 : fail("close");
 }
 

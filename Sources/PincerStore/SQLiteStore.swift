@@ -166,109 +166,21 @@ public final class SQLiteStore: SessionStore, Sendable {
     func apply(_ operations: [StoreOperation]) throws(EngineError) {
         try run("write") {
             try pool.write { db in
-                let statements = try WriteStatements(db)
-                var runs: LatestRunStates? = nil // of the batches from here to the next other operation
-                for (i, operation) in operations.enumerated() {
+                var rows = CommitRows()
+                for operation in operations {
                     switch operation {
                     case .batch(let batch):
-                        if runs == nil { runs = LatestRunStates(operations[i...]) }
-                        try statements.write(batch, runs: &runs!)
+                        rows.add(batch)
                     case .deleteSession(let key):
-                        runs = nil
+                        try rows.write(to: db)
                         try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
                     case .replaceTranscript(let key, let messages):
-                        runs = nil
+                        try rows.write(to: db)
                         try db.execute(sql: "DELETE FROM messages WHERE session_key = ?", arguments: [key])
-                        var batch = StoreBatch(sessionKey: key)
-                        batch.messages = messages.enumerated().map { ($0.offset, $0.element) }
-                        var none = LatestRunStates()
-                        try statements.write(batch, runs: &none)
+                        rows.add(transcript: messages, of: key)
                     }
                 }
-            }
-        }
-    }
-
-    /// A run's state changes several times in a commit under load (queued, running, ended):
-    /// it is written once, in its last state, where it first appears (before its events,
-    /// which refer to it). Taken over the batches up to the next other operation, so no
-    /// write moves across a deletion.
-    private struct LatestRunStates {
-        private var latest: [String: StoredRun] = [:]
-        private var written: Set<String> = []
-
-        init() {}
-
-        /// The last state of each run in the batches that open `operations`.
-        init(_ operations: ArraySlice<StoreOperation>) {
-            for operation in operations {
-                guard case .batch(let batch) = operation else { break }
-                for run in batch.runs { latest[run.id] = run }
-            }
-        }
-
-        /// The state to write for `run`, or nil when it was written already in this commit.
-        mutating func take(_ run: StoredRun) -> StoredRun? {
-            guard written.insert(run.id).inserted else { return nil }
-            return latest[run.id] ?? run
-        }
-    }
-
-    /// The statements a commit writes with, looked up once per commit (GRDB caches them by their
-    /// SQL text, which is hashed at each lookup), bound through BoundStatement's Parameters.
-    private struct WriteStatements {
-        let insertSession, insertMetadata, upsertMetadata, insertMessage, upsertRun, insertEvent: Statement
-
-        init(_ db: Database) throws {
-            insertSession = try db.cachedStatement(sql: """
-                INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at, parent_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            insertMetadata = try db.cachedStatement(sql: "INSERT INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
-            upsertMetadata = try db.cachedStatement(sql: "INSERT OR REPLACE INTO session_metadata (session_key, namespace, value) VALUES (?, ?, ?)")
-            insertMessage = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            upsertRun = try db.cachedStatement(sql: """
-                INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM runs))
-                ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
-                    error = excluded.error, duration_ms = excluded.duration_ms
-                """)
-            insertEvent = try db.cachedStatement(sql: "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at) VALUES (?, ?, ?, ?, ?)")
-        }
-
-        func write(_ batch: StoreBatch, runs: inout LatestRunStates) throws {
-            if let s = batch.newSession {
-                try insertSession.execute { p in
-                    p.text(s.key); p.text(s.id); p.text(s.owner.stored); p.text(s.model); p.text(s.label); p.text(s.systemPrompt)
-                    p.text(s.toolPolicy.json.description); p.integer(s.timeoutSeconds); p.integer(s.createdAtMs); p.text(s.parentKey)
-                }
-                for (namespace, value) in s.metadata {
-                    try insertMetadata.execute { p in p.text(s.key); p.text(namespace); p.text(value.description) }
-                }
-            }
-            for (namespace, value) in batch.metadata {
-                try upsertMetadata.execute { p in p.text(batch.sessionKey); p.text(namespace); p.text(value.description) }
-            }
-            for (seq, m) in batch.messages {
-                let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
-                    ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
-                }).description
-                try insertMessage.execute { p in
-                    p.text(batch.sessionKey); p.integer(seq); p.text(m.role.rawValue); p.text(m.content); p.text(calls); p.text(m.toolCallId)
-                    p.text(m.toolName); p.integer(m.isError); p.text(m.runId); p.integer(m.atMs)
-                }
-            }
-            for r in batch.runs.compactMap({ runs.take($0) }) {
-                try upsertRun.execute { p in
-                    p.text(r.id); p.text(r.sessionKey); p.text(r.message); p.text(r.owner.stored); p.text(r.status.rawValue); p.text(r.finalText)
-                    p.text(r.error); p.integer(r.durationMs)
-                }
-            }
-            for (runId, seq, event) in batch.events {
-                try insertEvent.execute { p in p.text(runId); p.integer(seq); p.text(event.kind.rawValue); p.text(event.detail.description); p.integer(event.atMs) }
+                try rows.write(to: db)
             }
         }
     }

@@ -150,6 +150,46 @@ import Testing
         #expect(state.runs.last?.status == .interrupted && state.interrupted == 1)
     }
 
+    /// A commit's rows go in several to a statement (32, 8, then one at a time), table by table:
+    /// 45 runs' rows, a compacted transcript and metadata between them all come back as
+    /// written, the runs in the order they were queued, after the runs already stored.
+    @Test func aLargeCommitInsertsItsRowsSeveralToAStatementAndKeepsTheirOrder() throws {
+        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: "\(dir)/s.sqlite")
+        func batch(_ n: Int, status: RunStatus = .completed) -> StoreOperation {
+            let key = "s\(n)"
+            var b = StoreBatch(newSession: StoredSession(key: key, id: "id\(n)", owner: .plugin("p\(n % 3)"), model: "local/instant",
+                                                         label: n % 2 == 0 ? "even" : nil, systemPrompt: nil, toolPolicy: ToolPolicy(),
+                                                         timeoutSeconds: n, createdAtMs: UInt64(n), metadata: ["p": ["n": JSON(n)]], parentKey: nil),
+                               sessionKey: key)
+            b.messages = [(seq: 0, message: Message(role: .user, content: "hello \(n)")),
+                          (seq: 1, message: Message(role: .assistant, content: "said \(n)"))]
+            b.runs = [StoredRun(id: "r\(n)", sessionKey: key, message: "hello \(n)", owner: .plugin("p\(n % 3)"), status: status,
+                                finalText: "said \(n)", error: nil, durationMs: UInt64(n))]
+            b.events = [(runId: "r\(n)", seq: 0, event: RunEvent(.turn, ["text": .string("said \(n)")])),
+                        (runId: "r\(n)", seq: 1, event: RunEvent(.finished, ["status": "completed"]))]
+            return .batch(b)
+        }
+        try store.apply([batch(100)])
+        var later = StoreBatch(sessionKey: "s3")
+        later.metadata = ["p": ["n": "replaced"]]
+        try store.apply((0..<20).map { batch($0) } + [.replaceTranscript(sessionKey: "s5", messages: [Message(role: .system, content: "summary")]),
+                                                      .batch(later)] + (20..<45).map { batch($0) })
+        let state = try store.load(runLimit: 100)
+        #expect(state.runs.map(\.id) == ["r100"] + (0..<45).map { "r\($0)" })
+        #expect(state.runs.allSatisfy { $0.status == .completed && $0.finalText == "said \($0.id.dropFirst())" && $0.events.count == 2 })
+        let sessions = Dictionary(uniqueKeysWithValues: state.sessions.map { ($0.key, $0) })
+        #expect(sessions.count == 46)
+        for n in 0..<45 {
+            let s = try #require(sessions["s\(n)"])
+            #expect(s.id == "id\(n)" && s.owner == .plugin("p\(n % 3)") && s.timeoutSeconds == n && s.label == (n % 2 == 0 ? "even" : nil))
+            #expect(s.metadata["p"] == (n == 3 ? ["n": "replaced"] : ["n": JSON(n)]))
+            #expect(s.transcript.map(\.content) == (n == 5 ? ["summary"] : ["hello \(n)", "said \(n)"]))
+        }
+    }
+
     /// The writer binds through SQLite's C API (BoundStatement): an empty text stays '' and nil is
     /// NULL; a failing step fails the commit whole with SQLite's message, and the next commit goes
     /// through; a short or refused bind runs nothing and says which parameter and why.
