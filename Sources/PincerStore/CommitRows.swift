@@ -54,7 +54,7 @@ struct CommitRows {
         try Tables.messages.insert(messages, into: db)
         if !runs.isEmpty {
             // New runs go at the end of the runs' order (an update keeps its run's place).
-            let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM runs") ?? 0
+            let last = try db.cachedStatement(sql: "SELECT MAX(position) FROM runs").integerResult() ?? 0
             try Tables.runs.insert(runs.enumerated().map { ($0.element, last + 1 + Int64($0.offset)) }, into: db)
         }
         try Tables.events.insert(events, into: db)
@@ -62,10 +62,12 @@ struct CommitRows {
     }
 }
 
-/// A table's INSERT, for any number of rows: statements of 32, 8 and 1 rows, each bound
-/// row by row with `bind`.
+/// The sizes of a table's INSERT statements, in rows: a commit's rows go 32 at a time, then 8, then one.
+private let rowsPerStatement = [32, 8, 1]
+
+/// A table's INSERT, for any number of rows: statements of each size in rowsPerStatement, each
+/// bound row by row with `bind`.
 private struct Table<Row>: Sendable {
-    static var chunks: [Int] { [32, 8, 1] }
     /// The SQL for each chunk size.
     private let sql: [Int: String]
     private let bind: @Sendable (inout Parameters, Row) -> Void
@@ -73,7 +75,7 @@ private struct Table<Row>: Sendable {
     /// `insert` is the statement up to VALUES, `upsert` what follows the rows (or "").
     init(_ insert: String, columns: Int, _ upsert: String = "", bind: @escaping @Sendable (inout Parameters, Row) -> Void) {
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        sql = Dictionary(uniqueKeysWithValues: Table.chunks.map { n in
+        sql = Dictionary(uniqueKeysWithValues: rowsPerStatement.map { n in
             (n, insert + " VALUES " + Array(repeating: row, count: n).joined(separator: ", ") + upsert)
         })
         self.bind = bind
@@ -82,7 +84,7 @@ private struct Table<Row>: Sendable {
     func insert(_ rows: [Row], into db: Database) throws {
         var start = 0
         while start < rows.count {
-            let n = Table.chunks.first { $0 <= rows.count - start }!
+            let n = rowsPerStatement.first { $0 <= rows.count - start }!
             try db.cachedStatement(sql: sql[n]!).execute { parameters in
                 for row in rows[start..<start + n] { bind(&parameters, row) }
             }
