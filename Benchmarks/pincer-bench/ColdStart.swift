@@ -33,7 +33,6 @@ func measureColdStart(pluginDirectory: String, runs: Int) -> ColdStart? {
         pincerRuns.append(spawnAndReap(a))
         helloRuns.append(spawnAndReap(b))
     }
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
     return ColdStart(pincerWallMs: median(pincerRuns.map(\.wall)), helloWallMs: median(helloRuns.map(\.wall)),
                      pincerCPUMs: median(pincerRuns.map(\.cpu)), helloCPUMs: median(helloRuns.map(\.cpu)))
 }
