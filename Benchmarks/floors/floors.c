@@ -25,7 +25,8 @@
  *                         time-ordered keys, WAL, 128 runs a transaction (about
  *                         what the writer commits when pincer-bench replays
  *                         200 runs' writes at once). Left out: serialising the
- *                         JSON columns (literals here), gathering the rows
+ *                         JSON columns (literals here), gathering the rows, and
+ *                         reading where new runs go (positions are counted here)
  *
  * Each prints "name value" lines on stdout. With --quick first (pincer-bench
  * --quick passes it), the loops run 1/100 of their iterations.

@@ -49,15 +49,15 @@ struct CommitRows {
 
     /// Inserts everything gathered, table by table, and starts over.
     mutating func write(to db: Database) throws {
-        try Tables.sessions.insert(sessions, into: db)
-        try Tables.metadata.insert(metadata, into: db)
-        try Tables.messages.insert(messages, into: db)
+        try Inserts.sessions.insert(sessions, into: db)
+        try Inserts.metadata.insert(metadata, into: db)
+        try Inserts.messages.insert(messages, into: db)
         if !runs.isEmpty {
             // New runs go at the end of the runs' order (an update keeps its run's place).
             let last = try db.cachedStatement(sql: "SELECT MAX(position) FROM runs").integerResult() ?? 0
-            try Tables.runs.insert(runs.enumerated().map { ($0.element, last + 1 + Int64($0.offset)) }, into: db)
+            try Inserts.runs.insert(runs.enumerated().map { ($0.element, last + 1 + Int64($0.offset)) }, into: db)
         }
-        try Tables.events.insert(events, into: db)
+        try Inserts.events.insert(events, into: db)
         self = CommitRows()
     }
 }
@@ -67,44 +67,43 @@ private let rowsPerStatement = [32, 8, 1]
 
 /// A table's INSERT, for any number of rows: statements of each size in rowsPerStatement, each
 /// bound row by row with `bind`.
-private struct Table<Row>: Sendable {
-    /// The SQL for each chunk size.
-    private let sql: [Int: String]
-    private let bind: @Sendable (inout Parameters, Row) -> Void
+private struct MultiRowInsert<Element>: Sendable {
+    /// The SQL for each size in rowsPerStatement, in its order.
+    private let sql: [String]
+    private let bind: @Sendable (inout Parameters, Element) -> Void
 
     /// `insert` is the statement up to VALUES, `upsert` what follows the rows (or "").
-    init(_ insert: String, columns: Int, _ upsert: String = "", bind: @escaping @Sendable (inout Parameters, Row) -> Void) {
+    init(_ insert: String, columns: Int, _ upsert: String = "", bind: @escaping @Sendable (inout Parameters, Element) -> Void) {
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        sql = Dictionary(uniqueKeysWithValues: rowsPerStatement.map { n in
-            (n, insert + " VALUES " + Array(repeating: row, count: n).joined(separator: ", ") + upsert)
-        })
+        sql = rowsPerStatement.map { n in insert + " VALUES " + Array(repeating: row, count: n).joined(separator: ", ") + upsert }
         self.bind = bind
     }
 
-    func insert(_ rows: [Row], into db: Database) throws {
+    func insert(_ rows: [Element], into db: Database) throws {
         var start = 0
         while start < rows.count {
-            let n = rowsPerStatement.first { $0 <= rows.count - start }!
-            try db.cachedStatement(sql: sql[n]!).execute { parameters in
-                for row in rows[start..<start + n] { bind(&parameters, row) }
+            let size = rowsPerStatement.firstIndex { $0 <= rows.count - start }!
+            let end = start + rowsPerStatement[size]
+            try db.cachedStatement(sql: sql[size]).execute { parameters in
+                for row in rows[start..<end] { bind(&parameters, row) }
             }
-            start += n
+            start = end
         }
     }
 }
 
-private enum Tables {
-    static let sessions = Table<StoredSession>("""
+private enum Inserts {
+    static let sessions = MultiRowInsert<StoredSession>("""
         INSERT INTO sessions (key, id, owner, model, label, system_prompt, tool_policy, timeout_seconds, created_at, parent_key)
         """, columns: 10) { p, s in
         p.text(s.key); p.text(s.id); p.text(s.owner.stored); p.text(s.model); p.text(s.label); p.text(s.systemPrompt)
         p.text(s.toolPolicy.json.description); p.integer(s.timeoutSeconds); p.integer(s.createdAtMs); p.text(s.parentKey)
     }
-    static let metadata = Table<(sessionKey: String, namespace: String, value: JSON)>(
+    static let metadata = MultiRowInsert<(sessionKey: String, namespace: String, value: JSON)>(
         "INSERT OR REPLACE INTO session_metadata (session_key, namespace, value)", columns: 3) { p, m in
         p.text(m.sessionKey); p.text(m.namespace); p.text(m.value.description)
     }
-    static let messages = Table<(sessionKey: String, seq: Int, message: Message)>("""
+    static let messages = MultiRowInsert<(sessionKey: String, seq: Int, message: Message)>("""
         INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
         """, columns: 10) { p, row in
         let m = row.message
@@ -114,7 +113,7 @@ private enum Tables {
         p.text(row.sessionKey); p.integer(row.seq); p.text(m.role.rawValue); p.text(m.content); p.text(calls); p.text(m.toolCallId)
         p.text(m.toolName); p.integer(m.isError); p.text(m.runId); p.integer(m.atMs)
     }
-    static let runs = Table<(run: StoredRun, position: Int64)>("""
+    static let runs = MultiRowInsert<(run: StoredRun, position: Int64)>("""
         INSERT INTO runs (id, session_key, message, owner, status, final_text, error, duration_ms, position)
         """, columns: 9, """
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, final_text = excluded.final_text,
@@ -124,7 +123,7 @@ private enum Tables {
         p.text(r.id); p.text(r.sessionKey); p.text(r.message); p.text(r.owner.stored); p.text(r.status.rawValue); p.text(r.finalText)
         p.text(r.error); p.integer(r.durationMs); p.integer(row.position)
     }
-    static let events = Table<(runId: String, seq: Int, event: RunEvent)>(
+    static let events = MultiRowInsert<(runId: String, seq: Int, event: RunEvent)>(
         "INSERT OR REPLACE INTO run_events (run_id, seq, kind, detail, at)", columns: 5) { p, e in
         p.text(e.runId); p.integer(e.seq); p.text(e.event.kind.rawValue); p.text(e.event.detail.description); p.integer(e.event.atMs)
     }

@@ -162,7 +162,8 @@ public final class SQLiteStore: SessionStore, Sendable {
         }?.close()
     }
 
-    /// Applies the operations in order, in one transaction (on the writer's thread).
+    /// Applies the operations in one transaction, with the effect of applying them in order (on
+    /// the writer's thread; CommitRows groups the rows between other operations by table).
     func apply(_ operations: [StoreOperation]) throws(EngineError) {
         try run("write") {
             try pool.write { db in

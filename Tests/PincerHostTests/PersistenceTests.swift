@@ -151,13 +151,18 @@ import Testing
     }
 
     /// A commit's rows go in several to a statement (32, 8, then one at a time), table by table:
-    /// 45 runs' rows, a compacted transcript and metadata between them all come back as
-    /// written, the runs in the order they were queued, after the runs already stored.
+    /// 45 runs' rows, an update of a run stored before, metadata replaced within one statement
+    /// and across a compacted transcript all come back as written; new runs take positions in
+    /// the order they were queued, after the runs already stored, and the updated run keeps its own.
     @Test func aLargeCommitInsertsItsRowsSeveralToAStatementAndKeepsTheirOrder() throws {
         let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(path: "\(dir)/s.sqlite")
+        func run(_ n: Int, _ status: RunStatus) -> StoredRun {
+            StoredRun(id: "r\(n)", sessionKey: "s\(n)", message: "hello \(n)", owner: .plugin("p\(n % 3)"), status: status,
+                      finalText: "said \(n)", error: nil, durationMs: UInt64(n))
+        }
         func batch(_ n: Int, status: RunStatus = .completed) -> StoreOperation {
             let key = "s\(n)"
             var b = StoreBatch(newSession: StoredSession(key: key, id: "id\(n)", owner: .plugin("p\(n % 3)"), model: "local/instant",
@@ -166,26 +171,38 @@ import Testing
                                sessionKey: key)
             b.messages = [(seq: 0, message: Message(role: .user, content: "hello \(n)")),
                           (seq: 1, message: Message(role: .assistant, content: "said \(n)"))]
-            b.runs = [StoredRun(id: "r\(n)", sessionKey: key, message: "hello \(n)", owner: .plugin("p\(n % 3)"), status: status,
-                                finalText: "said \(n)", error: nil, durationMs: UInt64(n))]
+            b.runs = [run(n, status)]
             b.events = [(runId: "r\(n)", seq: 0, event: RunEvent(.turn, ["text": .string("said \(n)")])),
                         (runId: "r\(n)", seq: 1, event: RunEvent(.finished, ["status": "completed"]))]
             return .batch(b)
         }
-        try store.apply([batch(100)])
-        var later = StoreBatch(sessionKey: "s3")
-        later.metadata = ["p": ["n": "replaced"]]
-        try store.apply((0..<20).map { batch($0) } + [.replaceTranscript(sessionKey: "s5", messages: [Message(role: .system, content: "summary")]),
-                                                      .batch(later)] + (20..<45).map { batch($0) })
+        func metadata(_ n: Int, _ value: JSON) -> StoreOperation {
+            var b = StoreBatch(sessionKey: "s\(n)")
+            b.metadata = ["p": value]
+            return .batch(b)
+        }
+        var finished100 = StoreBatch(sessionKey: "s100")
+        finished100.runs = [run(100, .completed)]
+        try store.apply([batch(100, status: .queued)])
+        // 41 runs, 40 sessions and 41 metadata rows before the transcript: statements of 32, 8 and 1.
+        try store.apply([.batch(finished100)] + (0..<2).map { batch($0) } + [metadata(1, ["n": "again"])] + (2..<40).map { batch($0) }
+                        + [.replaceTranscript(sessionKey: "s5", messages: [Message(role: .system, content: "summary")]),
+                           metadata(3, ["n": "replaced"])] + (40..<45).map { batch($0) })
         let state = try store.load(runLimit: 100)
         #expect(state.runs.map(\.id) == ["r100"] + (0..<45).map { "r\($0)" })
-        #expect(state.runs.allSatisfy { $0.status == .completed && $0.finalText == "said \($0.id.dropFirst())" && $0.events.count == 2 })
+        #expect(state.runs.allSatisfy { $0.status == .completed && $0.finalText == "said \($0.id.dropFirst())" })
+        #expect(state.runs.dropFirst().allSatisfy { $0.events.count == 2 })
+        let positions = try DatabaseQueue(path: "\(dir)/s.sqlite").read { db in
+            try Row.fetchAll(db, sql: "SELECT id, position FROM runs ORDER BY position").map { ($0["id"] as String, $0["position"] as Int) }
+        }
+        #expect(positions.map(\.0) == ["r100"] + (0..<45).map { "r\($0)" })
+        #expect(positions.first?.1 == 1 && zip(positions, positions.dropFirst()).allSatisfy { $0.1 < $1.1 })
         let sessions = Dictionary(uniqueKeysWithValues: state.sessions.map { ($0.key, $0) })
         #expect(sessions.count == 46)
         for n in 0..<45 {
             let s = try #require(sessions["s\(n)"])
             #expect(s.id == "id\(n)" && s.owner == .plugin("p\(n % 3)") && s.timeoutSeconds == n && s.label == (n % 2 == 0 ? "even" : nil))
-            #expect(s.metadata["p"] == (n == 3 ? ["n": "replaced"] : ["n": JSON(n)]))
+            #expect(s.metadata["p"] == (n == 1 ? ["n": "again"] : n == 3 ? ["n": "replaced"] : ["n": JSON(n)]))
             #expect(s.transcript.map(\.content) == (n == 5 ? ["summary"] : ["hello \(n)", "said \(n)"]))
         }
     }
