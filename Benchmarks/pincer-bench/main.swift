@@ -371,7 +371,7 @@ for pair in 1...runPairs {
     progress(String(format: "runs, pair %d of %d: %.0f/s, %.1f us CPU each in memory; %.0f/s, %.1f us CPU each with SQLite: %.2fx", pair,
                     runPairs, memory.rate, memory.cpuUsPerRun, sqlite.rate, sqlite.cpuUsPerRun, sqlite.rate / memory.rate))
 }
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func median(_ values: [Double]) -> Double { percentile(values.sorted(), 50) }
 let pairRatios = zip(persistedRuns, inMemoryRuns).map { $0.rate / $1.rate }
 let (inMemory, persisted, persistedRatio) = (median(inMemoryRuns.map(\.rate)), median(persistedRuns.map(\.rate)), median(pairRatios))
 let (inMemoryCPU, persistedCPU) = (median(inMemoryRuns.map(\.cpuUsPerRun)), median(persistedRuns.map(\.cpuUsPerRun)))

@@ -41,7 +41,7 @@ struct Parameters: ~Copyable {
     private mutating func advance(_ code: Int32) {
         if failure == SQLITE_OK, code != SQLITE_OK {
             failure = code
-            failureMessage = "parameter \(next): " + String(cString: sqlite3_errmsg(sqlite3_db_handle(statement)))
+            failureMessage = "parameter \(next): " + lastMessage(of: statement)
         }
         next += 1
     }
@@ -71,22 +71,10 @@ extension Statement {
         }
         let code = sqlite3_step(statement)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))), sql: sql)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: lastMessage(of: statement), sql: sql)
         }
-    }
-
-    /// Runs a query of one integer (SELECT MAX(...) ...) and returns it; nil when the row or
-    /// the value is NULL. Throws DatabaseError with SQLite's message when the step fails.
-    func integerResult() throws -> Int64? {
-        let statement = sqliteStatement
-        defer { sqlite3_reset(statement) }
-        let code = sqlite3_step(statement)
-        guard code == SQLITE_ROW else {
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))), sql: sql)
-            }
-            return nil
-        }
-        return sqlite3_column_type(statement, 0) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, 0)
     }
 }
+
+/// SQLite's message for the last call that failed on the statement's connection.
+private func lastMessage(of statement: SQLiteStatement) -> String { String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))) }

@@ -54,7 +54,7 @@ struct CommitRows {
         try Inserts.messages.insert(messages, into: db)
         if !runs.isEmpty {
             // New runs go at the end of the runs' order (an update keeps its run's place).
-            let last = try db.cachedStatement(sql: "SELECT MAX(position) FROM runs").integerResult() ?? 0
+            let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) FROM runs")) ?? 0
             try Inserts.runs.insert(runs.enumerated().map { ($0.element, last + 1 + Int64($0.offset)) }, into: db)
         }
         try Inserts.events.insert(events, into: db)
