@@ -1,6 +1,7 @@
-// The lock-free session state index: answers match what was set, and readers on
-// other threads never get a wrong answer, nor miss a key that stays put, while a
-// writer removes and re-adds the keys beside it and flips their states.
+// The lock-free session state index: answers match what was set, whatever a lookup
+// hint guesses, and readers on other threads never get a wrong answer, nor miss a key
+// that stays put, while a writer removes and re-adds the keys beside it and flips
+// their states.
 
 import Foundation
 @testable import PincerCore
@@ -16,6 +17,44 @@ import Testing
     private static func lookup(_ index: SessionStateIndex, _ key: String) -> (streaming: Bool, owner: UInt32)? {
         var key = key
         return key.withUTF8 { index.lookup(UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func lookup(_ index: SessionStateIndex, _ key: String, hint: borrowing LookupHint) -> (streaming: Bool, owner: UInt32)? {
+        key.withCString { index.lookup(cString: $0, hint: hint) }
+    }
+
+    /// The hint only says where to look first: whichever entry it names, even a removed or
+    /// reused one, a key is answered as lookup(_:) answers it. The keys are all prefixes of
+    /// one another, so only their lengths and ends tell them apart.
+    @Test func aHintNeverChangesTheAnswer() {
+        let index = SessionStateIndex()
+        let keys = (1...SessionStateIndex.maxKeyBytes).map { String(repeating: "k", count: $0) }
+        for (i, key) in keys.enumerated() { index.set(key, i % 2 == 0 ? .streaming : .idle, owner: UInt32(i)) }
+        let hint = LookupHint()
+        for guess in [0, 6, 7, 8, 15, 63, 126] {
+            for (i, key) in keys.enumerated() {
+                #expect(Self.lookup(index, keys[guess], hint: hint)?.owner == UInt32(guess))
+                let found = Self.lookup(index, key, hint: hint)
+                #expect(found?.owner == UInt32(i) && found?.streaming == (i % 2 == 0), "key of \(i + 1) bytes, guessing \(guess + 1)")
+            }
+            #expect(Self.lookup(index, keys[guess] + "x", hint: hint) == nil)
+            #expect(Self.lookup(index, String(repeating: "k", count: SessionStateIndex.maxKeyBytes + 1), hint: hint) == nil)
+        }
+        // Removed while the hint names it: gone (also the one-byte key, whose removed entry
+        // would otherwise read as a key of none); its entry reused by another key: still gone.
+        #expect(Self.lookup(index, keys[0], hint: hint)?.owner == 0)
+        index.remove(keys[0])
+        #expect(Self.lookup(index, keys[0], hint: hint) == nil)
+        #expect(Self.lookup(index, keys[40], hint: hint)?.owner == 40)
+        index.remove(keys[40])
+        #expect(Self.lookup(index, keys[40], hint: hint) == nil)
+        #expect(Self.lookup(index, keys[40], hint: hint) == nil)
+        index.set("reused", .streaming, owner: 999)
+        #expect(Self.lookup(index, keys[40], hint: hint) == nil)
+        #expect(Self.lookup(index, "reused", hint: hint)?.owner == 999)
+        #expect(Self.lookup(index, "reused", hint: hint)?.owner == 999)
+        #expect(Self.lookup(index, keys[40], hint: hint) == nil)
+        #expect(Self.lookup(index, keys[41], hint: hint)?.owner == 41)
     }
 
     @Test func answersWhatWasSetForKeysOfEveryLength() {
@@ -66,18 +105,24 @@ import Testing
         // Readers on threads of their own (the test must not hold Swift's cooperative pool).
         let readers = (0..<2).map { reader in
             Thread {
+                let hint = LookupHint()
                 var n = 0, i = reader
                 let deadline = Date().addingTimeInterval(1.5)
                 while Date() < deadline {
                     i = (i + 7) % keys.count
                     let before = counters.phase.load(ordering: .sequentiallyConsistent)
-                    let found = Self.lookup(index, keys[i])
+                    // Once by its bytes, then twice by C string with the reader's hint: the first
+                    // guess is another key's entry (or a reused one), the second most often its own.
+                    let found = [Self.lookup(index, keys[i]), Self.lookup(index, keys[i], hint: hint), Self.lookup(index, keys[i], hint: hint)]
                     let after = counters.phase.load(ordering: .sequentiallyConsistent)
-                    if let found, found.owner != UInt32(i) { counters.wrong.add(1, ordering: .relaxed) }
-                    // A key of the group that stayed put for the whole lookup is always found.
-                    if found == nil, before == after, before > 0, i % 2 != before % 2 { counters.missed.add(1, ordering: .relaxed) }
+                    for found in found {
+                        if let found, found.owner != UInt32(i) { counters.wrong.add(1, ordering: .relaxed) }
+                        // A key of the group that stayed put for the whole lookup is always found.
+                        if found == nil, before == after, before > 0, i % 2 != before % 2 { counters.missed.add(1, ordering: .relaxed) }
+                    }
                     if Self.lookup(index, absent[i % absent.count]) != nil { counters.wrong.add(1, ordering: .relaxed) }
-                    n += 2
+                    if Self.lookup(index, absent[i % absent.count], hint: hint) != nil { counters.wrong.add(1, ordering: .relaxed) }
+                    n += 5
                 }
                 counters.checked.add(n, ordering: .relaxed)
             }

@@ -416,9 +416,18 @@ public final class Engine: @unchecked Sendable {
 
     /// isStreaming's lock-free answer alone, for the caller numbered `callerNumber` asking about a
     /// session it created (or any, with `fullAccess`); nil when that is not the case or the key
-    /// is not indexed, and only isStreaming can answer. The host's hot path: one lookup, no lock.
-    public func ownSessionStreams(sessionKey: UnsafeRawBufferPointer, callerNumber: UInt32, fullAccess: Bool) -> Bool? {
+    /// is not indexed, and only isStreaming can answer.
+    private func ownSessionStreams(sessionKey: UnsafeRawBufferPointer, callerNumber: UInt32, fullAccess: Bool) -> Bool? {
         guard let entry = stateIndex.lookup(sessionKey), fullAccess || entry.owner == callerNumber else { return nil }
+        return entry.streaming
+    }
+
+    /// ownSessionStreams for a NUL-terminated key, trying first where the caller's last lookup,
+    /// kept in `hint`, found its key. The host's hot path: no lock, and for a caller polling one
+    /// session not even the key's length.
+    public func ownSessionStreams(cString sessionKey: UnsafePointer<CChar>, callerNumber: UInt32, fullAccess: Bool,
+                                  hint: borrowing LookupHint) -> Bool? {
+        guard let entry = stateIndex.lookup(cString: sessionKey, hint: hint), fullAccess || entry.owner == callerNumber else { return nil }
         return entry.streaming
     }
 

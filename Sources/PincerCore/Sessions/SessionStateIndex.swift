@@ -20,6 +20,16 @@
 //   matched and never loads a slot twice (a writer may empty it in between).
 // The owner is the engine's number for the caller that created the session.
 //
+// A plugin polls one session at a time, so the host keeps, per plugin, the entry its
+// last lookup found (a LookupHint) and tries it first: the key is compared with it
+// directly, without measuring the C string, hashing it or probing. Any address of an
+// entry is a safe guess, since the compare decides: entries stay mapped, a removed
+// one gets a length no guess accepts, and reusing an entry happens inside an odd
+// sequence like any change to the slots. The compare reads the caller's string up
+// to the guessed entry's length and one byte more, past its NUL when it is shorter,
+// so it is tried only when those bytes lie in the string's first page (readable, as
+// its first byte is).
+//
 // Keys are hashed by their last eight bytes only: every session key is made by the
 // host (SessionKeys) and ends in random hex digits, so those bytes, seeded, spread
 // keys as well as the whole key would, at one multiply instead of one per word. A
@@ -65,10 +75,13 @@ final class SessionStateIndex: Sendable {
                     entry.words[0].store(stateWord, ordering: .relaxed)
                     return
                 }
-                let entry = writer.newEntry()
-                entry.fill(key: bytes, hash: hash, stateWord: stateWord)
+                // Filled inside the change: the entry may be a removed one that a hint still names.
                 // Released: a reader that sees the new array sees it filled.
-                change { writer.insert(entry, publish: { liveSlots.store($0.packed, ordering: .releasing) }) }
+                change {
+                    let entry = writer.newEntry()
+                    entry.fill(key: bytes, hash: hash, stateWord: stateWord)
+                    writer.insert(entry, publish: { liveSlots.store($0.packed, ordering: .releasing) })
+                }
             }
         }
     }
@@ -89,19 +102,78 @@ final class SessionStateIndex: Sendable {
     /// The session's streaming flag and owner number, or nil for an unknown key (or one
     /// longer than maxKeyBytes). Lock-free; safe from any thread.
     @inline(__always) func lookup(_ key: UnsafeRawBufferPointer) -> (streaming: Bool, owner: UInt32)? {
-        guard key.count <= SessionStateIndex.maxKeyBytes else { return nil }
+        guard key.count <= SessionStateIndex.maxKeyBytes, let found = find(key) else { return nil }
+        return Entry.decode(found.word)
+    }
+
+    /// lookup(_:) for a NUL-terminated key, trying first the entry `hint` names and naming in
+    /// it the entry found otherwise (see the top of the file). Lock-free; safe from any
+    /// thread, and from several sharing one hint.
+    @inline(__always) func lookup(cString key: UnsafePointer<CChar>, hint: borrowing LookupHint) -> (streaming: Bool, owner: UInt32)? {
+        let guess = hint.entry.load(ordering: .relaxed)
+        if guess != 0, let word = stateWord(of: Entry(words: UnsafeMutablePointer(bitPattern: guess).unsafelyUnwrapped), ifItHolds: key) {
+            return Entry.decode(word)
+        }
+        return lookupNamingEntry(cString: key, hint: hint)
+    }
+
+    /// lookup(cString:hint:) past a wrong guess, kept out of line so the guess's path stays small.
+    @inline(never) private func lookupNamingEntry(cString key: UnsafePointer<CChar>, hint: borrowing LookupHint) -> (streaming: Bool, owner: UInt32)? {
+        let length = strnlen(key, SessionStateIndex.maxKeyBytes + 1)
+        guard length <= SessionStateIndex.maxKeyBytes, let found = find(UnsafeRawBufferPointer(start: key, count: length)) else { return nil }
+        hint.entry.store(UInt(bitPattern: found.entry.words), ordering: .relaxed)
+        return Entry.decode(found.word)
+    }
+
+    /// The entry holding `key` (at most maxKeyBytes) and its state word, read between two
+    /// equal, even sequence values; after a few changes in a row, under the writer's lock.
+    @inline(__always) private func find(_ key: UnsafeRawBufferPointer) -> (entry: Entry, word: UInt64)? {
         let probe = Probe(key, hash: SessionStateIndex.hash(key, seed: seed))
         for _ in 0..<4 {
             let before = sequence.load(ordering: .acquiring)
             if before & 1 == 0 {
-                let word = Slots(packed: liveSlots.load(ordering: .acquiring)).stateWord(probe)
+                let found = Slots(packed: liveSlots.load(ordering: .acquiring)).find(probe).map { ($0.entry, $0.entry.words[0].load(ordering: .relaxed)) }
                 atomicMemoryFence(ordering: .acquiring)
-                if sequence.load(ordering: .relaxed) == before { return word.map(Entry.decode) }
+                if sequence.load(ordering: .relaxed) == before { return found }
             }
         }
         // A writer keeps changing the slots: wait for it rather than spin.
-        return writer.withLock { writer in writer.slots.stateWord(probe).map(Entry.decode) }
+        return writer.withLock { writer in writer.slots.find(probe).map { ($0.entry, $0.entry.words[0].load(ordering: .relaxed)) } }
     }
+
+    /// The entry's state word when it holds exactly the NUL-terminated `key`, read without
+    /// measuring the key: its whole words, the eight bytes ending at the entry's length (those
+    /// a caller that has just written the key wrote last, so the load is served from its
+    /// stores), then the NUL. Nil when it does not, when a change to the slots ran meanwhile,
+    /// for an entry shorter than a word (a removed one's length is 0; the host makes none
+    /// shorter), or when those bytes would reach past the key's first page.
+    @inline(__always) private func stateWord(of entry: Entry, ifItHolds key: UnsafePointer<CChar>) -> UInt64? {
+        let before = sequence.load(ordering: .acquiring)
+        let word = entry.words[0].load(ordering: .relaxed)
+        let length = Int(word & 0xFF), fullWords = length &>> 3
+        let pageOffset = Int(UInt(bitPattern: key) & UInt(SessionStateIndex.smallestPage &- 1))
+        guard before & 1 == 0, length >= 8, pageOffset &+ length < SessionStateIndex.smallestPage else { return nil }
+        let bytes = UnsafeRawPointer(key)
+        var j = 0
+        while j < fullWords {
+            if entry.words[2 &+ j].load(ordering: .relaxed) != UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: j &* 8, as: UInt64.self)) {
+                return nil
+            }
+            j &+= 1
+        }
+        let partial = length & 7
+        if partial != 0 {
+            let last = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: length &- 8, as: UInt64.self)) &>> (UInt64(8 &- partial) &* 8)
+            guard entry.words[2 &+ fullWords].load(ordering: .relaxed) == last else { return nil }
+        }
+        guard bytes.load(fromByteOffset: length, as: UInt8.self) == 0 else { return nil }
+        atomicMemoryFence(ordering: .acquiring)
+        return sequence.load(ordering: .relaxed) == before ? word : nil
+    }
+
+    /// No platform the host runs on has smaller pages; a smaller figure than the real one only
+    /// sends more keys the long way.
+    private static let smallestPage = 4096
 
     /// A key's hash: its length and last eight bytes, seeded (see the top of the file); a key
     /// shorter than eight bytes (none the host makes) is hashed whole.
@@ -119,6 +191,13 @@ final class SessionStateIndex: Sendable {
         body()
         sequence.store(value &+ 2, ordering: .releasing)
     }
+}
+
+/// Where a caller's last lookup found its key, tried first by lookup(cString:hint:). One per
+/// plugin; it only ever holds the address of an entry of the index it is used with, or 0.
+public struct LookupHint: ~Copyable, Sendable {
+    let entry = Atomic<UInt>(0)
+    public init() {}
 }
 
 /// One session's entry, 18 words: [key length | streaming << 8 | owner << 32][the key's hash][key, zero padded
@@ -261,11 +340,6 @@ private struct Slots {
         return nil
     }
 
-    /// The state word of the probe's key, or nil.
-    @inline(__always) func stateWord(_ probe: Probe) -> UInt64? {
-        find(probe)?.entry.words[0].load(ordering: .relaxed)
-    }
-
     func emptySlot(for hash: UInt64) -> Int {
         var i = Int(truncatingIfNeeded: hash) & mask
         while load(i) != 0 { i = (i + 1) & mask }
@@ -323,7 +397,9 @@ private struct Writer: ~Copyable, @unchecked Sendable { // @unchecked: raw point
 
     /// Removes the entry at `slot` with backward-shift deletion (no tombstones); the entry is kept for reuse.
     mutating func remove(at slot: Int) {
-        freeEntries.append(Slots.entry(slots.load(slot)))
+        let removed = Slots.entry(slots.load(slot))
+        removed.words[0].store(0, ordering: .relaxed)  // a length no hint's guess accepts
+        freeEntries.append(removed)
         slots.store(0, at: slot)
         count -= 1
         let mask = slots.mask

@@ -375,15 +375,19 @@ func pincerHostIsStreaming(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ o
     // index answers here, without the general path's closure, Result and checks in turn; any
     // other case (an error among them) takes the general path, which answers it in full.
     if let key, let out, let streaming = HostTables.withLiveContext(host, needs: .read, { context -> Bool? in
-        let length = strnlen(key, HostThunks.keyLimit + 1)
-        guard length <= HostThunks.keyLimit else { return nil }
-        return context.engine.ownSessionStreams(sessionKey: UnsafeRawBufferPointer(start: key, count: length),
-                                                callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess)
+        context.engine.ownSessionStreams(cString: key, callerNumber: context.callerNumber, fullAccess: context.fullSessionAccess,
+                                         hint: context.streamingHint)
     }) {
         out.pointee = streaming
         return ResultCode.ok
     }
-    return HostThunks.call(host, needs: .read) { (context) throws(CallError) in
+    return isStreamingInFull(host, key, out)
+}
+
+/// is_streaming's general path, out of line so the fast path's frame stays small.
+@inline(never)
+private func isStreamingInFull(_ host: HostHandle, _ key: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Bool>?) -> pincer_result {
+    HostThunks.call(host, needs: .read) { (context) throws(CallError) in
         // Session keys are stored valid, so only a miss needs the UTF-8 check.
         let key = try CText.bytes(key, "session_key", max: HostThunks.keyLimit, validateUTF8: false)
         let out = try HostThunks.output(out, "out")

@@ -66,6 +66,8 @@ final class PluginContext: @unchecked Sendable {
     /// sessions it did not create: the is_streaming fast path checks ownership with these.
     let callerNumber: UInt32
     let fullSessionAccess: Bool
+    /// Where the plugin's last is_streaming found its session, tried first by the next.
+    let streamingHint = LookupHint()
     /// What it did against the contract, when the host watches (pincer validate); nil otherwise.
     let diagnostics: PluginDiagnostics?
     /// Its slot in the host tables' index (for per-plugin last_error).
