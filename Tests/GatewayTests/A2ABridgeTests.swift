@@ -14,7 +14,7 @@ import Testing
     /// The bridge built with cargo (release, offline), in a plugins directory of its own.
     static func bridgeDirectory() throws -> String {
         let repo = ServerProcess.repo.path
-        let directory = NSTemporaryDirectory() + "pincer-a2a-\(getpid())"
+        let directory = FixturePlugins.processDirectory + "/a2a"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let cargo = Process()
         cargo.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -136,7 +136,7 @@ func fetch(_ url: String, method: HTTPMethod = .GET, body: [UInt8] = [], content
     @Test func anOperatorReadsAndReplacesASessionsEnvelope() async throws {
         let built = ServerProcess.repo.appendingPathComponent("build/plugins/libsession-envelope.so").path
         try #require(FileManager.default.fileExists(atPath: built), "no \(built): scripts/build makes it (scripts/test runs it first)")
-        let directory = NSTemporaryDirectory() + "pincer-envelope-\(getpid())"
+        let directory = FixturePlugins.processDirectory + "/envelope"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: directory + "/libsession-envelope.so")
         try FileManager.default.copyItem(atPath: built, toPath: directory + "/libsession-envelope.so")

@@ -33,7 +33,7 @@ import Testing
     static func kit() throws -> String {
         try installedKit.withLock { prefix in
             if let prefix { return prefix }
-            let installed = NSTemporaryDirectory() + "pincer-kit-\(UUID().uuidString)"
+            let installed = try Fixtures.scratchDirectory("kit") + "/prefix"
             try runCommand("/usr/bin/env", ["cmake", "-S", Repo.root.path, "-B", installed + "-build", "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"])
             try runCommand("/usr/bin/env", ["cmake", "--build", installed + "-build"])
             try runCommand("/usr/bin/env", ["cmake", "--install", installed + "-build", "--prefix", installed])

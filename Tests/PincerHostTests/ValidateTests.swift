@@ -29,9 +29,7 @@ import Testing
     }
 
     private func faulty(_ flags: [String]) throws -> String {
-        let directory = NSTemporaryDirectory() + "pincer-validate-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try Fixtures.build("Tests/Fixtures/c/faulty.c", flags: flags, into: directory, as: "libfaulty.so")
+        try Fixtures.build("Tests/Fixtures/c/faulty.c", flags: flags, into: try Fixtures.scratchDirectory("validate"), as: "libfaulty.so")
     }
 
     @Test func theFaultlessBuildPassesEveryCheck() throws {

@@ -7,11 +7,20 @@ import Synchronization
 enum FixturePlugins {
     private static let built = Mutex<[String: String]>([:])
 
+    /// This test process's own directory for plugins directories, removed when the process
+    /// exits (a crashed run leaves it behind).
+    static let processDirectory: String = {
+        try? FileManager.default.createDirectory(atPath: processDirectoryPath, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: FixturePlugins.processDirectoryPath) }
+        return processDirectoryPath
+    }()
+    private static let processDirectoryPath = NSTemporaryDirectory() + "pincer-gateway-plugins-\(getpid())"
+
     /// A directory holding `source` built as a plugin (once per test process).
     static func directory(_ source: String) throws -> String {
         try built.withLock { built in
             if let directory = built[source] { return directory }
-            let directory = NSTemporaryDirectory() + "pincer-gateway-plugins-\(getpid())-\(built.count)"
+            let directory = "\(processDirectory)/\(built.count)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let repo = ServerProcess.repo.path
             let process = Process()

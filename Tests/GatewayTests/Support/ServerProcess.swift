@@ -14,6 +14,8 @@ final class ServerProcess: @unchecked Sendable {  // set up once in init; `proce
     let process = Process()
     let port: Int
     private let stderrFile: String
+    /// The config file written for it, if any; removed with the stderr file.
+    private let configFile: String?
     private let stdoutPipe = Pipe()
 
     var url: String { "ws://127.0.0.1:\(port)/rpc" }
@@ -24,10 +26,10 @@ final class ServerProcess: @unchecked Sendable {  // set up once in init; `proce
         try #require(FileManager.default.isExecutableFile(atPath: Self.pincer), "no pincer at \(Self.pincer): swift build first")
         let stamp = UUID().uuidString
         var args = ["serve", "--listen", "127.0.0.1:0"] + arguments
-        if let config {
-            let path = NSTemporaryDirectory() + "pincer-gateway-\(stamp).json"
-            try config.write(toFile: path, atomically: true, encoding: .utf8)
-            args += ["--config", path]
+        configFile = config.map { _ in NSTemporaryDirectory() + "pincer-gateway-\(stamp).json" }
+        if let config, let configFile {
+            try config.write(toFile: configFile, atomically: true, encoding: .utf8)
+            args += ["--config", configFile]
         }
         stderrFile = NSTemporaryDirectory() + "pincer-gateway-\(stamp).err"
         _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
@@ -88,7 +90,7 @@ final class ServerProcess: @unchecked Sendable {  // set up once in init; `proce
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(atPath: stderrFile)
+        for file in [stderrFile, configFile].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: file) }
     }
 }
 

@@ -100,11 +100,21 @@ func exportedSymbols(_ path: String) throws -> [String] { try ExportedSymbols.of
 
 enum Fixtures {
     private static let cache = Mutex<[String: String]>([:])
+    /// This test process's own directory: the compiled fixtures and scratchDirectory's, removed
+    /// when the process exits (a crashed run leaves it behind).
     private static let cacheDirectory: String = {
-        let dir = NSTemporaryDirectory() + "pincer-fixtures-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try? FileManager.default.createDirectory(atPath: processDirectory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: Fixtures.processDirectory) }
+        return processDirectory
     }()
+    private static let processDirectory = NSTemporaryDirectory() + "pincer-fixtures-\(getpid())"
+
+    /// A new, empty directory inside the process's own, for what a test keeps until the process ends.
+    static func scratchDirectory(_ label: String) throws -> String {
+        let directory = "\(cacheDirectory)/\(label)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
 
     /// The frozen copy of the 1.0 headers: fixtures built against it prove a change to
     /// Include/ does not break a plugin already built.
