@@ -133,7 +133,7 @@ public final class Engine: @unchecked Sendable {
         var spec = spec
         let model = spec.model ?? catalog.defaultModel
         let timeout = spec.timeoutSeconds.flatMap { $0 > 0 ? $0 : nil } ?? config.defaultRunTimeoutSeconds
-        let key = SessionKeys.make(for: caller), id = UUID().uuidString.lowercased(), runId = SessionKeys.runId()
+        let key = SessionKeys.make(for: caller), id = RandomWords.uuidString(), runId = SessionKeys.runId()
         var metadata = spec.metadata
         func event(_ point: HookPoint, for plugin: String) -> HookEvent {
             HookEvent(point: point, sessionKey: key, sessionId: id, runId: runId, owner: caller, workspaceDir: config.workspaceDir,
@@ -626,6 +626,6 @@ enum SessionKeys {
     /// them at their ends instead of on random pages: a third more runs per second with SQLite,
     /// measured. The random tail keeps them apart and is what the session state index hashes.
     static func timeOrdered() -> String {
-        Hex.string(WallClock.milliseconds(), digits: 11) + Hex.string(UInt64.random(in: 0...0xFFFF_FFFF_FFFF), digits: 12)
+        Hex.string(WallClock.milliseconds(), digits: 11) + Hex.string(RandomWords.next() & 0xFFFF_FFFF_FFFF, digits: 12)
     }
 }
