@@ -190,7 +190,8 @@ static int run_is_streaming(void) {
     _Atomic uint64_t *slots = calloc(64, sizeof *slots);
     x->slots = slots;
     c->index = x;
-    const char *key = "plugin:bench:0196a3f0c2e1d2c4b7e9a05"; /* a key's shape: prefix, time, random */
+    /* A key's shape: prefix, time, random; at a page's start, so the guess is never refused for its place. */
+    static _Alignas(4096) char key[4096] = "plugin:bench:0196a3f0c2e1d2c4b7e9a05";
     size_t n = strlen(key);
     entry *e = aligned_alloc(64, (sizeof(entry) + 63) & ~(size_t)63); /* C11: a multiple of the alignment */
     if (!e) return fputs("floors: out of memory\n", stderr), 1;

@@ -28,7 +28,9 @@
 // sequence like any change to the slots. The compare reads the caller's string up
 // to the guessed entry's length and one byte more, past its NUL when it is shorter,
 // so it is tried only when those bytes lie in the string's first page (readable, as
-// its first byte is).
+// its first byte is). That assumes protection by pages, as Linux and macOS give it:
+// under byte-exact checkers (Valgrind, memory tagging) such a read past a shorter
+// key's end would be reported, though it changes no answer.
 //
 // Keys are hashed by their last eight bytes only: every session key is made by the
 // host (SessionKeys) and ends in random hex digits, so those bytes, seeded, spread
@@ -152,7 +154,8 @@ final class SessionStateIndex: Sendable {
         let word = entry.words[0].load(ordering: .relaxed)
         let length = Int(word & 0xFF), fullWords = length &>> 3
         let pageOffset = Int(UInt(bitPattern: key) & UInt(SessionStateIndex.smallestPage &- 1))
-        guard before & 1 == 0, length >= 8, pageOffset &+ length < SessionStateIndex.smallestPage else { return nil }
+        guard before & 1 == 0, length >= 8, length <= SessionStateIndex.maxKeyBytes,
+              pageOffset &+ length < SessionStateIndex.smallestPage else { return nil }
         let bytes = UnsafeRawPointer(key)
         var j = 0
         while j < fullWords {
@@ -195,9 +198,9 @@ final class SessionStateIndex: Sendable {
 
 /// Where a caller's last lookup found its key, tried first by lookup(cString:hint:). One per
 /// plugin; it only ever holds the address of an entry of the index it is used with, or 0.
-public struct LookupHint: ~Copyable, Sendable {
+package struct LookupHint: ~Copyable, Sendable {
     let entry = Atomic<UInt>(0)
-    public init() {}
+    package init() {}
 }
 
 /// One session's entry, 18 words: [key length | streaming << 8 | owner << 32][the key's hash][key, zero padded
