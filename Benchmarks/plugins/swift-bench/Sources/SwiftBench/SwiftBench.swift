@@ -11,10 +11,11 @@ import Synchronization
 import Glibc
 #endif
 
-/// The table pincer-bench calls: two C function pointers, laid out as in its BenchSwiftTable.
+/// The table pincer-bench calls: three C function pointers, laid out as in its BenchSwiftTable.
 struct BenchSwiftTable {
     var isStreaming: @convention(c) (UnsafePointer<CChar>?, UInt64) -> Double
     var rateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, UnsafeMutablePointer<UInt64>?) -> Double
+    var resetKeys: @convention(c) (UInt32) -> Void
 }
 
 private let benchHost = Mutex<PincerHost?>(nil)
@@ -47,11 +48,20 @@ private let timeIsStreaming: @convention(c) (UnsafePointer<CChar>?, UInt64) -> D
     return failures > 0 || streaming > iterations ? failed(failures, lastError) : Double(elapsed) / Double(iterations)
 }
 
-/// ns per rateLimitCheck over `iterations`, cycling through `keyCount` keys named as bench_plugin.c names them.
+/// The first `keyCount` keys timeRateLimit uses, named as bench_plugin.c names them.
+private func benchKeys(_ keyCount: UInt32) -> [String] { (0..<keyCount).map { "198.51.\($0 / 256).\($0 % 256)" } }
+
+/// Forgets the windows of those keys, so a fill can be timed again from the same state.
+private let resetKeys: @convention(c) (UInt32) -> Void = { keyCount in
+    guard let host = benchHost.withLock({ $0 }) else { return }
+    for key in benchKeys(keyCount) { try? host.rateLimitReset(key) }
+}
+
+/// ns per rateLimitCheck over `iterations`, cycling through the first `keyCount` bench keys.
 private let timeRateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, UnsafeMutablePointer<UInt64>?) -> Double = {
     keyCount, iterations, maxRequests, windowMs, allowed in
     guard let host = benchHost.withLock({ $0 }) else { return -1 }
-    let keys = (0..<keyCount).map { "198.51.\($0 / 256).\($0 % 256)" }
+    let keys = benchKeys(keyCount)
     var ok: UInt64 = 0, failures = 0, k = 0
     var lastError: (any Error)?
     let start = nowNs()
@@ -68,7 +78,7 @@ private let timeRateLimit: @convention(c) (UInt32, UInt64, UInt32, UInt64, Unsaf
 // Written once, at its lazy initialisation (which Swift makes thread-safe), and only read after.
 nonisolated(unsafe) private let table: UnsafePointer<BenchSwiftTable> = {
     let table = UnsafeMutablePointer<BenchSwiftTable>.allocate(capacity: 1)
-    table.initialize(to: BenchSwiftTable(isStreaming: timeIsStreaming, rateLimit: timeRateLimit))
+    table.initialize(to: BenchSwiftTable(isStreaming: timeIsStreaming, rateLimit: timeRateLimit, resetKeys: resetKeys))
     return UnsafePointer(table)
 }()
 
