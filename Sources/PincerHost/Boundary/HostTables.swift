@@ -70,7 +70,7 @@ enum HostTables {
             let page = try mapPage()
             var i = slot(of: UInt(bitPattern: page))
             while index![i].address != 0 { i = (i + 1) & (indexSlots - 1) }
-            let token = UInt.random(in: 1 ... .max)
+            let token = UInt(truncatingIfNeeded: RandomWords.next() | 1)  // never 0
             let table = page.bindMemory(to: pincer_host.self, capacity: 1)
             table.initialize(to: HostThunks.table(hostData: UnsafeMutableRawPointer(bitPattern: token)))
             index![i] = IndexSlot(address: UInt(bitPattern: page), token: token, context: .passRetained(context))
@@ -82,7 +82,7 @@ enum HostTables {
 
     /// A page at a random address (the kernel takes the hint when that range is free).
     private static func mapPage() throws(CallError) -> UnsafeMutableRawPointer {
-        let hint = UnsafeMutableRawPointer(bitPattern: UInt.random(in: 0x1000_0000_0000 ... 0x5000_0000_0000) & ~(pageSize - 1))
+        let hint = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: 0x1000_0000_0000 + RandomWords.next() % 0x4000_0000_0000) & ~(pageSize - 1))
         guard let page = mmap(hint, Int(pageSize), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               page != MAP_FAILED
         else { throw CallError(ResultCode.internalFailure, "cannot map a page for the plugin's host table: \(String(cString: strerror(errno)))") }
