@@ -19,13 +19,27 @@ import Testing
         return key.withUTF8 { index.lookup(UnsafeRawBufferPointer($0)) }
     }
 
-    private static func lookup(_ index: SessionStateIndex, _ key: String, hint: borrowing LookupHint) -> (streaming: Bool, owner: UInt32)? {
-        key.withCString { index.lookup(cString: $0, hint: hint) }
+    /// lookup(cString:hint:) with the key copied `offset` bytes past an aligned word, its NUL's word
+    /// ending a page that an unreadable one follows: a read past that word would crash the test.
+    private static func lookup(_ index: SessionStateIndex, _ key: String, hint: borrowing LookupHint, offset: Int = 0)
+        -> (streaming: Bool, owner: UInt32)?
+    {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let pages = mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pages != MAP_FAILED,
+              mprotect(pages + page, page, PROT_NONE) == 0 else { fatalError("cannot map a guarded page") }
+        defer { munmap(pages, 2 * page) }
+        // Where the key's NUL word ends the page: the key starts `offset` bytes into an aligned word.
+        let bytes = Array(key.utf8) + [0]
+        let end = (offset + bytes.count + 7) & ~7
+        let start = pages + page - end + offset
+        bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        return index.lookup(cString: start.assumingMemoryBound(to: CChar.self), hint: hint)
     }
 
     /// The hint only says where to look first: whichever entry it names, even a removed or
     /// reused one, a key is answered as lookup(_:) answers it. The keys are all prefixes of
-    /// one another, so only their lengths and ends tell them apart.
+    /// one another, so only their lengths and ends tell them apart; each is asked for at every
+    /// offset from an aligned word, its end against an unreadable page.
     @Test func aHintNeverChangesTheAnswer() {
         let index = SessionStateIndex()
         let keys = (1...SessionStateIndex.maxKeyBytes).map { String(repeating: "k", count: $0) }
@@ -33,9 +47,10 @@ import Testing
         let hint = LookupHint()
         for guess in [0, 6, 7, 8, 15, 63, 126] {
             for (i, key) in keys.enumerated() {
-                #expect(Self.lookup(index, keys[guess], hint: hint)?.owner == UInt32(guess))
-                let found = Self.lookup(index, key, hint: hint)
-                #expect(found?.owner == UInt32(i) && found?.streaming == (i % 2 == 0), "key of \(i + 1) bytes, guessing \(guess + 1)")
+                let offset = i % 8
+                #expect(Self.lookup(index, keys[guess], hint: hint, offset: 7 - offset)?.owner == UInt32(guess))
+                let found = Self.lookup(index, key, hint: hint, offset: offset)
+                #expect(found?.owner == UInt32(i) && found?.streaming == (i % 2 == 0), "key of \(i + 1) bytes at offset \(offset), guessing \(guess + 1)")
             }
             #expect(Self.lookup(index, keys[guess] + "x", hint: hint) == nil)
             #expect(Self.lookup(index, String(repeating: "k", count: SessionStateIndex.maxKeyBytes + 1), hint: hint) == nil)

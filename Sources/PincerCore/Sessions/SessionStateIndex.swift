@@ -21,16 +21,13 @@
 // The owner is the engine's number for the caller that created the session.
 //
 // A plugin polls one session at a time, so the host keeps, per plugin, the entry its
-// last lookup found (a LookupHint) and tries it first: the key is compared with it
-// directly, without measuring the C string, hashing it or probing. Any address of an
-// entry is a safe guess, since the compare decides: entries stay mapped, a removed
-// one gets a length no guess accepts, and reusing an entry happens inside an odd
-// sequence like any change to the slots. The compare reads the caller's string up
-// to the guessed entry's length and one byte more, past its NUL when it is shorter,
-// so it is tried only when those bytes lie in the string's first page (readable, as
-// its first byte is). That assumes protection by pages, as Linux and macOS give it:
-// under byte-exact checkers (Valgrind, memory tagging) such a read past a shorter
-// key's end would be reported, though it changes no answer.
+// last lookup found (a LookupHint) and tries it first: the key is measured only as far
+// as that entry's length and compared with it, without hashing or probing. Any address
+// of an entry is a safe guess, since the compare decides: entries stay mapped, a removed
+// one gets a length of 0, which no key has, and reusing an entry happens inside an odd
+// sequence like any change to the slots. The caller's string is never read past its NUL:
+// reading on to a guessed length would be caught by memory tagging, Valgrind and the
+// fuzzer's ASan (it was, reading at most a word past a shorter key's end).
 //
 // Keys are hashed by their last eight bytes only: every session key is made by the
 // host (SessionKeys) and ends in random hex digits, so those bytes, seeded, spread
@@ -143,40 +140,20 @@ final class SessionStateIndex: Sendable {
         return writer.withLock { writer in writer.slots.find(probe).map { ($0.entry, $0.entry.words[0].load(ordering: .relaxed)) } }
     }
 
-    /// The entry's state word when it holds exactly the NUL-terminated `key`, read without
-    /// measuring the key: its whole words, the eight bytes ending at the entry's length (those
-    /// a caller that has just written the key wrote last, so the load is served from its
-    /// stores), then the NUL. Nil when it does not, when a change to the slots ran meanwhile,
-    /// for an entry shorter than a word (a removed one's length is 0; the host makes none
-    /// shorter), or when those bytes would reach past the key's first page.
+    /// The entry's state word when it is live and holds exactly the NUL-terminated `key`: the
+    /// key measured only as far as the entry's length and one byte, then compared word by word
+    /// (Probe's compare). Nil when it does not, or when a change to the slots ran meanwhile.
     @inline(__always) private func stateWord(of entry: Entry, ifItHolds key: UnsafePointer<CChar>) -> UInt64? {
         let before = sequence.load(ordering: .acquiring)
         let word = entry.words[0].load(ordering: .relaxed)
-        let length = Int(word & 0xFF), fullWords = length &>> 3
-        let pageOffset = Int(UInt(bitPattern: key) & UInt(SessionStateIndex.smallestPage &- 1))
-        guard before & 1 == 0, length >= 8, length <= SessionStateIndex.maxKeyBytes,
-              pageOffset &+ length < SessionStateIndex.smallestPage else { return nil }
-        let bytes = UnsafeRawPointer(key)
-        var j = 0
-        while j < fullWords {
-            if entry.words[2 &+ j].load(ordering: .relaxed) != UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: j &* 8, as: UInt64.self)) {
-                return nil
-            }
-            j &+= 1
-        }
-        let partial = length & 7
-        if partial != 0 {
-            let last = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: length &- 8, as: UInt64.self)) &>> (UInt64(8 &- partial) &* 8)
-            guard entry.words[2 &+ fullWords].load(ordering: .relaxed) == last else { return nil }
-        }
-        guard bytes.load(fromByteOffset: length, as: UInt8.self) == 0 else { return nil }
+        let length = Int(word & 0xFF)
+        // A removed entry's word is 0: its length (no key is empty) tells it apart.
+        guard before & 1 == 0, length != 0, strnlen(key, length &+ 1) == length,
+              Probe(UnsafeRawBufferPointer(start: key, count: length), hash: 0).matches(entry)  // matching needs no hash
+        else { return nil }
         atomicMemoryFence(ordering: .acquiring)
         return sequence.load(ordering: .relaxed) == before ? word : nil
     }
-
-    /// No platform the host runs on has smaller pages; a smaller figure than the real one only
-    /// sends more keys the long way.
-    private static let smallestPage = 4096
 
     /// A key's hash: its length and last eight bytes, seeded (see the top of the file); a key
     /// shorter than eight bytes (none the host makes) is hashed whole.
