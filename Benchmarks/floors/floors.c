@@ -78,6 +78,17 @@ static uint64_t key_hash(const char *key, size_t n, uint64_t seed) {
     return fold(tail ^ seed, n ^ 0x9E3779B97F4A7C15ull ^ (seed >> 7));
 }
 
+/* Whether entry e holds the n-byte key (n >= 8): its whole words, then its last ones, as the host's Probe compares. */
+static bool key_matches(entry *e, const char *key, size_t n) {
+    uint64_t w;
+    size_t k = 0;
+    for (; k < n / 8; k++)
+        if (memcpy(&w, key + 8 * k, 8), atomic_load_explicit(&e->words[1 + k], memory_order_relaxed) != w) return false;
+    uint64_t last = 0;
+    if (n % 8) memcpy(&last, key + n - 8, 8), last >>= 8 * (8 - n % 8);
+    return atomic_load_explicit(&e->words[1 + k], memory_order_relaxed) == last;
+}
+
 static int probe_is_streaming(context *c, const char *key, bool *out);
 
 __attribute__((noinline)) static int floor_is_streaming(const table *host, const char *key, bool *out) {
@@ -96,21 +107,14 @@ __attribute__((noinline)) static int floor_is_streaming(const table *host, const
     if (guess) {
         uint64_t before = atomic_load_explicit(&x->sequence, memory_order_acquire);
         uint64_t word = atomic_load_explicit(&guess->state, memory_order_relaxed);
-        size_t n = word & 255, k = 0;
-        /* The key measured only as far as the guess's length, then compared as the probe compares. */
-        if (!(before & 1) && n >= 8 && strnlen(key, n + 1) == n) {
-            uint64_t w;
-            for (; k < n / 8; k++)
-                if (memcpy(&w, key + 8 * k, 8), atomic_load_explicit(&guess->words[1 + k], memory_order_relaxed) != w) break;
-            uint64_t last = 0;
-            if (n % 8) memcpy(&last, key + n - 8, 8), last >>= 8 * (8 - n % 8);
-            if (k == n / 8 && atomic_load_explicit(&guess->words[1 + k], memory_order_relaxed) == last) {
-                atomic_thread_fence(memory_order_acquire);
-                if (atomic_load_explicit(&x->sequence, memory_order_relaxed) == before) {
-                    if ((uint32_t)(word >> 32) != c->caller) return -7;
-                    *out = (word >> 8) & 1;
-                    return 0;
-                }
+        size_t n = word & 255;
+        /* The key measured only as far as the guess's length, then compared with it. */
+        if (!(before & 1) && n >= 8 && strnlen(key, n + 1) == n && key_matches(guess, key, n)) {
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&x->sequence, memory_order_relaxed) == before) {
+                if ((uint32_t)(word >> 32) != c->caller) return -7;
+                *out = (word >> 8) & 1;
+                return 0;
             }
         }
     }
@@ -135,17 +139,7 @@ __attribute__((noinline)) static int probe_is_streaming(context *c, const char *
             if ((value >> 48) != (hash >> 48)) continue;
             entry *e = (entry *)(uintptr_t)(value & ((1ull << 48) - 1));
             uint64_t word = atomic_load_explicit(&e->state, memory_order_relaxed);
-            if ((word & 255) != n) continue;
-            size_t k = 0;
-            for (; k < n / 8; k++) {
-                uint64_t w;
-                memcpy(&w, key + 8 * k, 8);
-                if (atomic_load_explicit(&e->words[1 + k], memory_order_relaxed) != w) break;
-            }
-            if (k < n / 8) continue;
-            uint64_t last = 0;
-            if (n % 8) memcpy(&last, key + n - 8, 8), last >>= 8 * (8 - n % 8);
-            if (atomic_load_explicit(&e->words[1 + k], memory_order_relaxed) == last) { state = word, found = e; break; }
+            if ((word & 255) == n && key_matches(e, key, n)) { state = word, found = e; break; }
         }
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&x->sequence, memory_order_relaxed) != before) continue;

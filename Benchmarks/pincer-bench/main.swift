@@ -4,8 +4,8 @@
 //   is_streaming      ns per call from a C plugin, vs a plain C function-pointer call
 //   rate_limit_check  ns per call from a C plugin, 10,000 distinct keys
 //   limiter memory    bytes per tracked key and per counted request; per key at max_requests 65535
-//   plugin loading    host load (check + dlopen + dlsym + validate + init) of N plugins,
-//                     vs N bare dlopen + dlsym
+//   plugin loading    host load (dlopen + dlsym + validate + init) of N plugins, vs N bare
+//                     dlopen + dlsym, one of each in turn
 //   runs per second   spawn + a one-turn run on the local model, SQLite store on, vs in memory
 //                     (three pairs in turns, medians); the CPU per run of each, and of the
 //                     store's writer alone (StoreReplay)

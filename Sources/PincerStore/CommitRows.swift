@@ -107,9 +107,7 @@ private enum Inserts {
         INSERT OR REPLACE INTO messages (session_key, seq, role, content, tool_calls, tool_call_id, tool_name, is_error, run_id, at)
         """, columns: 10) { p, row in
         let m = row.message
-        let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map {
-            ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
-        }).description
+        let calls = m.toolCalls.isEmpty ? nil : JSON.array(m.toolCalls.map(\.json)).description
         p.text(row.sessionKey); p.integer(row.seq); p.text(m.role.rawValue); p.text(m.content); p.text(calls); p.text(m.toolCallId)
         p.text(m.toolName); p.integer(m.isError); p.text(m.runId); p.integer(m.atMs)
     }

@@ -424,7 +424,7 @@ public final class Engine: @unchecked Sendable {
 
     /// ownSessionStreams for a NUL-terminated key, trying first where the caller's last lookup,
     /// kept in `hint`, found its key. The host's hot path: no lock, and for a caller polling one
-    /// session not even the key's length.
+    /// session neither a hash nor a probe.
     package func ownSessionStreams(cString sessionKey: UnsafePointer<CChar>, callerNumber: UInt32, fullAccess: Bool,
                                   hint: borrowing LookupHint) -> Bool? {
         guard let entry = stateIndex.lookup(cString: sessionKey, hint: hint), fullAccess || entry.owner == callerNumber else { return nil }

@@ -55,8 +55,7 @@ struct RunContext: Sendable {
             session.transcript.append(message)
             state.record(RunEvent(.turn, ["text": .string(turn.text)]), in: run, of: session)
             for call in turn.toolCalls {
-                state.record(RunEvent(.toolCall, ["id": .string(call.id), "name": .string(call.name), "arguments": call.arguments]),
-                             in: run, of: session)
+                state.record(RunEvent(.toolCall, call.json), in: run, of: session)
             }
             if !turn.toolCalls.isEmpty { state.persist(session, runs: [run]) }
         }

@@ -10,6 +10,9 @@ public struct ToolCall: Equatable, Sendable {
         self.name = name
         self.arguments = arguments
     }
+
+    /// {"id", "name", "arguments"}: a call as transcripts, run events and the store write it.
+    public var json: JSON { ["id": .string(id), "name": .string(name), "arguments": arguments] }
 }
 
 public struct Message: Equatable, Sendable {
@@ -43,9 +46,7 @@ public struct Message: Equatable, Sendable {
     var json: JSON {
         var members: [(String, JSON)] = [("role", .string(role.rawValue)), ("content", .string(content))]
         if !toolCalls.isEmpty {
-            members.append(("toolCalls", .array(toolCalls.map {
-                ["id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments]
-            })))
+            members.append(("toolCalls", .array(toolCalls.map(\.json))))
         }
         if let toolCallId { members.append(("toolCallId", .string(toolCallId))) }
         if let toolName { members.append(("toolName", .string(toolName))) }

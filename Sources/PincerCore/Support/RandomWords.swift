@@ -25,23 +25,8 @@ public enum RandomWords {
         let (high, low) = pool.withLock { ($0.next(), $0.next()) }
         // Version 4 in the third group's first digit; variant 10 in the fourth group's top bits.
         let versioned = high & ~0xF000 | 0x4000, varied = low & ~(0xC << 60) | 0x8 << 60
-        return String(unsafeUninitializedCapacity: 36) { utf8 in
-            var at = 0
-            func put(_ value: UInt64, digits: Int) {
-                for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
-                    let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift) & 0xF)
-                    utf8[at] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-                    at += 1
-                }
-            }
-            func dash() { utf8[at] = UInt8(ascii: "-"); at += 1 }
-            put(versioned >> 32, digits: 8); dash()
-            put(versioned >> 16, digits: 4); dash()
-            put(versioned, digits: 4); dash()
-            put(varied >> 48, digits: 4); dash()
-            put(varied, digits: 12)
-            return at
-        }
+        return [Hex.string(versioned >> 32, digits: 8), Hex.string(versioned >> 16 & 0xFFFF, digits: 4), Hex.string(versioned & 0xFFFF, digits: 4),
+                Hex.string(varied >> 48, digits: 4), Hex.string(varied & 0xFFFF_FFFF_FFFF, digits: 12)].joined(separator: "-")
     }
 
     private struct Pool {
