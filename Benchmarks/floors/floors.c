@@ -336,7 +336,7 @@ static int run_store(const char *directory) {
     snprintf(path, sizeof path, "%s/floor.sqlite", directory);
     if (sqlite3_open(path, &db) != SQLITE_OK) return fail(path);
     SQL("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
-    /* The store's schema (PincerStore/SQLiteStore.swift, migrations v1 to v3). */
+    /* The store's schema (PincerStore/SQLiteStore.swift, migrations v1 to v4). */
     SQL("CREATE TABLE sessions (key TEXT PRIMARY KEY NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, model TEXT NOT NULL,"
         " label TEXT, system_prompt TEXT, tool_policy TEXT NOT NULL, timeout_seconds INTEGER NOT NULL, created_at INTEGER NOT NULL,"
         " parent_key TEXT);"
@@ -347,6 +347,7 @@ static int run_store(const char *directory) {
         " message TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT NULL, final_text TEXT, error TEXT, duration_ms INTEGER NOT NULL,"
         " position INTEGER NOT NULL);"
         "CREATE INDEX runs_by_position ON runs(position);"
+        "CREATE INDEX runs_by_session ON runs(session_key);"
         "CREATE TABLE run_events (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, kind TEXT NOT NULL,"
         " detail TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, seq))");
     table_insert sessions, messages, runs_table, events;

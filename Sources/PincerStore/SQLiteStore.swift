@@ -54,7 +54,7 @@ public final class SQLiteStore: SessionStore, Sendable {
         }
     }
 
-    static let schemaVersions = ["v1", "v2", "v3"]
+    static let schemaVersions = ["v1", "v2", "v3", "v4"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -88,6 +88,12 @@ public final class SQLiteStore: SessionStore, Sendable {
         migrator.registerMigration("v3") { db in
             // The session that spawned this one (sessions_spawn), if any.
             try db.execute(sql: "ALTER TABLE sessions ADD COLUMN parent_key TEXT")
+        }
+        migrator.registerMigration("v4") { db in
+            // Deleting a session deletes its runs (ON DELETE CASCADE), found by session_key:
+            // without an index each deletion read every run ever stored (20 ms at 200,000 runs,
+            // measured, on the writer's thread, holding up every commit behind it).
+            try db.execute(sql: "CREATE INDEX runs_by_session ON runs(session_key)")
         }
         return migrator
     }

@@ -263,6 +263,43 @@ import Testing
         #expect(try queue.read { db in try String.fetchOne(db, sql: "SELECT label FROM sessions") } == "set")
     }
 
+    /// Deleting a session deletes its runs through ON DELETE CASCADE, which looks them up by
+    /// session_key: through runs_by_session (v4), not by reading every run stored. A store
+    /// written before v4 gets the index when a host opens it.
+    @Test func deletingASessionFindsItsRunsThroughAnIndexNotByReadingEveryRun() throws {
+        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = "\(dir)/s.sqlite"
+        try SQLiteStore.migrator.migrate(DatabaseQueue(path: path), upTo: "v3")
+        let store = try SQLiteStore(path: path)
+        try store.apply((0..<100).map { i in
+            let key = "s\(i)"
+            var batch = StoreBatch(newSession: StoredSession(key: key, id: key, owner: .operator, model: "local/instant", label: nil,
+                                                            systemPrompt: nil, toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1,
+                                                            metadata: [:], parentKey: nil), sessionKey: key)
+            batch.messages = [(0, Message(role: .user, content: "hi"))]
+            batch.runs = [StoredRun(id: "r\(i)", sessionKey: key, message: "hi", owner: .operator, status: .completed, finalText: "ok",
+                                    error: nil, durationMs: 1)]
+            batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.finished, ["status": "completed"]))]
+            return .batch(batch)
+        })
+        let outside = try DatabaseQueue(path: path)  // foreign keys on, as the store has them
+        let (scanned, left) = try outside.write { db -> (Int32, [Int]) in
+            let delete = try db.makeStatement(sql: "DELETE FROM sessions WHERE key = ?")
+            try delete.execute(arguments: ["s42"])
+            let left = try ["runs WHERE session_key", "run_events WHERE run_id", "messages WHERE session_key"].map { table in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) IN ('s42', 'r42')") ?? -1
+            }
+            return (sqlite3_stmt_status(delete.sqliteStatement, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), left)
+        }
+        #expect(left == [0, 0, 0], "the session's run, event and message are deleted with it")
+        #expect(scanned == 0, "the deletion stepped through \(scanned) rows of a full scan")
+        try store.apply([.deleteSession("s7")])
+        #expect(try store.load(runLimit: 1000).runs.count == 98)
+        store.close()
+    }
+
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {
         let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
