@@ -93,7 +93,9 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "pincer", dependencies: ["PincerCommandLine"]),
-        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer"], path: "Benchmarks/pincer-bench"),
+        .executableTarget(name: "pincer-bench", dependencies: ["PincerHost", "PincerCore", "PincerStore", "CPincer",
+                                                             .product(name: "CoreMetrics", package: "swift-metrics")],
+                          path: "Benchmarks/pincer-bench"),
         .executableTarget(name: "pincer-gateway-bench", dependencies: [
             "PincerGateway", "PincerHost", "PincerCore",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -20,15 +20,17 @@
  *                         and the clock read alone. Left out: the handle check,
  *                         argument and UTF-8 checks, the result struct, ring
  *                         growth, eviction
- *   floors store DIR      CPU microseconds per run to write the rows one one-turn
+ *   floors store DIR [N]  CPU microseconds per run to write the rows one one-turn
  *                         run leaves (a session, two messages, a run, two events)
  *                         into the store's schema with prepared statements of
  *                         32, 8 and 1 rows, table by table, as the writer does,
- *                         time-ordered keys, WAL, 128 runs a transaction (about
- *                         what the writer commits when pincer-bench replays
- *                         200 runs' writes at once). Left out: serialising the
- *                         JSON columns (literals here), gathering the rows, and
- *                         reading where new runs go (positions are counted here)
+ *                         time-ordered keys, WAL, N runs a transaction (1 to
+ *                         1024; 128 when not given, about what the writer commits
+ *                         when pincer-bench replays 200 runs' writes at once;
+ *                         pincer-bench also passes the runs a commit its engine
+ *                         averaged). Left out: serialising the JSON columns
+ *                         (literals here), gathering the rows, and reading where
+ *                         new runs go (positions are counted here)
  *
  * Each prints "name value" lines on stdout. With --quick first (pincer-bench
  * --quick passes it), the loops run 1/100 of their iterations.
@@ -269,8 +271,9 @@ static int fail(const char *what) { return fprintf(stderr, "floors: store: %s: %
 #define TEXT(s, i, v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT)
 
 /* A commit's runs: their keys, and the first run's number. */
-#define COMMIT_RUNS 128
-static char keys[COMMIT_RUNS][64], run_ids[COMMIT_RUNS][64];
+#define MAX_COMMIT_RUNS 1024
+static int commit_runs = 128;
+static char keys[MAX_COMMIT_RUNS][64], run_ids[MAX_COMMIT_RUNS][64];
 static uint64_t first_run, at = 1764000000000ull;
 
 /* Each binds row `row` of its table (a commit has one session and run, two messages and
@@ -362,8 +365,8 @@ static int run_store(const char *directory) {
         return 1;
     const int runs = 10000 / (int)scale;
     uint64_t cpu = ns(CLOCK_PROCESS_CPUTIME_ID);
-    for (first_run = 0; first_run < (uint64_t)runs; first_run += COMMIT_RUNS) {
-        int count = runs - (int)first_run < COMMIT_RUNS ? runs - (int)first_run : COMMIT_RUNS;
+    for (first_run = 0; first_run < (uint64_t)runs; first_run += (uint64_t)commit_runs) {
+        int count = runs - (int)first_run < commit_runs ? runs - (int)first_run : commit_runs;
         for (int row = 0; row < count; row++) {
             uint64_t i = first_run + (uint64_t)row, random = i * 0x9E3779B97F4A7C15ull >> 16;
             snprintf(keys[row], sizeof keys[row], "operator:%011llx%012llx", (unsigned long long)(at + i), (unsigned long long)random);
@@ -387,7 +390,15 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "--quick")) scale = 100, argc--, argv++;
     if (argc >= 2 && !strcmp(argv[1], "is_streaming")) return run_is_streaming();
     if (argc >= 2 && !strcmp(argv[1], "rate_limit")) return run_rate_limit();
-    if (argc >= 3 && !strcmp(argv[1], "store")) return run_store(argv[2]);
-    fputs("usage: floors [--quick] is_streaming | rate_limit | store DIRECTORY\n", stderr);
+    if (argc >= 3 && !strcmp(argv[1], "store")) {
+        if (argc >= 4) {
+            char *end;
+            long n = strtol(argv[3], &end, 10);
+            if (*end || n < 1 || n > MAX_COMMIT_RUNS) return fprintf(stderr, "floors: store: runs a commit must be 1 to %d, not '%s'\n", MAX_COMMIT_RUNS, argv[3]), 64;
+            commit_runs = (int)n;
+        }
+        return run_store(argv[2]);
+    }
+    fputs("usage: floors [--quick] is_streaming | rate_limit | store DIRECTORY [RUNS_PER_COMMIT]\n", stderr);
     return 64;
 }
