@@ -144,8 +144,12 @@ public final class SQLiteStore: SessionStore, Sendable {
         }
     }
 
-    public func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {
-        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations) }, committed: committed, log: log)
+    public func startWriting(retainingRuns: Int, committed: @escaping @Sendable (UInt64) -> Void,
+                             log: @escaping @Sendable (String) -> Void)
+    {
+        let pruning = RunPruning(keep: retainingRuns)
+        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations, pruning: pruning) },
+                                  committed: committed, log: log)
         writer.withLock { $0 = started }
     }
 
@@ -169,25 +173,35 @@ public final class SQLiteStore: SessionStore, Sendable {
     }
 
     /// Applies the operations in one transaction, with the effect of applying them in order (on
-    /// the writer's thread; CommitRows groups the rows between other operations by table).
-    func apply(_ operations: [StoreOperation]) throws(EngineError) {
+    /// the writer's thread; CommitRows groups the rows between other operations by table), then
+    /// deletes old runs when `pruning` says it is time.
+    func apply(_ operations: [StoreOperation], pruning: RunPruning? = nil) throws(EngineError) {
         try run("write") {
             try pool.write { db in
                 var rows = CommitRows()
+                /// The positions this commit handed out to runs, first and last.
+                var positions: ClosedRange<Int64>?
+                func write() throws {
+                    guard let written = try rows.write(to: db) else { return }
+                    positions = (positions?.lowerBound ?? written.lowerBound)...written.upperBound
+                }
                 for operation in operations {
                     switch operation {
                     case .batch(let batch):
                         rows.add(batch)
                     case .deleteSession(let key):
-                        try rows.write(to: db)
+                        try write()
                         try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
                     case .replaceTranscript(let key, let messages):
-                        try rows.write(to: db)
+                        try write()
                         try db.execute(sql: "DELETE FROM messages WHERE session_key = ?", arguments: [key])
                         rows.add(transcript: messages, of: key)
                     }
                 }
-                try rows.write(to: db)
+                try write()
+                if let pruning, let positions, pruning.isDue(before: positions.lowerBound - 1, last: positions.upperBound) {
+                    try pruning.prune(db)
+                }
             }
         }
     }

@@ -57,9 +57,7 @@ import Testing
     }
 
     @Test func sessionsRunsAndMetadataComeBackInANewEngine() throws {
-        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Fixtures.scratchDirectory("store")
         var config = EngineConfig()
         config.tokenDelayMs = 0
         let first = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
@@ -105,9 +103,7 @@ import Testing
     /// once, in its last state, before its events; a deletion between batches starts over, so a
     /// run written before it and again after it is written on both sides.
     @Test func aCommitWritesEachRunOnceInItsLastStateBeforeItsEvents() throws {
-        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Fixtures.scratchDirectory("store")
         let store = try SQLiteStore(path: "\(dir)/s.sqlite")
         // Count every write of a run row, from outside the store.
         let counter = try DatabaseQueue(path: "\(dir)/s.sqlite")
@@ -155,9 +151,7 @@ import Testing
     /// and across a compacted transcript all come back as written; new runs take positions in
     /// the order they were queued, after the runs already stored, and the updated run keeps its own.
     @Test func aLargeCommitInsertsItsRowsSeveralToAStatementAndKeepsTheirOrder() throws {
-        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Fixtures.scratchDirectory("store")
         let store = try SQLiteStore(path: "\(dir)/s.sqlite")
         func run(_ n: Int, _ status: RunStatus) -> StoredRun {
             StoredRun(id: "r\(n)", sessionKey: "s\(n)", message: "hello \(n)", owner: .plugin("p\(n % 3)"), status: status,
@@ -211,9 +205,7 @@ import Testing
     /// NULL; a failing step fails the commit whole with SQLite's message, and the next commit goes
     /// through; a short or refused bind runs nothing and says which parameter and why.
     @Test func boundWritesKeepEmptyTextApartFromNullAndReportFailures() throws {
-        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Fixtures.scratchDirectory("store")
         let store = try SQLiteStore(path: "\(dir)/s.sqlite")
         var batch = StoreBatch(newSession: StoredSession(key: "k", id: "", owner: .operator, model: "local/instant", label: "", systemPrompt: nil,
                                                          toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1, metadata: [:], parentKey: nil),
@@ -267,9 +259,7 @@ import Testing
     /// session_key: through runs_by_session (v4), not by reading every run stored. A store
     /// written before v4 gets the index when a host opens it.
     @Test func deletingASessionFindsItsRunsThroughAnIndexNotByReadingEveryRun() throws {
-        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Fixtures.scratchDirectory("store")
         let path = "\(dir)/s.sqlite"
         try SQLiteStore.migrator.migrate(DatabaseQueue(path: path), upTo: "v3")
         let store = try SQLiteStore(path: path)
@@ -300,10 +290,59 @@ import Testing
         store.close()
     }
 
+    /// The store keeps the runs an engine can load (engine.retainedRuns, the newest) and deletes
+    /// older ended runs with their events, a bounded number per commit; sessions, transcripts
+    /// and a run still at work stay.
+    @Test func theStoreKeepsTheRetainedRunsAndDeletesOlderEndedOnes() throws {
+        let dir = try Fixtures.scratchDirectory("store")
+        let path = "\(dir)/s.sqlite"
+        let store = try SQLiteStore(path: path)
+        func commit(_ i: Int, _ status: RunStatus) -> StoreOperation {
+            let key = "s\(i)"
+            var batch = StoreBatch(newSession: StoredSession(key: key, id: key, owner: .operator, model: "local/instant", label: nil,
+                                                            systemPrompt: nil, toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1,
+                                                            metadata: [:], parentKey: nil), sessionKey: key)
+            batch.messages = [(0, Message(role: .user, content: "hi"))]
+            batch.runs = [StoredRun(id: "r\(i)", sessionKey: key, message: "hi", owner: .operator, status: status, finalText: nil,
+                                    error: nil, durationMs: 1)]
+            batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.turn, ["text": "t"]))]
+            return .batch(batch)
+        }
+        let pruning = RunPruning(keep: 10)  // a step of one position: up to four runs deleted a commit
+        try store.apply([commit(0, .running)], pruning: pruning)
+        for i in 1...30 { try store.apply([commit(i, .completed)], pruning: pruning) }
+        let outside = try DatabaseQueue(path: path)
+        let (runs, events, sessions, messages) = try outside.read { db in
+            (try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_events"),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages"))
+        }
+        #expect(runs == ["r0"] + (21...30).map { "r\($0)" }, "the run at work and the ten newest")
+        #expect(events == 11 && sessions == 31 && messages == 31)
+        // A bound of 25 on a store holding 11: nothing more goes.
+        try store.apply([commit(31, .completed)], pruning: RunPruning(keep: 25))
+        #expect(try outside.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs") } == 12)
+    }
+
+    /// engine.retainedRuns reaches the store: an engine keeping five runs leaves five in it.
+    @Test func anEngineLeavesItsRetainedRunsInTheStore() throws {
+        let dir = try Fixtures.scratchDirectory("store")
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        config.retainedRuns = 5
+        let engine = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        var ids: [String] = []
+        for _ in 0..<12 {
+            let started = try engine.spawn(SessionSpec(message: "hello"), by: .operator)
+            #expect(try engine.wait(runId: started.runId, timeoutMs: 5000, by: .operator).status == .completed)
+            ids.append(started.runId)
+        }
+        engine.shutdown()
+        let stored = try DatabaseQueue(path: "\(dir)/s.sqlite").read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position") }
+        #expect(stored == Array(ids.suffix(5)))
+    }
+
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {
-        let dir = NSTemporaryDirectory() + "pincer-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Fixtures.scratchDirectory("store")
         let garbage = "\(dir)/garbage.sqlite"
         try String(repeating: "not a database ", count: 300).write(toFile: garbage, atomically: true, encoding: .utf8)
         #expect(throws: EngineError.self) { try SQLiteStore(path: garbage) }

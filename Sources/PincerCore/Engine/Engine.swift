@@ -65,7 +65,7 @@ public final class Engine: @unchecked Sendable {
             for session in stored.sessions { state.add(Session(restoring: session)) }
             for run in stored.runs { state.restore(Run(restoring: run)) }
             let commitTimer = metrics.storeCommit
-            store.startWriting(committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
+            store.startWriting(retainingRuns: config.retainedRuns, committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
                                log: { [weak self] line in self?.log(line, level: .error) })
             state.writer = store
         }

@@ -26,7 +26,8 @@ public struct EngineConfig: Sendable {
     public var compactionBudgetChars = 200_000
     /// Rate-limit keys each plugin may have tracked at once.
     public var rateLimitMaxKeysPerPlugin = 100_000
-    /// Ended runs kept for wait() and listings before the oldest are forgotten.
+    /// Ended runs kept for wait() and listings before the oldest are forgotten; the store keeps
+    /// as many (the newest; older ended runs and their events are deleted from it).
     public var retainedRuns = 10_000
     /// …and at most this many bytes of them (messages, final texts, errors, events).
     public var retainedRunBytes = 64 << 20

@@ -113,10 +113,14 @@ public enum StoreOperation: Sendable {
 public protocol SessionStore: Sendable {
     /// Everything stored, after marking in-flight runs interrupted. Called once, when the engine starts.
     func load(runLimit: Int) throws(EngineError) -> StoredState
-    /// Called once, after load: from now on the store takes writes. Each commit's duration goes
-    /// to `committed` (nanoseconds: the engine's store commit latency); a write that fails is
-    /// reported to `log` as one line naming the store (the engine's run has already moved on).
-    func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void)
+    /// Called once, after load: from now on the store takes writes. It keeps at least the newest
+    /// `retainingRuns` runs (what load(runLimit:) with that limit returns) and may delete older
+    /// ended runs with their events; sessions and transcripts stay until deleted. Each commit's
+    /// duration goes to `committed` (nanoseconds: the engine's store commit latency); a write
+    /// that fails is reported to `log` as one line naming the store (the engine's run has
+    /// already moved on).
+    func startWriting(retainingRuns: Int, committed: @escaping @Sendable (UInt64) -> Void,
+                      log: @escaping @Sendable (String) -> Void)
     /// Queues a write and returns its ticket; cheap, so the engine calls it under its lock.
     /// Writes are applied in the order they were queued.
     @discardableResult

@@ -34,6 +34,7 @@
 //   "engine": { "defaultModel": "local/scripted", "tokenDelayMs": 5,
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
 //               "compactionBudgetChars": 200000,
+//               "retainedRuns": 10000,     ended runs kept for wait() and listings, and in the store
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
 //   "log": { "level": "info", "plugins": "info" },   the lowest level printed: the host's
@@ -224,7 +225,8 @@ public struct OperatorConfig: Sendable {
                         config.engine.hookDeadlineMs = UInt32(try count(v, "hooks.defaultDeadlineMs", min: 1, max: Int(PINCER_HOOK_MAX_DEADLINE_MS)))
                     }
                 case "engine":
-                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns", "compactionBudgetChars", "workspaceDir"]) {
+                    for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns", "compactionBudgetChars",
+                                                                       "retainedRuns", "workspaceDir"]) {
                         switch k {
                         case "workspaceDir":
                             guard let s = v.stringValue, s.hasPrefix("/") else { throw fail("engine.workspaceDir", "must be an absolute path") }
@@ -237,6 +239,7 @@ public struct OperatorConfig: Sendable {
                             config.engine.defaultRunTimeoutSeconds = try count(v, "engine.defaultRunTimeoutSeconds", min: 1, max: 7 * 24 * 3600)
                         case "compactionBudgetChars":
                             config.engine.compactionBudgetChars = try count(v, "engine.compactionBudgetChars", min: 100, max: 1_000_000_000)
+                        case "retainedRuns": config.engine.retainedRuns = try count(v, "engine.retainedRuns", min: 1, max: 10_000_000)
                         default: config.engine.maxTurns = try count(v, "engine.maxTurns", min: 1, max: 1000)
                         }
                     }
