@@ -139,6 +139,7 @@ import Testing
         ("{\"plugins\": {\"allow\": [\"a\",]}}", "cfg.json: line 1, column 28"),
         ("{\"engine\": {\"maxTurns\": 0}}", "engine.maxTurns must be a whole number from 1"),
         ("{\"engine\": {\"retainedRuns\": 0}}", "cfg.json: engine.retainedRuns must be a whole number from 1 to 10000000"),
+        ("{\"engine\": {\"maxSessions\": -1}}", "cfg.json: engine.maxSessions must be a whole number from 1 to 10000000"),
         ("{\"log\": {\"level\": \"loud\"}}", "cfg.json: log.level must be one of trace, debug, info, notice, warning, error, critical, not \"loud\""),
         ("{\"plugins\": {\"entries\": {\"x\": {\"allowedModels\": [\"m\"]}}}}", "plugins.entries.x.allowedModels has no effect unless plugins.entries.x.allowModelOverride is true"),
         ("{\"plugins\": {\"entries\": {\"x\": {\"sessionAccess\": \"some\"}}}}", "plugins.entries.x.sessionAccess must be \"own\" or \"all\""),
@@ -176,7 +177,8 @@ import Testing
         let config = try OperatorConfig.parse("""
             {"plugins": {"entries": {"p": {"enabled": true, "capabilities": ["host.read"], "config": {"k": [1, 2]}}}},
              "guards": {"maxConcurrentSpawns": 3, "maxSpawnsPerMinute": 7},
-             "engine": {"defaultModel": "local/instant", "tokenDelayMs": 0, "defaultRunTimeoutSeconds": 9, "maxTurns": 4, "retainedRuns": 500},
+             "engine": {"defaultModel": "local/instant", "tokenDelayMs": 0, "defaultRunTimeoutSeconds": 9, "maxTurns": 4, "retainedRuns": 500,
+                        "maxSessions": 700},
              "rateLimit": {"maxKeysPerPlugin": 50}}
             """, source: "cfg.json")
         #expect(config.engine.maxConcurrentSpawns == 3)
@@ -186,6 +188,7 @@ import Testing
         #expect(config.engine.defaultRunTimeoutSeconds == 9)
         #expect(config.engine.maxTurns == 4)
         #expect(config.engine.retainedRuns == 500)
+        #expect(config.engine.maxSessions == 700)
         #expect(config.engine.rateLimitMaxKeysPerPlugin == 50)
         #expect(config.entries["p"]?.capabilities == ["host.read"])
         #expect(config.entries["p"]?.config.description == "{\"k\":[1,2]}")

@@ -14,6 +14,21 @@ import Testing
 @Suite struct PersistenceTests {
     private var pincer: String { Repo.path(".build/debug/pincer") }
 
+    /// An engine on the local model without token delays, storing in `dir`/s.sqlite.
+    static func engine(storingIn dir: String, _ configure: (inout EngineConfig) -> Void) throws -> Engine {
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        configure(&config)
+        return try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+    }
+
+    /// A connection of the test's own to a store file, waiting out a lock the store holds for a moment.
+    static func outside(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     @Test func aRunKilledMidFlightIsMarkedInterruptedAndTheTranscriptSurvives() throws {
         let t = try TestHost()
         defer { t.close() }
@@ -274,7 +289,7 @@ import Testing
             batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.finished, ["status": "completed"]))]
             return .batch(batch)
         })
-        let outside = try DatabaseQueue(path: path)  // foreign keys on, as the store has them
+        let outside = try PersistenceTests.outside(path)  // foreign keys on, as the store has them
         let (scanned, left) = try outside.write { db -> (Int32, [Int]) in
             let delete = try db.makeStatement(sql: "DELETE FROM sessions WHERE key = ?")
             try delete.execute(arguments: ["s42"])
@@ -311,7 +326,7 @@ import Testing
         let pruning = RunPruning(keep: 10)  // a step of one position: up to four runs deleted a commit
         try store.apply([commit(0, .running)], pruning: pruning)
         for i in 1...30 { try store.apply([commit(i, .completed)], pruning: pruning) }
-        let outside = try DatabaseQueue(path: path)
+        let outside = try PersistenceTests.outside(path)
         let (runs, events, sessions, messages) = try outside.read { db in
             (try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_events"),
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages"))
@@ -326,10 +341,7 @@ import Testing
     /// engine.retainedRuns reaches the store: an engine keeping five runs leaves five in it.
     @Test func anEngineLeavesItsRetainedRunsInTheStore() throws {
         let dir = try Fixtures.scratchDirectory("store")
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        config.retainedRuns = 5
-        let engine = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        let engine = try PersistenceTests.engine(storingIn: dir) { $0.retainedRuns = 5 }
         var ids: [String] = []
         for _ in 0..<12 {
             let started = try engine.spawn(SessionSpec(message: "hello"), by: .operator)
@@ -337,8 +349,33 @@ import Testing
             ids.append(started.runId)
         }
         engine.shutdown()
-        let stored = try DatabaseQueue(path: "\(dir)/s.sqlite").read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position") }
+        let stored = try PersistenceTests.outside("\(dir)/s.sqlite").read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position") }
         #expect(stored == Array(ids.suffix(5)))
+    }
+
+    /// Past engine.maxSessions the least recently active idle sessions are deleted, in memory and
+    /// in the store; a session at work stays whatever its age, and a prompt makes a session recent.
+    @Test func pastMaxSessionsTheLeastRecentlyActiveIdleSessionsAreDeleted() throws {
+        let dir = try Fixtures.scratchDirectory("store")
+        let engine = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 4 }
+        func spawned() throws -> String {
+            let started = try engine.spawn(SessionSpec(message: "hello"), by: .operator)
+            _ = try engine.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
+            return started.sessionKey
+        }
+        let busyStart = try engine.spawn(SessionSpec(message: #"@sleep{"ms":10000}"#), by: .operator)
+        let (a, b, c) = (try spawned(), try spawned(), try spawned())
+        #expect(Set(engine.sessionKeys) == [busyStart.sessionKey, a, b, c])
+        _ = try engine.wait(runId: try engine.prompt(sessionKey: a, text: "again", by: .operator), timeoutMs: 5000, by: .operator)
+        let d = try spawned()  // five: b goes (a was prompted since, the busy one is at work)
+        let e = try spawned()  // then c
+        #expect(Set(engine.sessionKeys) == [busyStart.sessionKey, a, d, e])
+        #expect(throws: EngineError.self) { try engine.prompt(sessionKey: b, text: "still there?", by: .operator) }
+        try engine.cancelRun(busyStart.runId, by: .operator)
+        engine.shutdown()
+        let reopened = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 4 }
+        defer { reopened.shutdown() }
+        #expect(Set(reopened.sessionKeys) == [busyStart.sessionKey, a, d, e])
     }
 
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {

@@ -62,7 +62,8 @@ public final class Engine: @unchecked Sendable {
         if let store {
             let stored = try store.load(runLimit: config.retainedRuns)
             interruptedAtStart = stored.interrupted
-            for session in stored.sessions { state.add(Session(restoring: session)) }
+            // Added in the order of their newest message, which orders their activity (SessionRetention).
+            for session in stored.sessions.sorted(by: { $0.lastMessageMs < $1.lastMessageMs }) { state.add(Session(restoring: session)) }
             for run in stored.runs { state.restore(Run(restoring: run)) }
             let commitTimer = metrics.storeCommit
             store.startWriting(retainingRuns: config.retainedRuns, committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
@@ -119,6 +120,10 @@ public final class Engine: @unchecked Sendable {
         for a in actions.announcements { hooks.notify(.runEvent, owner: a.owner, namespaces: a.namespaces) { _ in a.event } }
         for run in actions.wake { run.signal.notify() }
         for session in actions.startWorkers { runWorkers.submit { [self] in drain(session) } }
+        if !actions.retiredSessions.isEmpty {
+            log("deleted \(actions.retiredSessions.count) idle sessions, the least recently active, past engine.maxSessions = \(config.maxSessions)", level: .info)
+            for key in actions.retiredSessions { for provider in catalog.providers { provider.sessionEnded(key) } }
+        }
     }
 
     // MARK: - Sessions
@@ -159,6 +164,7 @@ public final class Engine: @unchecked Sendable {
             session.transcript.append(Message(role: .user, content: run.message, runId: run.id))
             run.messageRecorded = true
             state.persist(session, runs: [run], isNew: true)
+            state.retireIdleSessions()
         }
         if hooks.has(.sessionCreated) {
             hooks.notify(.sessionCreated, owner: caller, namespaces: Set(metadata.keys)) { event(.sessionCreated, for: $0) }

@@ -26,6 +26,9 @@ public struct EngineConfig: Sendable {
     public var compactionBudgetChars = 200_000
     /// Rate-limit keys each plugin may have tracked at once.
     public var rateLimitMaxKeysPerPlugin = 100_000
+    /// Sessions held at once (in memory and in the store); past it the least recently active
+    /// idle ones are deleted (SessionRetention).
+    public var maxSessions = 100_000
     /// Ended runs kept for wait() and listings before the oldest are forgotten; the store keeps
     /// as many (the newest; older ended runs and their events are deleted from it).
     public var retainedRuns = 10_000

@@ -14,6 +14,7 @@ struct EngineState {
     var sessions: [String: Session] = [:]
     var runs: [String: Run] = [:]
     var retention: RunRetention
+    let sessionRetention: SessionRetention
     var guards: SpawnGuards
     let access: AccessPolicy
     /// Bytes of user messages in runs that have not started, per caller (InputLimits.queuedMessageBytes).
@@ -22,6 +23,8 @@ struct EngineState {
     var pluginNamespaces = Set<String>()
     var plugins: [PluginSummary] = []
     var endedCounts: [RunStatus: Int] = [:]
+    /// Counts sessions' activity (touch): orders them for SessionRetention.
+    private var activityCount: UInt64 = 0
     var stopping = false
     /// Commits to the store, when there is one.
     var writer: (any SessionStore)?
@@ -37,6 +40,7 @@ struct EngineState {
     init(config: EngineConfig, access: AccessPolicy, hooks: HookRegistry, metrics: EngineMetrics, stateIndex: SessionStateIndex,
          callerNumbers: CallerNumbers) {
         retention = RunRetention(maxRuns: config.retainedRuns, maxBytes: config.retainedRunBytes)
+        sessionRetention = SessionRetention(maxSessions: config.maxSessions)
         guards = SpawnGuards(config)
         self.access = access
         workspaceDir = config.workspaceDir
@@ -90,6 +94,7 @@ struct EngineState {
 
     mutating func add(_ session: Session) {
         sessions[session.key] = session
+        touch(session)
         stateIndex.set(session.key, session.state, owner: callerNumbers.number(of: session.owner))
         metrics.sessions.record(sessions.count)
     }
@@ -101,6 +106,22 @@ struct EngineState {
         for run in session.queue { stop(run, in: session, status: .cancelled, reason: "its session was deleted") }
     }
 
+    /// Marks the session as the most recently active (a run queued or ended, or the session added).
+    mutating func touch(_ session: Session) {
+        activityCount += 1
+        session.lastActivity = activityCount
+    }
+
+    /// Past engine.maxSessions, deletes the least recently active idle sessions (SessionRetention),
+    /// in memory and in the store; their model providers hear of it outside the lock (an action).
+    mutating func retireIdleSessions() {
+        for session in sessionRetention.sessionsToRetire(sessions.values) {
+            remove(session)
+            _ = writer?.enqueue(.deleteSession(session.key))
+            actions.retiredSessions.append(session.key)
+        }
+    }
+
     /// Queues a run in the session; a session without a worker gets one (an action).
     mutating func enqueueRun(in session: Session, message: String, by caller: Caller, id: String = SessionKeys.runId()) -> Run {
         let run = Run(id: id, sessionKey: session.key, message: message, owner: caller)
@@ -108,6 +129,7 @@ struct EngineState {
         queuedBytes[caller, default: 0] += message.utf8.count
         session.queue.append(run)
         session.runCount += 1
+        touch(session)
         guards.queued(in: session, needsWorker: !session.workerActive)
         metrics.sessionsAtWork.record(guards.sessionsAtWork)
         if !session.workerActive {
@@ -152,6 +174,7 @@ struct EngineState {
     mutating func finish(_ run: Run, in session: Session, status: RunStatus, text: String?, error: String?) {
         guard !run.status.isTerminal else { return }
         releaseQueuedBytes(of: run)
+        touch(session)
         run.status = status
         run.finalText = text
         run.error = error
@@ -254,8 +277,10 @@ struct EngineActions {
     var wake: [Run] = []
     /// run_event payloads for observers.
     var announcements: [Announcement] = []
+    /// Sessions deleted past engine.maxSessions: their model providers are told.
+    var retiredSessions: [String] = []
 
-    var isEmpty: Bool { startWorkers.isEmpty && wake.isEmpty && announcements.isEmpty }
+    var isEmpty: Bool { startWorkers.isEmpty && wake.isEmpty && announcements.isEmpty && retiredSessions.isEmpty }
 }
 
 /// Each caller's number in the session state index (stable for the engine's life): 0 is the operator.

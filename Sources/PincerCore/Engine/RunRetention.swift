@@ -1,6 +1,7 @@
-// Which ended runs the engine still remembers for wait() and listings (the
-// store keeps them all): the newest, within a count and a byte budget
-// (engine config retainedRuns, retainedRunBytes), oldest forgotten first.
+// Which ended runs the engine still remembers for wait() and listings: the
+// newest, within a count and a byte budget (engine config retainedRuns,
+// retainedRunBytes), oldest forgotten first. The store keeps retainedRuns too
+// (PincerStore's RunPruning).
 
 struct RunRetention {
     let maxRuns: Int

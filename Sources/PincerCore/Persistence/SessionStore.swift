@@ -44,6 +44,10 @@ public struct StoredSession: Sendable {
     /// Filled when loading.
     public var transcript: [Message] = []
 
+    /// When the session last had a message (else when it was made): what orders restored
+    /// sessions' activity.
+    var lastMessageMs: UInt64 { transcript.last?.atMs ?? createdAtMs }
+
     public init(key: String, id: String, owner: Caller, model: String, label: String?, systemPrompt: String?, toolPolicy: ToolPolicy,
                 timeoutSeconds: Int, createdAtMs: UInt64, metadata: [String: JSON], parentKey: String?)
     {

@@ -35,6 +35,7 @@
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
 //               "compactionBudgetChars": 200000,
 //               "retainedRuns": 10000,     ended runs kept for wait() and listings, and in the store
+//               "maxSessions": 100000,     sessions held; past it the least recently active idle go
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
 //   "log": { "level": "info", "plugins": "info" },   the lowest level printed: the host's
@@ -226,7 +227,7 @@ public struct OperatorConfig: Sendable {
                     }
                 case "engine":
                     for (k, v) in try object(value, "engine", keys: ["defaultModel", "tokenDelayMs", "defaultRunTimeoutSeconds", "maxTurns", "compactionBudgetChars",
-                                                                       "retainedRuns", "workspaceDir"]) {
+                                                                       "retainedRuns", "maxSessions", "workspaceDir"]) {
                         switch k {
                         case "workspaceDir":
                             guard let s = v.stringValue, s.hasPrefix("/") else { throw fail("engine.workspaceDir", "must be an absolute path") }
@@ -240,6 +241,7 @@ public struct OperatorConfig: Sendable {
                         case "compactionBudgetChars":
                             config.engine.compactionBudgetChars = try count(v, "engine.compactionBudgetChars", min: 100, max: 1_000_000_000)
                         case "retainedRuns": config.engine.retainedRuns = try count(v, "engine.retainedRuns", min: 1, max: 10_000_000)
+                        case "maxSessions": config.engine.maxSessions = try count(v, "engine.maxSessions", min: 1, max: 10_000_000)
                         default: config.engine.maxTurns = try count(v, "engine.maxTurns", min: 1, max: 1000)
                         }
                     }
