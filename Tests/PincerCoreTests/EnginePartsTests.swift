@@ -1,5 +1,5 @@
 // The engine's small parts on their own: the access policy, the guards, the
-// input limits, run retention and the status report — each decides one thing
+// input limits, run and session retention and the status report — each decides one thing
 // and can be checked without an engine. (Through the engine they are covered
 // by EngineTests, SessionToolTests and the host's tests.)
 
@@ -112,6 +112,36 @@ import Testing
         #expect(retention.bytes == 95)
         #expect(retention.remember("huge", size: 500) == ["c", "d", "e"])
         #expect(Array(retention.remembered) == ["huge"])
+    }
+
+    /// SessionRetention's list against a plain array under random touches and forgets: the least
+    /// recent session is always the array's first, and draining it yields the array's order.
+    @Test func sessionRetentionKeepsSessionsInTheirOrderOfActivity() {
+        var retention = SessionRetention(maxSessions: 10)
+        var expected: [Session] = []  // least recent first
+        let pool = (0..<40).map { _ in session(owner: .operator) }
+        var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(random >> 33)
+        }
+        var mismatches = 0
+        for _ in 0..<5000 {
+            let s = pool[next() % pool.count]
+            expected.removeAll { $0 === s }
+            if next() % 4 == 0 { retention.forget(s) } else {
+                retention.touch(s)
+                expected.append(s)
+            }
+            if retention.leastRecent !== expected.first { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+        var drained: [String] = []
+        while let s = retention.leastRecent {
+            drained.append(s.key)
+            retention.forget(s)
+        }
+        #expect(drained == expected.map(\.key))
     }
 
     @Test func theStatusReportCountsWhatItIsGiven() {

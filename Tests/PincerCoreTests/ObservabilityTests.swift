@@ -18,6 +18,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = EngineConfig()
         config.tokenDelayMs = 0
+        config.maxSessions = 2
         let e = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"), metrics: metrics)
         defer { e.shutdown() }
         // Cancelled before the gate exists: whether it reached its tool call first does not count.
@@ -35,6 +36,11 @@ import Testing
         #expect(try metrics.expectTimer("pincer_hook_duration_seconds", [("point", "before_tool_call")]).values.count == 2)
         #expect(try metrics.expectGauge("pincer_sessions").lastValue == 2)
         #expect(try metrics.expectTimer("pincer_store_commit_duration_seconds").values.count >= 1)
+        // A third session passes engine.maxSessions = 2: the least recently active idle one goes.
+        let third = try e.spawn(SessionSpec(message: "hi"), by: .operator)
+        _ = try e.wait(runId: third.runId, timeoutMs: 10_000, by: .operator)
+        #expect(try metrics.expectCounter("pincer_sessions_retired_total").totalValue == 1)
+        #expect(try metrics.expectGauge("pincer_sessions").lastValue == 2)
 
         let limiter = e.rateLimiter(forPlugin: "p")
         for key in ["a", "b", "a"] { _ = limiter.check(key: key, maxRequests: 5, windowMs: 1000) }

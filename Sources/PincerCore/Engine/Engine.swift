@@ -120,10 +120,10 @@ public final class Engine: @unchecked Sendable {
         for a in actions.announcements { hooks.notify(.runEvent, owner: a.owner, namespaces: a.namespaces) { _ in a.event } }
         for run in actions.wake { run.signal.notify() }
         for session in actions.startWorkers { runWorkers.submit { [self] in drain(session) } }
-        if !actions.retiredSessions.isEmpty {
-            log("deleted \(actions.retiredSessions.count) idle sessions, the least recently active, past engine.maxSessions = \(config.maxSessions)", level: .info)
-            for key in actions.retiredSessions { for provider in catalog.providers { provider.sessionEnded(key) } }
+        if actions.firstRetirement {
+            log("engine.maxSessions = \(config.maxSessions) reached: the least recently active idle sessions are deleted from now on (counted in pincer_sessions_retired_total)", level: .notice)
         }
+        for key in actions.retiredSessions { for provider in catalog.providers { provider.sessionEnded(key) } }
     }
 
     // MARK: - Sessions

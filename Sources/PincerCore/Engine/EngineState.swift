@@ -14,7 +14,9 @@ struct EngineState {
     var sessions: [String: Session] = [:]
     var runs: [String: Run] = [:]
     var retention: RunRetention
-    let sessionRetention: SessionRetention
+    var sessionRetention: SessionRetention
+    /// Whether a session was ever retired (the first is logged; the rest are counted).
+    private var hasRetired = false
     var guards: SpawnGuards
     let access: AccessPolicy
     /// Bytes of user messages in runs that have not started, per caller (InputLimits.queuedMessageBytes).
@@ -23,8 +25,6 @@ struct EngineState {
     var pluginNamespaces = Set<String>()
     var plugins: [PluginSummary] = []
     var endedCounts: [RunStatus: Int] = [:]
-    /// Counts sessions' activity (touch): orders them for SessionRetention.
-    private var activityCount: UInt64 = 0
     var stopping = false
     /// Commits to the store, when there is one.
     var writer: (any SessionStore)?
@@ -101,24 +101,34 @@ struct EngineState {
 
     mutating func remove(_ session: Session) {
         sessions[session.key] = nil
+        sessionRetention.forget(session)
         metrics.sessions.record(sessions.count)
         stateIndex.remove(session.key)
         for run in session.queue { stop(run, in: session, status: .cancelled, reason: "its session was deleted") }
     }
 
     /// Marks the session as the most recently active (a run queued or ended, or the session added).
-    mutating func touch(_ session: Session) {
-        activityCount += 1
-        session.lastActivity = activityCount
-    }
+    mutating func touch(_ session: Session) { sessionRetention.touch(session) }
 
     /// Past engine.maxSessions, deletes the least recently active idle sessions (SessionRetention),
     /// in memory and in the store; their model providers hear of it outside the lock (an action).
+    /// A session at work met on the way counts as active: it moves to the recent end.
     mutating func retireIdleSessions() {
-        for session in sessionRetention.sessionsToRetire(sessions.values) {
+        var atWork = 0
+        while sessions.count > sessionRetention.maxSessions, atWork < sessions.count, let session = sessionRetention.leastRecent {
+            if !session.queue.isEmpty || session.workerActive {
+                touch(session)
+                atWork += 1
+                continue
+            }
             remove(session)
             _ = writer?.enqueue(.deleteSession(session.key))
             actions.retiredSessions.append(session.key)
+            metrics.sessionsRetired.increment()
+            if !hasRetired {
+                hasRetired = true
+                actions.firstRetirement = true
+            }
         }
     }
 
@@ -279,6 +289,8 @@ struct EngineActions {
     var announcements: [Announcement] = []
     /// Sessions deleted past engine.maxSessions: their model providers are told.
     var retiredSessions: [String] = []
+    /// The engine retired a session for the first time: the log says so once.
+    var firstRetirement = false
 
     var isEmpty: Bool { startWorkers.isEmpty && wake.isEmpty && announcements.isEmpty && retiredSessions.isEmpty }
 }

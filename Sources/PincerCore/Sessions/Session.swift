@@ -69,9 +69,8 @@ final class Session: @unchecked Sendable {
     var workerActive = false
     /// How many transcript messages the store already holds.
     var persistedCount = 0
-    /// The engine's activity count when a run of this session was last queued or ended
-    /// (EngineState.touch): the least recently active idle sessions go first past maxSessions.
-    var lastActivity: UInt64 = 0
+    /// Its place in the engine's order of activity (SessionRetention); -1 when it has none.
+    var activitySlot = -1
 
     init(key: String, id: String, owner: Caller, spec: SessionSpec, model: String, timeoutSeconds: Int) {
         self.key = key

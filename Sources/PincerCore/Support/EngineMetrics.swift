@@ -6,6 +6,7 @@
 //   pincer_runs_total{status}               runs that ended, by status
 //   pincer_sessions_at_work                 sessions with a run at work (guards.maxConcurrentRuns)
 //   pincer_sessions                         sessions the engine holds
+//   pincer_sessions_retired_total           idle sessions deleted past engine.maxSessions
 //   pincer_hook_duration_seconds{point}     a gate's call, from asking to its answer (or deadline)
 //   pincer_hook_events_dropped_total        observer events dropped by a full or closed lane
 //   pincer_store_commit_duration_seconds    one store transaction (a group of writes)
@@ -17,6 +18,7 @@ public struct EngineMetrics: Sendable {
     private let runsEnded: [RunStatus: Counter]
     let sessionsAtWork: Gauge
     let sessions: Gauge
+    let sessionsRetired: Counter
     private let hookDurations: [HookPoint: Timer]
     let hookEventsDropped: Counter
     let storeCommit: Timer
@@ -32,6 +34,7 @@ public struct EngineMetrics: Sendable {
         })
         sessionsAtWork = Gauge(label: "pincer_sessions_at_work", factory: factory)
         sessions = Gauge(label: "pincer_sessions", factory: factory)
+        sessionsRetired = Counter(label: "pincer_sessions_retired_total", factory: factory)
         hookDurations = Dictionary(uniqueKeysWithValues: HookPoint.allCases.filter(\.isGate).map {
             ($0, Timer(label: "pincer_hook_duration_seconds", dimensions: [("point", $0.name)], factory: factory))
         })
