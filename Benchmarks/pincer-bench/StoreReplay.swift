@@ -48,7 +48,7 @@ final class RecordingStore: SessionStore {
     let operations = Mutex<[StoreOperation]>([])
 
     func load(runLimit: Int) throws(EngineError) -> StoredState { StoredState(sessions: [], runs: [], interrupted: 0) }
-    func startWriting(retainingRuns: Int, committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {}
+    func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {}
     func enqueue(_ operation: StoreOperation) -> UInt64 {
         operations.withLock { operations in
             operations.append(operation)
@@ -63,7 +63,7 @@ final class RecordingStore: SessionStore {
 func storeWriterCPUPerRun(_ operations: [StoreOperation], runs: Int, path: String) throws -> Double {
     let store = try SQLiteStore(path: path)
     _ = try store.load(runLimit: 1)
-    store.startWriting(retainingRuns: runs, committed: { _ in }, log: { line in progress("store: \(line)") })
+    store.startWriting(committed: { _ in }, log: { line in progress("store: \(line)") })
     defer { store.close() }
     let chunk = max(1, operations.count * 200 / max(1, runs))
     let startCPU = ProcessCPUClock.nanoseconds()

@@ -397,13 +397,14 @@ let recording = RecordingStore()
 _ = try runsPerSecond(store: recording, total: runCount)
 let writerCPU = try storeWriterCPUPerRun(recording.operations.withLock { $0 }, runs: runCount, path: "\(work)/replay.sqlite")
 progress(String(format: "store writer alone: %.1f us CPU per run", writerCPU))
-/// The store floor at 128 runs a commit (the replay's size) and at the engine's own.
-func storeFloor(runsPerCommit: Int) throws -> Double {
-    let directory = "\(work)/floor-\(runsPerCommit)"
+/// The store floor at 128 runs a commit (the replay's size) and at the engine's own, each in a
+/// directory of its own (the floor makes its tables in a new file).
+func storeFloor(_ label: String, runsPerCommit: Int) throws -> Double {
+    let directory = "\(work)/floor-\(label)"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     return try floor.run("store", directory, String(runsPerCommit))["store_cpu_us_per_run"] ?? .nan
 }
-let (replayFloor, engineCommitFloor) = (try storeFloor(runsPerCommit: 128), try storeFloor(runsPerCommit: runsPerCommit))
+let (replayFloor, engineCommitFloor) = (try storeFloor("replay", runsPerCommit: 128), try storeFloor("engine", runsPerCommit: runsPerCommit))
 // Both sides keep the two cores about as busy, so runs per second follows process CPU per run:
 // 0.8x leaves the store (its writer and the engine's part) in-memory CPU / 0.8 - in-memory CPU
 // per run, to set beside what SQLite alone takes for the same rows at the engine's commit size.

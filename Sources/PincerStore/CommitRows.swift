@@ -47,23 +47,18 @@ struct CommitRows {
         for (seq, message) in messages.enumerated() { self.messages.append((sessionKey, seq, message)) }
     }
 
-    /// Inserts everything gathered, table by table, and starts over. Returns the positions
-    /// handed out to runs (none when there were no runs).
-    mutating func write(to db: Database) throws -> ClosedRange<Int64>? {
+    /// Inserts everything gathered, table by table, and starts over.
+    mutating func write(to db: Database) throws {
         try Inserts.sessions.insert(sessions, into: db)
         try Inserts.metadata.insert(metadata, into: db)
         try Inserts.messages.insert(messages, into: db)
-        var positions: ClosedRange<Int64>?
         if !runs.isEmpty {
-            // New runs go at the end of the runs' order (an update keeps its run's place, and
-            // the position it was handed goes unused).
+            // New runs go at the end of the runs' order (an update keeps its run's place).
             let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) FROM runs")) ?? 0
             try Inserts.runs.insert(runs.enumerated().map { ($0.element, last + 1 + Int64($0.offset)) }, into: db)
-            positions = (last + 1)...(last + Int64(runs.count))
         }
         try Inserts.events.insert(events, into: db)
         self = CommitRows()
-        return positions
     }
 }
 

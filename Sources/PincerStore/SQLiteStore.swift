@@ -9,7 +9,9 @@
 //
 // Writes go through a group-commit writer (StoreWriter): the engine queues
 // each boundary's write and one thread commits what is queued in one
-// transaction.
+// transaction. Runs the engine forgets (RunRetention) are deleted here too, a
+// batch at a time, and opening deletes runs older than the newest runLimit: the
+// file holds what an engine can read back.
 
 import GRDB
 import PincerCore
@@ -23,6 +25,12 @@ public final class SQLiteStore: SessionStore, Sendable {
     private let pool: DatabasePool
     /// Started by startWriting (the engine, once it has loaded); nil before and after close.
     private let writer = Mutex<StoreWriter?>(nil)
+    /// Runs the engine forgot, not yet deleted: they go forgottenRunsPerDelete at a time, so the
+    /// oldest pages join one commit's WAL frames in a while, not every commit's (deleting each
+    /// commit's few cost about twice as much CPU per run, measured). Touched on the writer's
+    /// thread only; at most that many outlive a restart (opening deletes runs past runLimit).
+    private let forgottenRuns = Mutex<[String]>([])
+    static let forgottenRunsPerDelete = 512
 
     public init(path: String, readOnly: Bool = false) throws(EngineError) {
         self.path = path
@@ -133,23 +141,25 @@ public final class SQLiteStore: SessionStore, Sendable {
                     let kind = RunEvent.Kind(rawValue: row["kind"]) ?? .turn
                     events[row["run_id"], default: []].append(RunEvent(kind, try JSON.parse(row["detail"] as String), atMs: UInt64(row["at"] as Int64)))
                 }
-                let runs = try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM runs ORDER BY position DESC LIMIT ?) ORDER BY position",
-                                            arguments: [runLimit]).map { row in
+                let runRows = try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM runs ORDER BY position DESC LIMIT ?) ORDER BY position",
+                                               arguments: [runLimit])
+                let runs = runRows.map { row in
                     StoredRun(id: row["id"], sessionKey: row["session_key"], message: row["message"], owner: Caller(stored: row["owner"]),
                               status: RunStatus(rawValue: row["status"]) ?? .interrupted, finalText: row["final_text"], error: row["error"],
                               durationMs: UInt64(row["duration_ms"] as Int64), events: events[row["id"]] ?? [])
+                }
+                // Runs older than those read back no engine will see again (a store written with a
+                // larger retainedRuns, or before forgotten runs were deleted): they go now.
+                if !readOnly, runs.count == runLimit, let oldestKept: Int64 = runRows.first?["position"] {
+                    try db.execute(sql: "DELETE FROM runs WHERE position < ?", arguments: [oldestKept])
                 }
                 return StoredState(sessions: order.compactMap { sessions[$0] }, runs: runs, interrupted: interrupted)
             }
         }
     }
 
-    public func startWriting(retainingRuns: Int, committed: @escaping @Sendable (UInt64) -> Void,
-                             log: @escaping @Sendable (String) -> Void)
-    {
-        let pruning = RunPruning(keep: retainingRuns)
-        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations, pruning: pruning) },
-                                  committed: committed, log: log)
+    public func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void) {
+        let started = StoreWriter(apply: { [self] operations throws(EngineError) in try apply(operations) }, committed: committed, log: log)
         writer.withLock { $0 = started }
     }
 
@@ -173,37 +183,38 @@ public final class SQLiteStore: SessionStore, Sendable {
     }
 
     /// Applies the operations in one transaction, with the effect of applying them in order (on
-    /// the writer's thread; CommitRows groups the rows between other operations by table), then
-    /// deletes old runs when `pruning` says it is time.
-    func apply(_ operations: [StoreOperation], pruning: RunPruning? = nil) throws(EngineError) {
+    /// the writer's thread; CommitRows groups the rows between other operations by table).
+    func apply(_ operations: [StoreOperation]) throws(EngineError) {
+        var deletedForgotten = 0
         try run("write") {
             try pool.write { db in
                 var rows = CommitRows()
-                /// The positions this commit handed out to runs, first and last.
-                var positions: ClosedRange<Int64>?
-                func write() throws {
-                    guard let written = try rows.write(to: db) else { return }
-                    positions = (positions?.lowerBound ?? written.lowerBound)...written.upperBound
-                }
                 for operation in operations {
                     switch operation {
                     case .batch(let batch):
                         rows.add(batch)
                     case .deleteSession(let key):
-                        try write()
+                        try rows.write(to: db)
                         try db.execute(sql: "DELETE FROM sessions WHERE key = ?", arguments: [key])
                     case .replaceTranscript(let key, let messages):
-                        try write()
+                        try rows.write(to: db)
                         try db.execute(sql: "DELETE FROM messages WHERE session_key = ?", arguments: [key])
                         rows.add(transcript: messages, of: key)
+                    case .forgetRuns(let ids):
+                        forgottenRuns.withLock { $0 += ids }
                     }
                 }
-                try write()
-                if let pruning, let positions, pruning.isDue(before: positions.lowerBound - 1, last: positions.upperBound) {
-                    try pruning.prune(db)
-                }
+                try rows.write(to: db)
+                // Forgotten runs have had their last write (in this commit at the latest).
+                let due = forgottenRuns.withLock { $0.count >= SQLiteStore.forgottenRunsPerDelete ? $0 : [] }
+                // Their events go by ON DELETE CASCADE.
+                let delete = try db.cachedStatement(sql: "DELETE FROM runs WHERE id = ?")
+                for id in due { try delete.execute(binding: { $0.text(id) }) }
+                deletedForgotten = due.count
             }
         }
+        // Only once committed: a failed commit leaves them to the next.
+        if deletedForgotten > 0 { forgottenRuns.withLock { $0.removeFirst(deletedForgotten) } }
     }
 
     /// Runs a store operation, turning any failure into an error that names the store.

@@ -47,6 +47,28 @@ import Testing
         #expect(try metrics.expectGauge("pincer_rate_limit_keys", [("plugin", "p")]).lastValue == 2)
     }
 
+    /// A session deleted while its run is at work is gone for good: the run's end does not put it
+    /// back in the order of activity, so it is never retired (nor counted) afterwards.
+    @Test func aSessionDeletedAtWorkIsNeverRetiredAfterwards() throws {
+        let metrics = TestMetrics()
+        var config = EngineConfig()
+        config.tokenDelayMs = 0
+        config.maxSessions = 2
+        let e = try Engine(config: config, metrics: metrics)
+        defer { e.shutdown() }
+        let busy = try e.spawn(SessionSpec(message: #"@sleep{"ms":5000}"#), by: .operator)
+        try e.deleteSession(busy.sessionKey, by: .operator)
+        #expect(try e.wait(runId: busy.runId, timeoutMs: 10_000, by: .operator).status == .cancelled)
+        var keys: [String] = []
+        for _ in 0..<3 {
+            let s = try e.spawn(SessionSpec(message: "hi"), by: .operator)
+            _ = try e.wait(runId: s.runId, timeoutMs: 10_000, by: .operator)
+            keys.append(s.sessionKey)
+        }
+        #expect(try metrics.expectCounter("pincer_sessions_retired_total").totalValue == 1)
+        #expect(Set(e.sessionKeys) == Set(keys.suffix(2)))
+    }
+
     @Test func hostLinesCarryTheSessionAndRunAndPluginLinesKeepLogHsFormat() throws {
         let line: (String, Logger.Level, Logger.Metadata) -> String = { label, level, metadata in
             HostLogHandler.format(label: label, level: level, message: "the message", metadata: metadata)

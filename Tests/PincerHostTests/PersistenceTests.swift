@@ -305,10 +305,10 @@ import Testing
         store.close()
     }
 
-    /// The store keeps the runs an engine can load (engine.retainedRuns, the newest) and deletes
-    /// older ended runs with their events, a bounded number per commit; sessions, transcripts
-    /// and a run still at work stay.
-    @Test func theStoreKeepsTheRetainedRunsAndDeletesOlderEndedOnes() throws {
+    /// The store deletes the runs the engine forgets, with their events, and opening it deletes
+    /// runs older than the newest runLimit (no engine reads them back); a read-only opening
+    /// deletes nothing. Sessions and transcripts stay.
+    @Test func theStoreHoldsTheRunsAnEngineCanReadBack() throws {
         let dir = try Fixtures.scratchDirectory("store")
         let path = "\(dir)/s.sqlite"
         let store = try SQLiteStore(path: path)
@@ -323,34 +323,49 @@ import Testing
             batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.turn, ["text": "t"]))]
             return .batch(batch)
         }
-        let pruning = RunPruning(keep: 10)  // a step of one position: up to four runs deleted a commit
-        try store.apply([commit(0, .running)], pruning: pruning)
-        for i in 1...30 { try store.apply([commit(i, .completed)], pruning: pruning) }
+        try store.apply([commit(0, .running)] + (1...600).map { commit($0, .completed) })
+        // Forgotten runs go SQLiteStore.forgottenRunsPerDelete (512) at a time.
+        let batch = SQLiteStore.forgottenRunsPerDelete
+        try store.apply([.forgetRuns((1..<batch).map { "r\($0)" })])
         let outside = try PersistenceTests.outside(path)
-        let (runs, events, sessions, messages) = try outside.read { db in
-            (try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_events"),
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages"))
+        func contents() throws -> (runs: [String], events: Int?, sessions: Int?, messages: Int?) {
+            try outside.read { db in
+                (try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_events"),
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages"))
+            }
         }
-        #expect(runs == ["r0"] + (21...30).map { "r\($0)" }, "the run at work and the ten newest")
-        #expect(events == 11 && sessions == 31 && messages == 31)
-        // A bound of 25 on a store holding 11: nothing more goes.
-        try store.apply([commit(31, .completed)], pruning: RunPruning(keep: 25))
-        #expect(try outside.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs") } == 12)
+        #expect(try contents().runs.count == 601, "fewer than a batch forgotten: none deleted yet")
+        try store.apply([.forgetRuns(["r\(batch)"])])
+        var now = try contents()
+        #expect(now.runs == ["r0"] + (batch + 1...600).map { "r\($0)" })
+        #expect(now.events == now.runs.count && now.sessions == 601 && now.messages == 601)
+        _ = try SQLiteStore(path: path, readOnly: true).load(runLimit: 10)
+        #expect(try contents().runs.count == now.runs.count, "a read-only opening deletes nothing")
+        let reopened = try SQLiteStore(path: path).load(runLimit: 10)
+        now = try contents()
+        #expect(reopened.runs.map(\.id) == (591...600).map { "r\($0)" })
+        #expect(now.runs == (591...600).map { "r\($0)" } && now.events == 10 && now.sessions == 601 && now.messages == 601)
     }
 
-    /// engine.retainedRuns reaches the store: an engine keeping five runs leaves five in it.
+    /// engine.retainedRuns reaches the store: the runs an engine keeping five forgets are deleted
+    /// (a batch at a time), and reopening leaves exactly its last five.
     @Test func anEngineLeavesItsRetainedRunsInTheStore() throws {
         let dir = try Fixtures.scratchDirectory("store")
         let engine = try PersistenceTests.engine(storingIn: dir) { $0.retainedRuns = 5 }
         var ids: [String] = []
-        for _ in 0..<12 {
+        for _ in 0..<(SQLiteStore.forgottenRunsPerDelete + 8) {
             let started = try engine.spawn(SessionSpec(message: "hello"), by: .operator)
             #expect(try engine.wait(runId: started.runId, timeoutMs: 5000, by: .operator).status == .completed)
             ids.append(started.runId)
         }
         engine.shutdown()
-        let stored = try PersistenceTests.outside("\(dir)/s.sqlite").read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position") }
-        #expect(stored == Array(ids.suffix(5)))
+        func stored() throws -> [String] {
+            try PersistenceTests.outside("\(dir)/s.sqlite").read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position") }
+        }
+        // 515 forgotten: one batch of 512 deleted, three waiting for the next.
+        #expect(try stored() == Array(ids.suffix(8)))
+        try PersistenceTests.engine(storingIn: dir) { $0.retainedRuns = 5 }.shutdown()
+        #expect(try stored() == Array(ids.suffix(5)))
     }
 
     /// Past engine.maxSessions the least recently active idle sessions are deleted, in memory and
@@ -374,8 +389,21 @@ import Testing
         try engine.cancelRun(busyStart.runId, by: .operator)
         engine.shutdown()
         let reopened = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 4 }
-        defer { reopened.shutdown() }
         #expect(Set(reopened.sessionKeys) == [busyStart.sessionKey, a, d, e])
+        reopened.shutdown()
+        // Reopened with a lower bound, the engine retires the excess as it starts, in the store too.
+        let lowered = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 2 }
+        #expect(lowered.sessionKeys.count == 2)
+        lowered.shutdown()
+        let again = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 4 }
+        defer { again.shutdown() }
+        #expect(again.sessionKeys.count == 2)
+        // An engine that only looks (pincer sessions list) retires nothing, whatever its bound.
+        var lookingConfig = EngineConfig()
+        lookingConfig.maxSessions = 1
+        let looking = try Engine(config: lookingConfig, store: try SQLiteStore(path: "\(dir)/s.sqlite", readOnly: true))
+        #expect(looking.sessionKeys.count == 2)
+        looking.shutdown()
     }
 
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {

@@ -66,9 +66,12 @@ public final class Engine: @unchecked Sendable {
             for session in stored.sessions.sorted(by: { $0.lastMessageMs < $1.lastMessageMs }) { state.add(Session(restoring: session)) }
             for run in stored.runs { state.restore(Run(restoring: run)) }
             let commitTimer = metrics.storeCommit
-            store.startWriting(retainingRuns: config.retainedRuns, committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
+            store.startWriting(committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
                                log: { [weak self] line in self?.log(line, level: .error) })
             state.writer = store
+            // A store holding more than engine.maxSessions (the bound was lowered) is brought
+            // within it now, not by the first spawn under the lock.
+            if !store.readOnly { change { $0.retireIdleSessions() } }
         }
     }
 

@@ -29,8 +29,8 @@ public struct EngineConfig: Sendable {
     /// Sessions held at once (in memory and in the store); past it the least recently active
     /// idle ones are deleted (SessionRetention).
     public var maxSessions = 100_000
-    /// Ended runs kept for wait() and listings before the oldest are forgotten; the store keeps
-    /// as many (the newest; older ended runs and their events are deleted from it).
+    /// Ended runs kept for wait() and listings before the oldest are forgotten, in memory and in
+    /// the store (which deletes what is forgotten, with its events).
     public var retainedRuns = 10_000
     /// …and at most this many bytes of them (messages, final texts, errors, events).
     public var retainedRunBytes = 64 << 20

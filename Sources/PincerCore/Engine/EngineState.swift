@@ -108,7 +108,11 @@ struct EngineState {
     }
 
     /// Marks the session as the most recently active (a run queued or ended, or the session added).
-    mutating func touch(_ session: Session) { sessionRetention.touch(session) }
+    /// A session already deleted stays out (its runs end after it is gone).
+    mutating func touch(_ session: Session) {
+        guard sessions[session.key] === session else { return }
+        sessionRetention.touch(session)
+    }
 
     /// Past engine.maxSessions, deletes the least recently active idle sessions (SessionRetention),
     /// in memory and in the store; their model providers hear of it outside the lock (an action).
@@ -116,7 +120,8 @@ struct EngineState {
     mutating func retireIdleSessions() {
         var atWork = 0
         while sessions.count > sessionRetention.maxSessions, atWork < sessions.count, let session = sessionRetention.leastRecent {
-            if !session.queue.isEmpty || session.workerActive {
+            // A run queued or at work keeps a session (its worker may still be leaving: that is safe).
+            if !session.queue.isEmpty {
                 touch(session)
                 atWork += 1
                 continue
@@ -209,10 +214,14 @@ struct EngineState {
         remember(run)
     }
 
-    /// Keeps an ended run for wait() and listings, forgetting the oldest past the retention bounds.
+    /// Keeps an ended run for wait() and listings, forgetting the oldest past the retention bounds,
+    /// in the store too.
     private mutating func remember(_ run: Run) {
         run.measureRetainedBytes()
-        for id in retention.remember(run.id, size: run.retainedBytes) { runs[id] = nil }
+        let forgotten = retention.remember(run.id, size: run.retainedBytes)
+        guard !forgotten.isEmpty else { return }
+        for id in forgotten { runs[id] = nil }
+        _ = writer?.enqueue(.forgetRuns(forgotten))
     }
 
     /// A run leaves its caller's queued-bytes budget when it starts, or ends without starting.

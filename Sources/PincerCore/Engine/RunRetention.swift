@@ -1,7 +1,8 @@
 // Which ended runs the engine still remembers for wait() and listings: the
 // newest, within a count and a byte budget (engine config retainedRuns,
-// retainedRunBytes), oldest forgotten first. The store keeps retainedRuns too
-// (PincerStore's RunPruning).
+// retainedRunBytes), oldest forgotten first. What is forgotten here is deleted
+// from the store too (StoreOperation.forgetRuns), so the store holds what the
+// engine can read back.
 
 struct RunRetention {
     let maxRuns: Int

@@ -112,19 +112,23 @@ public enum StoreOperation: Sendable {
     case deleteSession(String)
     /// A compacted transcript replaces the stored one.
     case replaceTranscript(sessionKey: String, messages: [Message])
+    /// Runs the engine no longer remembers (RunRetention: past retainedRuns or retainedRunBytes):
+    /// the store deletes them with their events, so it holds what the engine can read back.
+    case forgetRuns([String])
 }
 
 public protocol SessionStore: Sendable {
-    /// Everything stored, after marking in-flight runs interrupted. Called once, when the engine starts.
+    /// Everything stored, after marking in-flight runs interrupted: every session and the newest
+    /// `runLimit` runs (older runs are deleted, unless the store is read-only). Called once, when
+    /// the engine starts.
     func load(runLimit: Int) throws(EngineError) -> StoredState
-    /// Called once, after load: from now on the store takes writes. It keeps at least the newest
-    /// `retainingRuns` runs (what load(runLimit:) with that limit returns) and may delete older
-    /// ended runs with their events; sessions and transcripts stay until deleted. Each commit's
-    /// duration goes to `committed` (nanoseconds: the engine's store commit latency); a write
-    /// that fails is reported to `log` as one line naming the store (the engine's run has
-    /// already moved on).
-    func startWriting(retainingRuns: Int, committed: @escaping @Sendable (UInt64) -> Void,
-                      log: @escaping @Sendable (String) -> Void)
+    /// Opened only to look: load changes nothing, and the engine makes no writes of its own (it
+    /// retires no sessions).
+    var readOnly: Bool { get }
+    /// Called once, after load: from now on the store takes writes. Each commit's duration goes
+    /// to `committed` (nanoseconds: the engine's store commit latency); a write that fails is
+    /// reported to `log` as one line naming the store (the engine's run has already moved on).
+    func startWriting(committed: @escaping @Sendable (UInt64) -> Void, log: @escaping @Sendable (String) -> Void)
     /// Queues a write and returns its ticket; cheap, so the engine calls it under its lock.
     /// Writes are applied in the order they were queued.
     @discardableResult
@@ -133,4 +137,8 @@ public protocol SessionStore: Sendable {
     func waitUntilCommitted(_ ticket: UInt64)
     /// Commits what is queued, then takes no more writes.
     func close()
+}
+
+extension SessionStore {
+    public var readOnly: Bool { false }
 }
