@@ -27,10 +27,20 @@ public final class SQLiteStore: SessionStore, Sendable {
     private let writer = Mutex<StoreWriter?>(nil)
     /// Runs the engine forgot, not yet deleted: they go forgottenRunsPerDelete at a time, so the
     /// oldest pages join one commit's WAL frames in a while, not every commit's (deleting each
-    /// commit's few cost about twice as much CPU per run, measured). Touched on the writer's
-    /// thread only; at most that many outlive a restart (opening deletes runs past runLimit).
-    private let forgottenRuns = Mutex<[String]>([])
+    /// commit's few cost about twice as much CPU per run, measured), and the rest at close.
+    private let forgottenRuns = Mutex(ForgottenRuns())
     static let forgottenRunsPerDelete = 512
+
+    private struct ForgottenRuns {
+        var ids: [String] = []
+        /// close() has begun: the last commit deletes them all.
+        var closing = false
+
+        /// The ids the commit deletes: a batch once one is pending, or all of them at close.
+        var due: ArraySlice<String> {
+            closing ? ids[...] : ids.count >= SQLiteStore.forgottenRunsPerDelete ? ids.prefix(SQLiteStore.forgottenRunsPerDelete) : []
+        }
+    }
 
     public init(path: String, readOnly: Bool = false) throws(EngineError) {
         self.path = path
@@ -176,15 +186,24 @@ public final class SQLiteStore: SessionStore, Sendable {
     }
 
     public func close() {
-        writer.withLock { writer -> StoreWriter? in
+        guard let closing = writer.withLock({ writer -> StoreWriter? in
             defer { writer = nil }
             return writer
-        }?.close()
+        }) else { return }
+        // One last commit takes the forgotten runs still pending.
+        forgottenRuns.withLock { $0.closing = true }
+        closing.enqueue(.forgetRuns([]))
+        closing.close()
     }
 
     /// Applies the operations in one transaction, with the effect of applying them in order (on
     /// the writer's thread; CommitRows groups the rows between other operations by table).
     func apply(_ operations: [StoreOperation]) throws(EngineError) {
+        // Kept whatever becomes of this commit: a failed one leaves them to the next.
+        let forgotten = operations.flatMap { operation -> [String] in
+            if case .forgetRuns(let ids) = operation { return ids } else { return [] }
+        }
+        if !forgotten.isEmpty { forgottenRuns.withLock { $0.ids += forgotten } }
         var deletedForgotten = 0
         try run("write") {
             try pool.write { db in
@@ -200,21 +219,23 @@ public final class SQLiteStore: SessionStore, Sendable {
                         try rows.write(to: db)
                         try db.execute(sql: "DELETE FROM messages WHERE session_key = ?", arguments: [key])
                         rows.add(transcript: messages, of: key)
-                    case .forgetRuns(let ids):
-                        forgottenRuns.withLock { $0 += ids }
+                    case .forgetRuns:
+                        break
                     }
                 }
                 try rows.write(to: db)
                 // Forgotten runs have had their last write (in this commit at the latest).
-                let due = forgottenRuns.withLock { $0.count >= SQLiteStore.forgottenRunsPerDelete ? $0 : [] }
-                // Their events go by ON DELETE CASCADE.
-                let delete = try db.cachedStatement(sql: "DELETE FROM runs WHERE id = ?")
-                for id in due { try delete.execute(binding: { $0.text(id) }) }
-                deletedForgotten = due.count
+                let due = forgottenRuns.withLock { $0.due }
+                if !due.isEmpty {
+                    // Their events go by ON DELETE CASCADE.
+                    let delete = try db.cachedStatement(sql: "DELETE FROM runs WHERE id = ?")
+                    for id in due { try delete.execute(binding: { $0.text(id) }) }
+                    deletedForgotten = due.count
+                }
             }
         }
         // Only once committed: a failed commit leaves them to the next.
-        if deletedForgotten > 0 { forgottenRuns.withLock { $0.removeFirst(deletedForgotten) } }
+        if deletedForgotten > 0 { forgottenRuns.withLock { $0.ids.removeFirst(deletedForgotten) } }
     }
 
     /// Runs a store operation, turning any failure into an error that names the store.

@@ -339,6 +339,13 @@ import Testing
         var now = try contents()
         #expect(now.runs == ["r0"] + (batch + 1...600).map { "r\($0)" })
         #expect(now.events == now.runs.count && now.sessions == 601 && now.messages == 601)
+        // Fewer than a batch wait; closing takes them.
+        try store.apply([.forgetRuns(["r\(batch + 1)", "r\(batch + 2)"])])
+        #expect(try contents().runs == now.runs)
+        store.startWriting(committed: { _ in }, log: { _ in })
+        store.close()
+        now = try contents()
+        #expect(now.runs == ["r0"] + (batch + 3...600).map { "r\($0)" })
         _ = try SQLiteStore(path: path, readOnly: true).load(runLimit: 10)
         #expect(try contents().runs.count == now.runs.count, "a read-only opening deletes nothing")
         let reopened = try SQLiteStore(path: path).load(runLimit: 10)
@@ -347,8 +354,8 @@ import Testing
         #expect(now.runs == (591...600).map { "r\($0)" } && now.events == 10 && now.sessions == 601 && now.messages == 601)
     }
 
-    /// engine.retainedRuns reaches the store: the runs an engine keeping five forgets are deleted
-    /// (a batch at a time), and reopening leaves exactly its last five.
+    /// engine.retainedRuns reaches the store: the 515 runs an engine keeping five forgets are
+    /// deleted (a batch of 512 while it runs, the rest at close), so the file holds its last five.
     @Test func anEngineLeavesItsRetainedRunsInTheStore() throws {
         let dir = try Fixtures.scratchDirectory("store")
         let engine = try PersistenceTests.engine(storingIn: dir) { $0.retainedRuns = 5 }
@@ -358,13 +365,10 @@ import Testing
             #expect(try engine.wait(runId: started.runId, timeoutMs: 5000, by: .operator).status == .completed)
             ids.append(started.runId)
         }
-        engine.shutdown()
         func stored() throws -> [String] {
             try PersistenceTests.outside("\(dir)/s.sqlite").read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY position") }
         }
-        // 515 forgotten: one batch of 512 deleted, three waiting for the next.
-        #expect(try stored() == Array(ids.suffix(8)))
-        try PersistenceTests.engine(storingIn: dir) { $0.retainedRuns = 5 }.shutdown()
+        engine.shutdown()
         #expect(try stored() == Array(ids.suffix(5)))
     }
 

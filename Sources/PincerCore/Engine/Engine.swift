@@ -62,12 +62,15 @@ public final class Engine: @unchecked Sendable {
         if let store {
             let stored = try store.load(runLimit: config.retainedRuns)
             interruptedAtStart = stored.interrupted
-            // Added in the order of their newest message, which orders their activity (SessionRetention).
-            for session in stored.sessions.sorted(by: { $0.lastMessageMs < $1.lastMessageMs }) { state.add(Session(restoring: session)) }
-            for run in stored.runs { state.restore(Run(restoring: run)) }
             let commitTimer = metrics.storeCommit
             store.startWriting(committed: { commitTimer.recordNanoseconds(Int64(clamping: $0)) },
                                log: { [weak self] line in self?.log(line, level: .error) })
+            // Writing already, unless the store is only looked at: runs the restore forgets
+            // (past retainedRunBytes) are deleted from it too.
+            if !store.readOnly { state.writer = store }
+            // Added in the order of their newest message, which orders their activity (SessionRetention).
+            for session in stored.sessions.sorted(by: { $0.lastMessageMs < $1.lastMessageMs }) { state.add(Session(restoring: session)) }
+            for run in stored.runs { state.restore(Run(restoring: run)) }
             state.writer = store
             // A store holding more than engine.maxSessions (the bound was lowered) is brought
             // within it now, not by the first spawn under the lock.

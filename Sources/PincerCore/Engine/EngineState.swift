@@ -200,7 +200,7 @@ struct EngineState {
         record(RunEvent(.finished, .object(detail)), in: run, of: session, announcing: text.map { [("finalText", .string($0))] } ?? [])
         endedCounts[status, default: 0] += 1
         metrics.runEnded(status)
-        if sessions[session.key] === session { persist(session, runs: [run]) }
+        persist(session, runs: [run])
         session.queue.removeAll { $0 === run }
         if session.state == .streaming { setState(.idle, of: session) }
         remember(run)
@@ -260,7 +260,9 @@ struct EngineState {
     /// the session itself when new) for the store writer, which commits it with whatever else
     /// is queued. A failed commit is logged; the engine goes on in memory.
     mutating func persist(_ session: Session, runs: [Run] = [], isNew: Bool = false, metadata: [String: JSON] = [:]) {
-        guard let writer else { return }
+        // A session deleted while its run went on has nothing left to write: its rows would break
+        // the foreign keys and fail the whole group commit, other sessions' writes with it.
+        guard let writer, sessions[session.key] === session else { return }
         var batch = StoreBatch(newSession: isNew ? session.stored : nil, sessionKey: session.key)
         batch.metadata = metadata
         batch.messages = (session.persistedCount..<session.transcript.count).map { ($0, session.transcript[$0]) }
