@@ -105,7 +105,9 @@ import Testing
         let t = try TestHost()
         defer { t.close() }
         let package = try example("hello-swift", into: t.directory, kitPath: ("Package.swift", "\\(Context.packageDirectory)/../.."))
-        try runCommand("/usr/bin/env", ["swift", "build", "--package-path", package])
+        // SwiftPM keeps its lock files in the temporary directory: this test's own, not /tmp.
+        try runCommand("/usr/bin/env", ["swift", "build", "--package-path", package],
+                       environment: ProcessInfo.processInfo.environment.merging(["TMPDIR": t.directory]) { $1 })
         let plugin = "\(package)/.build/debug/libhello-swift.so"
         #expect(try exportedSymbols(plugin) == ["pincer_plugin_get"])
         #expect(t.host.load(file: plugin).state == .loaded)
