@@ -36,9 +36,10 @@ public final class SQLiteStore: SessionStore, Sendable {
         /// close() has begun: the last commit deletes them all.
         var closing = false
 
-        /// The ids the commit deletes: a batch once one is pending, or all of them at close.
+        /// The ids the commit deletes: all of them at close, else a batch once one is pending.
         var due: ArraySlice<String> {
-            closing ? ids[...] : ids.count >= SQLiteStore.forgottenRunsPerDelete ? ids.prefix(SQLiteStore.forgottenRunsPerDelete) : []
+            if closing { return ids[...] }
+            return ids.count >= SQLiteStore.forgottenRunsPerDelete ? ids.prefix(SQLiteStore.forgottenRunsPerDelete) : []
         }
     }
 

@@ -22,6 +22,19 @@ import Testing
         return try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"))
     }
 
+    /// Session s`i`, new, with one message, its run r`i` in `status` and one event: one commit's batch.
+    static func oneRunSession(_ i: Int, _ status: RunStatus) -> StoreOperation {
+        let key = "s\(i)"
+        var batch = StoreBatch(newSession: StoredSession(key: key, id: key, owner: .operator, model: "local/instant", label: nil,
+                                                        systemPrompt: nil, toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1,
+                                                        metadata: [:], parentKey: nil), sessionKey: key)
+        batch.messages = [(0, Message(role: .user, content: "hi"))]
+        batch.runs = [StoredRun(id: "r\(i)", sessionKey: key, message: "hi", owner: .operator, status: status, finalText: nil,
+                                error: nil, durationMs: 1)]
+        batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.turn, ["text": "t"]))]
+        return .batch(batch)
+    }
+
     /// A connection of the test's own to a store file, waiting out a lock the store holds for a moment.
     static func outside(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
@@ -278,17 +291,7 @@ import Testing
         let path = "\(dir)/s.sqlite"
         try SQLiteStore.migrator.migrate(DatabaseQueue(path: path), upTo: "v3")
         let store = try SQLiteStore(path: path)
-        try store.apply((0..<100).map { i in
-            let key = "s\(i)"
-            var batch = StoreBatch(newSession: StoredSession(key: key, id: key, owner: .operator, model: "local/instant", label: nil,
-                                                            systemPrompt: nil, toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1,
-                                                            metadata: [:], parentKey: nil), sessionKey: key)
-            batch.messages = [(0, Message(role: .user, content: "hi"))]
-            batch.runs = [StoredRun(id: "r\(i)", sessionKey: key, message: "hi", owner: .operator, status: .completed, finalText: "ok",
-                                    error: nil, durationMs: 1)]
-            batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.finished, ["status": "completed"]))]
-            return .batch(batch)
-        })
+        try store.apply((0..<100).map { PersistenceTests.oneRunSession($0, .completed) })
         let outside = try PersistenceTests.outside(path)  // foreign keys on, as the store has them
         let (scanned, left) = try outside.write { db -> (Int32, [Int]) in
             let delete = try db.makeStatement(sql: "DELETE FROM sessions WHERE key = ?")
@@ -312,18 +315,7 @@ import Testing
         let dir = try Fixtures.scratchDirectory("store")
         let path = "\(dir)/s.sqlite"
         let store = try SQLiteStore(path: path)
-        func commit(_ i: Int, _ status: RunStatus) -> StoreOperation {
-            let key = "s\(i)"
-            var batch = StoreBatch(newSession: StoredSession(key: key, id: key, owner: .operator, model: "local/instant", label: nil,
-                                                            systemPrompt: nil, toolPolicy: ToolPolicy(), timeoutSeconds: 60, createdAtMs: 1,
-                                                            metadata: [:], parentKey: nil), sessionKey: key)
-            batch.messages = [(0, Message(role: .user, content: "hi"))]
-            batch.runs = [StoredRun(id: "r\(i)", sessionKey: key, message: "hi", owner: .operator, status: status, finalText: nil,
-                                    error: nil, durationMs: 1)]
-            batch.events = [(runId: "r\(i)", seq: 0, event: RunEvent(.turn, ["text": "t"]))]
-            return .batch(batch)
-        }
-        try store.apply([commit(0, .running)] + (1...600).map { commit($0, .completed) })
+        try store.apply([PersistenceTests.oneRunSession(0, .running)] + (1...600).map { PersistenceTests.oneRunSession($0, .completed) })
         // Forgotten runs go SQLiteStore.forgottenRunsPerDelete (512) at a time.
         let batch = SQLiteStore.forgottenRunsPerDelete
         try store.apply([.forgetRuns((1..<batch).map { "r\($0)" })])

@@ -361,12 +361,8 @@ public final class Engine: @unchecked Sendable {
     /// Deletes the session; its active run is cancelled, queued ones end at once.
     /// Returns once the store (if any) has committed the deletion.
     public func deleteSession(_ sessionKey: String, by caller: Caller) throws(EngineError) {
-        let commit = try change { (state) throws(EngineError) -> ((any SessionStore), UInt64)? in
-            let session = try state.session(sessionKey, by: caller)
-            state.remove(session)
-            return state.writer.map { ($0, $0.enqueue(.deleteSession(sessionKey))) }
-        }
-        if let (writer, sequence) = commit { writer.waitUntilCommitted(sequence) }
+        let commit = try change { (state) throws(EngineError) in state.delete(try state.session(sessionKey, by: caller)) }
+        if let commit { commit.store.waitUntilCommitted(commit.ticket) }
         for provider in catalog.providers { provider.sessionEnded(sessionKey) }
     }
 

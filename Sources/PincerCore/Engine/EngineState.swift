@@ -99,7 +99,17 @@ struct EngineState {
         metrics.sessions.record(sessions.count)
     }
 
-    mutating func remove(_ session: Session) {
+    /// Whether `session` is still the one held under its key (a run may outlive its deleted session).
+    func holds(_ session: Session) -> Bool { sessions[session.key] === session }
+
+    /// Deletes the session in memory and queues its deletion for the store; the store and the
+    /// deletion's ticket, when there is a store.
+    mutating func delete(_ session: Session) -> (store: any SessionStore, ticket: UInt64)? {
+        remove(session)
+        return writer.map { ($0, $0.enqueue(.deleteSession(session.key))) }
+    }
+
+    private mutating func remove(_ session: Session) {
         sessions[session.key] = nil
         sessionRetention.forget(session)
         metrics.sessions.record(sessions.count)
@@ -110,7 +120,7 @@ struct EngineState {
     /// Marks the session as the most recently active (a run queued or ended, or the session added).
     /// A session already deleted stays out (its runs end after it is gone).
     mutating func touch(_ session: Session) {
-        guard sessions[session.key] === session else { return }
+        guard holds(session) else { return }
         sessionRetention.touch(session)
     }
 
@@ -126,8 +136,7 @@ struct EngineState {
                 atWork += 1
                 continue
             }
-            remove(session)
-            _ = writer?.enqueue(.deleteSession(session.key))
+            _ = delete(session)
             actions.retiredSessions.append(session.key)
             metrics.sessionsRetired.increment()
             if !hasRetired {
@@ -235,7 +244,7 @@ struct EngineState {
     /// Sets the session's state, keeping the state index in step.
     mutating func setState(_ state: SessionState, of session: Session) {
         session.state = state
-        if sessions[session.key] === session { stateIndex.set(session.key, state, owner: callerNumbers.number(of: session.owner)) }
+        if holds(session) { stateIndex.set(session.key, state, owner: callerNumbers.number(of: session.owner)) }
     }
 
     // MARK: - Records, observers, the store
@@ -262,7 +271,7 @@ struct EngineState {
     mutating func persist(_ session: Session, runs: [Run] = [], isNew: Bool = false, metadata: [String: JSON] = [:]) {
         // A session deleted while its run went on has nothing left to write: its rows would break
         // the foreign keys and fail the whole group commit, other sessions' writes with it.
-        guard let writer, sessions[session.key] === session else { return }
+        guard let writer, holds(session) else { return }
         var batch = StoreBatch(newSession: isNew ? session.stored : nil, sessionKey: session.key)
         batch.metadata = metadata
         batch.messages = (session.persistedCount..<session.transcript.count).map { ($0, session.transcript[$0]) }
