@@ -114,34 +114,49 @@ import Testing
         #expect(Array(retention.remembered) == ["huge"])
     }
 
-    /// SessionRetention's list against a plain array under random touches and forgets: the least
-    /// recent session is always the array's first, and draining it yields the array's order.
-    @Test func sessionRetentionKeepsSessionsInTheirOrderOfActivity() {
+    /// SessionRetention's lists against plain arrays under random touches and forgets by three
+    /// callers: the session it would retire is always the largest holder's first idle one (of
+    /// two as large, the one whose least recent was touched earlier), and draining it yields
+    /// the callers' sessions in that order.
+    @Test func sessionRetentionRetiresTheLargestHoldersLeastRecentIdleSession() {
         var retention = SessionRetention(maxSessions: 10)
-        var expected: [Session] = []  // least recent first
-        let pool = (0..<40).map { _ in session(owner: .operator) }
+        let callers: [Caller] = [.operator, .plugin("a"), .plugin("b")]
+        var expected: [Caller: [Session]] = [:]  // least recent first
+        var touchedAt: [ObjectIdentifier: Int] = [:]
+        let pool = (0..<60).map { i in session(owner: callers[i % callers.count]) }
         var random: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next() -> Int {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int(random >> 33)
         }
+        /// What the model says goes next: the largest list's first session `isIdle` accepts.
+        func modelsNext(_ isIdle: (Session) -> Bool) -> Session? {
+            let largest = expected.values.filter { !$0.isEmpty }.max { a, b in
+                a.count != b.count ? a.count < b.count : touchedAt[ObjectIdentifier(a[0])]! > touchedAt[ObjectIdentifier(b[0])]!
+            }
+            return largest?.first(where: isIdle)
+        }
         var mismatches = 0
-        for _ in 0..<5000 {
+        for step in 0..<5000 {
             let s = pool[next() % pool.count]
-            expected.removeAll { $0 === s }
+            expected[s.owner, default: []].removeAll { $0 === s }
             if next() % 4 == 0 { retention.forget(s) } else {
                 retention.touch(s)
-                expected.append(s)
+                expected[s.owner, default: []].append(s)
+                touchedAt[ObjectIdentifier(s)] = step
             }
-            if retention.leastRecent !== expected.first { mismatches += 1 }
+            // Some sessions at work: every fifth of the pool, by its place in it.
+            let idle: (Session) -> Bool = { s in pool.firstIndex { $0 === s }! % 5 != step % 5 }
+            if retention.nextToRetire(isIdle: idle) !== modelsNext(idle) { mismatches += 1 }
+            if retention.nextToRetire(isIdle: { _ in true }) !== modelsNext({ _ in true }) { mismatches += 1 }
+        }
+        while let s = retention.nextToRetire(isIdle: { _ in true }) {
+            if s !== modelsNext({ _ in true }) { mismatches += 1 }
+            retention.forget(s)
+            expected[s.owner, default: []].removeAll { $0 === s }
         }
         #expect(mismatches == 0)
-        var drained: [String] = []
-        while let s = retention.leastRecent {
-            drained.append(s.key)
-            retention.forget(s)
-        }
-        #expect(drained == expected.map(\.key))
+        #expect(expected.values.allSatisfy { $0.isEmpty })
     }
 
     @Test func theStatusReportCountsWhatItIsGiven() {

@@ -8,15 +8,8 @@ import PincerStore
 import Testing
 
 @Suite struct EngineTests {
-    func engine(tokenDelayMs: Int = 0, configure: (inout EngineConfig) -> Void = { _ in }) throws -> Engine {
-        var config = EngineConfig()
-        config.tokenDelayMs = tokenDelayMs
-        configure(&config)
-        return try Engine(config: config)
-    }
-
     @Test func theLocalModelFollowsItsScript() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "Plan it @echo{\"text\":\"a b\"} @clock then stop"), by: .operator)
         let run = try e.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
@@ -27,7 +20,7 @@ import Testing
     }
 
     @Test func steerOutcomes() throws {
-        let e = try engine(tokenDelayMs: 1)
+        let e = try Engine.quick { $0.tokenDelayMs = 1 }
         defer { e.shutdown() }
         #expect(try e.steer(sessionKey: "nope", text: "x", by: .operator) == .noSession)
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":200}"), by: .operator)
@@ -45,7 +38,7 @@ import Testing
     }
 
     @Test func aRunRecordsItsEventsInOrder() throws {
-        let e = try engine(tokenDelayMs: 1)
+        let e = try Engine.quick { $0.tokenDelayMs = 1 }
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":200} @echo{\"text\":\"x\"}"), by: .operator)
         var outcome = Engine.SteerOutcome.notStreaming
@@ -58,7 +51,7 @@ import Testing
     }
 
     @Test func aRunHoldsAtMost32PendingSteers() throws {
-        let e = try engine(tokenDelayMs: 1)
+        let e = try Engine.quick { $0.tokenDelayMs = 1 }
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":500} then answer"), by: .operator)
         var outcome = Engine.SteerOutcome.notStreaming
@@ -72,7 +65,7 @@ import Testing
     }
 
     @Test func endedRunsAreForgottenOldestFirstPastTheRetentionLimit() throws {
-        let e = try engine { $0.retainedRuns = 5 }
+        let e = try Engine.quick { $0.retainedRuns = 5 }
         defer { e.shutdown() }
         let first = try e.spawn(SessionSpec(message: "one"), by: .operator)
         _ = try e.wait(runId: first.runId, timeoutMs: 5000, by: .operator)
@@ -87,7 +80,7 @@ import Testing
     }
 
     @Test func shutdownInterruptsRunningAndQueuedRuns() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":5000}"), by: .operator)
         let queued = try e.prompt(sessionKey: started.sessionKey, text: "later", by: .operator)
         Thread.sleep(forTimeInterval: 0.05)
@@ -98,7 +91,7 @@ import Testing
     }
 
     @Test func theTurnLimitEndsARunThatKeepsCallingTools() throws {
-        let e = try engine { $0.maxTurns = 2 }
+        let e = try Engine.quick { $0.maxTurns = 2 }
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "@echo @echo @echo"), by: .operator)
         let run = try e.wait(runId: started.runId, timeoutMs: 5000, by: .operator)
@@ -107,7 +100,7 @@ import Testing
     }
 
     @Test func isStreamingReadsTheStateIndex() throws {
-        let e = try engine(tokenDelayMs: 1)
+        let e = try Engine.quick { $0.tokenDelayMs = 1 }
         defer { e.shutdown() }
         let started = try e.spawn(SessionSpec(message: "@sleep{\"ms\":300}"), by: .operator)
         func streaming(as caller: Caller = .operator) -> Engine.StreamingAnswer {
@@ -128,7 +121,7 @@ import Testing
     }
 
     @Test func runsAtWorkAreBoundedAcrossAllCallersWithAClearRefusal() throws {
-        let e = try engine { $0.maxConcurrentRuns = 2 }
+        let e = try Engine.quick { $0.maxConcurrentRuns = 2 }
         defer { e.shutdown() }
         let busy = try (0..<2).map { _ in try e.spawn(SessionSpec(message: #"@sleep{"ms":400}"#), by: .operator) }
         #expect(throws: EngineError(.limit, "spawn refused: 2 sessions already have a run at work, across all callers (guards.maxConcurrentRuns = 2)")) {
@@ -196,10 +189,7 @@ extension CompactionTests {
     /// where its script stands between turns, must read the run again, neither repeating nor
     /// skipping a call, and still list every result.
     @Test func aRunCompactedBetweenItsTurnsGoesOnWhereItStood() throws {
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        config.compactionBudgetChars = 300
-        let e = try Engine(config: config)
+        let e = try Engine.quick { $0.compactionBudgetChars = 300 }
         defer { e.shutdown() }
         let first = try e.spawn(SessionSpec(message: "hello"), by: .operator)
         #expect(try e.wait(runId: first.runId, timeoutMs: 10_000, by: .operator).status == .completed)
@@ -218,11 +208,27 @@ extension CompactionTests {
 }
 
 @Suite struct RetainedRunTests {
+    /// Past engine.maxSessions the caller holding the most sessions gives way: a plugin that
+    /// spawns without end deletes only its own sessions, never the operator's.
+    @Test func pastMaxSessionsTheLargestHolderGivesWay() throws {
+        let e = try Engine.quick { $0.maxSessions = 4 }
+        defer { e.shutdown() }
+        func spawned(by caller: Caller) throws -> String {
+            let started = try e.spawn(SessionSpec(message: "hi"), by: caller)
+            #expect(try e.wait(runId: started.runId, timeoutMs: 10_000, by: caller).status == .completed)
+            return started.sessionKey
+        }
+        let mine = [try spawned(by: .operator), try spawned(by: .operator)]
+        var flood: [String] = []
+        for _ in 0..<6 { flood.append(try spawned(by: .plugin("flood"))) }
+        #expect(Set(e.sessionKeys) == Set(mine + flood.suffix(2)))
+        // Now the operator holds the most, three: its least recent goes.
+        let third = try spawned(by: .operator)
+        #expect(Set(e.sessionKeys) == Set([mine[1], third] + flood.suffix(2)))
+    }
+
     @Test func endedRunsAreForgottenPastTheirByteBudget() throws {
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        config.retainedRunBytes = 1 << 20
-        let e = try Engine(config: config)
+        let e = try Engine.quick { $0.retainedRunBytes = 1 << 20 }
         defer { e.shutdown() }
         let big = String(repeating: "x", count: 300 << 10)
         var ids: [String] = []

@@ -10,19 +10,13 @@ import Synchronization
 import Testing
 
 @Suite struct GateLaneTests {
-    private func engine() throws -> Engine {
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        return try Engine(config: config)
-    }
-
     /// The kernel's name of the calling thread (HostThreads names the host's).
     private static var threadName: String {
         (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
     }
 
     @Test func aToolCallGateRunsOnTheRunsWorkerAndASpawnGateOnAParkedThread() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         let threads = Mutex<[HookPoint: String]>([:])
         for point in [HookPoint.beforeToolCall, .beforeSessionCreate] {
@@ -37,7 +31,7 @@ import Testing
     }
 
     @Test func aPluginsGateCallsNeverOverlapAcrossConcurrentRuns() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         let inside = Atomic<Int>(0), most = Atomic<Int>(0), calls = Atomic<Int>(0)
         e.hooks.register(Hook(plugin: "policy", point: .beforeToolCall, priority: 0, deadlineMs: 5000, seesAllSessions: true) { _ in
@@ -56,7 +50,7 @@ import Testing
     }
 
     @Test func aStuckGateFailsClosedAtItsDeadlineTheRunGoesOnAndTheLateAnswerNeverGetsIn() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         let lines = Mutex<[String]>([])
         e.setLog { line in lines.withLock { $0.append(line) } }

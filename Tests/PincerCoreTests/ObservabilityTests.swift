@@ -16,10 +16,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "pincer-metrics-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        config.maxSessions = 2
-        let e = try Engine(config: config, store: try SQLiteStore(path: "\(dir)/s.sqlite"), metrics: metrics)
+        let e = try Engine.quick(store: try SQLiteStore(path: "\(dir)/s.sqlite"), metrics: metrics) { $0.maxSessions = 2 }
         defer { e.shutdown() }
         // Cancelled before the gate exists: whether it reached its tool call first does not count.
         let cancelled = try e.spawn(SessionSpec(message: #"@sleep{"ms":5000}"#), by: .operator)
@@ -51,10 +48,7 @@ import Testing
     /// back in the order of activity, so it is never retired (nor counted) afterwards.
     @Test func aSessionDeletedAtWorkIsNeverRetiredAfterwards() throws {
         let metrics = TestMetrics()
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        config.maxSessions = 2
-        let e = try Engine(config: config, metrics: metrics)
+        let e = try Engine.quick(metrics: metrics) { $0.maxSessions = 2 }
         defer { e.shutdown() }
         let busy = try e.spawn(SessionSpec(message: #"@sleep{"ms":5000}"#), by: .operator)
         try e.deleteSession(busy.sessionKey, by: .operator)
@@ -79,10 +73,7 @@ import Testing
         #expect(line(HostLogHandler.pluginLabel, .error, ["plugin": "p", "session": "s"]) == "[p] error: the message (session=s)")
 
         // Through the engine: a denied tool call names its session and run as metadata.
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        config.toolPolicy = ToolPolicy(deny: ["clock"])
-        let e = try Engine(config: config)
+        let e = try Engine.quick { $0.toolPolicy = ToolPolicy(deny: ["clock"]) }
         defer { e.shutdown() }
         let lines = Mutex<[String]>([])
         e.setLog { line in lines.withLock { $0.append(line) } }

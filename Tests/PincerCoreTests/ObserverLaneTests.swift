@@ -21,10 +21,8 @@ import Testing
     }
 
     @Test func aStuckObserverLosesEventsPastTheBoundAndTheRunGoesOn() throws {
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
         let lines = Mutex<[String]>([])
-        let e = try Engine(config: config)
+        let e = try Engine.quick()
         e.setLog { line in lines.withLock { $0.append(line) } }
         defer { e.shutdown() }
         let release = DispatchSemaphore(value: 0)

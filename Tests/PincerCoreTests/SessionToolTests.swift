@@ -10,13 +10,6 @@ import PincerStore
 import Testing
 
 @Suite struct SessionToolTests {
-    private func engine(store: (any SessionStore)? = nil, configure: (inout EngineConfig) -> Void = { _ in }) throws -> Engine {
-        var config = EngineConfig()
-        config.tokenDelayMs = 0
-        configure(&config)
-        return try Engine(config: config, store: store)
-    }
-
     /// Runs a session to its end; answers its key and its tool results by tool name.
     private func run(_ e: Engine, _ message: String, policy: ToolPolicy = ToolPolicy(),
                      by caller: Caller = .operator) throws -> (key: String, results: [String: Message])
@@ -34,7 +27,7 @@ import Testing
     }
 
     @Test func aChildIsHeldToItsParentsPolicy() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         let parent = try run(e, #"@sessions_spawn{"message":"@clock @echo{\"text\":\"from the child\"}","toolsAllow":["echo","clock","sessions_spawn"]}"#,
                              policy: ToolPolicy(allow: ["echo", "sessions_spawn"]))
@@ -53,7 +46,7 @@ import Testing
     }
 
     @Test func aHookPatchingAChildsAllowListCannotLiftItsParentsPolicy() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         e.hooks.register(Hook(plugin: "policy", point: .beforeSessionCreate, priority: 0, deadlineMs: 1000, seesAllSessions: true) { event in
             event.payload["parentSessionKey"] == .null ? .proceed(patch: nil) : .proceed(patch: ["toolsAllow": ["*"]])
@@ -69,7 +62,7 @@ import Testing
     }
 
     @Test func aSpawnedSessionUsesSessionToolsOnlyWhenItsAllowListNamesThem() throws {
-        let e = try engine()
+        let e = try Engine.quick()
         defer { e.shutdown() }
         let message = #"@gateway{"method":"status"} @sessions_steer{"sessionKey":"x","text":"y"} @sessions_spawn{"message":"hi"}"#
         // A plugin's session: refused by default, and a glob is not enough.
@@ -95,14 +88,14 @@ import Testing
     }
 
     @Test func aPluginsSessionCannotSpawnPastTheGuards() throws {
-        let e = try engine { $0.maxSpawnsPerMinute = 1 }
+        let e = try Engine.quick { $0.maxSpawnsPerMinute = 1 }
         defer { e.shutdown() }
         let session = try run(e, #"@sessions_spawn{"message":"hi"}"#, policy: ToolPolicy(allow: ["sessions_spawn"]), by: .plugin("p"))
         #expect(session.results["sessions_spawn"]?.content.contains("guards.maxSpawnsPerMinute = 1") == true)
     }
 
     @Test func theOperatorsSessionsCannotSpawnUnboundedChildren() throws {
-        let e = try engine { $0.maxConcurrentChildSessions = 2 }
+        let e = try Engine.quick { $0.maxConcurrentChildSessions = 2 }
         defer { e.shutdown() }
         let spawn = #"@sessions_spawn{"message":"@sleep{\"ms\":1500}"}"#
         let started = try e.spawn(SessionSpec(message: [spawn, spawn, spawn].joined(separator: " ")), by: .operator)
@@ -118,13 +111,13 @@ import Testing
         let dir = NSTemporaryDirectory() + "pincer-session-tools-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try engine(store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        let first = try Engine.quick(store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         let parent = try run(first, #"@sessions_spawn{"message":"hello"}"#, policy: ToolPolicy(allow: ["sessions_spawn", "gateway"]))
         let child = try child(first, of: parent.results["sessions_spawn"])
         _ = try first.wait(runId: child.runId, timeoutMs: 10_000, by: .operator)
         first.shutdown()
 
-        let reopened = try engine(store: try SQLiteStore(path: "\(dir)/s.sqlite"))
+        let reopened = try Engine.quick(store: try SQLiteStore(path: "\(dir)/s.sqlite"))
         defer { reopened.shutdown() }
         let description = try JSON.parse(try reopened.sessionJSON(sessionKey: child.key, for: .operator))
         #expect(description["parentKey"]?.stringValue == parent.key)

@@ -127,7 +127,7 @@ public final class Engine: @unchecked Sendable {
         for run in actions.wake { run.signal.notify() }
         for session in actions.startWorkers { runWorkers.submit { [self] in drain(session) } }
         if actions.firstRetirement {
-            log("engine.maxSessions = \(config.maxSessions) reached: the least recently active idle sessions are deleted from now on (counted in pincer_sessions_retired_total)", level: .notice)
+            log("engine.maxSessions = \(config.maxSessions) reached: from now on idle sessions are deleted, the least recently active of the caller holding the most first (counted in pincer_sessions_retired_total)", level: .notice)
         }
         for key in actions.retiredSessions { for provider in catalog.providers { provider.sessionEnded(key) } }
     }

@@ -26,8 +26,8 @@ public struct EngineConfig: Sendable {
     public var compactionBudgetChars = 200_000
     /// Rate-limit keys each plugin may have tracked at once.
     public var rateLimitMaxKeysPerPlugin = 100_000
-    /// Sessions held at once (in memory and in the store); past it the least recently active
-    /// idle ones are deleted (SessionRetention).
+    /// Sessions held at once (in memory and in the store); past it idle ones are deleted, the
+    /// least recently active of the caller holding the most first (SessionRetention).
     public var maxSessions = 100_000
     /// Ended runs kept for wait() and listings before the oldest are forgotten, in memory and in
     /// the store (which deletes what is forgotten, with its events).

@@ -124,18 +124,12 @@ struct EngineState {
         sessionRetention.touch(session)
     }
 
-    /// Past engine.maxSessions, deletes the least recently active idle sessions (SessionRetention),
-    /// in memory and in the store; their model providers hear of it outside the lock (an action).
-    /// A session at work met on the way counts as active: it moves to the recent end.
+    /// Past engine.maxSessions, deletes idle sessions, the largest holder's least recently active
+    /// first (SessionRetention), in memory and in the store; their model providers hear of it
+    /// outside the lock (an action). A run queued or at work keeps a session (its worker may
+    /// still be leaving: that is safe).
     mutating func retireIdleSessions() {
-        var atWork = 0
-        while sessions.count > sessionRetention.maxSessions, atWork < sessions.count, let session = sessionRetention.leastRecent {
-            // A run queued or at work keeps a session (its worker may still be leaving: that is safe).
-            if !session.queue.isEmpty {
-                touch(session)
-                atWork += 1
-                continue
-            }
+        while sessions.count > sessionRetention.maxSessions, let session = sessionRetention.nextToRetire(isIdle: { $0.queue.isEmpty }) {
             _ = delete(session)
             actions.retiredSessions.append(session.key)
             metrics.sessionsRetired.increment()

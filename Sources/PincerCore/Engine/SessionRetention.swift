@@ -1,16 +1,24 @@
 // How many sessions the engine holds is bounded (engine.maxSessions): past the
-// bound the least recently active idle session is deleted, in memory and in
-// the store, as sessions_delete would delete it. A session with a run queued or
-// at work is never deleted, so the count can pass the bound by at most the
-// sessions at work (guards.maxConcurrentRuns). Without it every session ever
-// spawned stayed, with its transcript, in memory and on disk.
+// bound an idle session is deleted, in memory and in the store, as
+// sessions_delete would delete it. The caller holding the most sessions (a
+// plugin, or the operator) gives way, its least recently active idle session
+// first. So a plugin that spawns without end pushes out only its own
+// sessions, never another caller's smaller share: each of n callers keeps at
+// least maxSessions / n of its sessions, or all it has. (With one global order
+// it could, spawn by spawn within its guards, delete every other caller's idle
+// sessions and their transcripts.) A session with a run queued or at work is
+// never deleted; when the largest holder has only such sessions none is, so
+// the count can pass the bound by at most the sessions at work
+// (guards.maxConcurrentRuns).
 //
-// Sessions are kept in order of activity (a run queued or ended, the session
-// added) in a list threaded through a slab of slots: indices, not references,
-// so there are no retain cycles and no unowned pointers, and marking a session
-// active, forgetting it and finding the least recent are each O(1). (A sort of
-// the idle sessions at each overflow held the engine's lock 82 ms at 100,000
-// sessions and 0.9 s at a million, measured.)
+// Each caller's sessions are kept in order of activity (a run queued or
+// ended, the session added) in a list threaded through one slab of slots:
+// indices, not references, so there are no retain cycles and no unowned
+// pointers, and marking a session active, forgetting it and finding a
+// caller's least recent are each O(1). Finding the largest holder scans the
+// callers: the operator and at most one per loaded plugin. (A sort of the idle
+// sessions at each overflow held the engine's lock 82 ms at 100,000 sessions
+// and 0.9 s at a million, measured.)
 
 struct SessionRetention {
     let maxSessions: Int
@@ -18,51 +26,78 @@ struct SessionRetention {
         var session: Session?
         var older = -1
         var newer = -1
+        /// The touch that made it active last: orders two callers' least recent sessions.
+        var touch: UInt64 = 0
+    }
+    /// One caller's list, least recent first.
+    private struct Order {
+        var oldest = -1
+        var newest = -1
+        var count = 0
     }
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
-    private var oldest = -1
-    private var newest = -1
+    /// Callers holding at least one session.
+    private var orders: [Caller: Order] = [:]
+    private var touches: UInt64 = 0
 
     init(maxSessions: Int) { self.maxSessions = maxSessions }
 
-    /// The least recently active session, if any.
-    var leastRecent: Session? { oldest < 0 ? nil : slots[oldest].session }
-
-    /// Makes `session` the most recently active (adding it when it is new).
-    mutating func touch(_ session: Session) {
-        let slot: Int
-        if session.activitySlot >= 0 {
-            slot = session.activitySlot
-            guard slot != newest else { return }
-            unlink(slot)
-        } else if let reused = freeSlots.popLast() {
-            slot = reused
-            slots[slot].session = session
-        } else {
-            slot = slots.count
-            slots.append(Slot(session: session))
+    /// The session to delete past the bound: the least recently active one `isIdle` accepts,
+    /// of the caller holding the most sessions (of two holding as many, the one whose least
+    /// recent is older); nil when there is none, or that caller has none idle.
+    func nextToRetire(isIdle: (Session) -> Bool) -> Session? {
+        let largest = orders.values.max { a, b in
+            a.count != b.count ? a.count < b.count : slots[a.oldest].touch > slots[b.oldest].touch
         }
-        session.activitySlot = slot
-        slots[slot].older = newest
+        var slot = largest?.oldest ?? -1
+        while slot >= 0 {
+            if let session = slots[slot].session, isIdle(session) { return session }
+            slot = slots[slot].newer
+        }
+        return nil
+    }
+
+    /// Makes `session` its caller's most recently active (adding it when it is new).
+    mutating func touch(_ session: Session) {
+        var slot = session.activitySlot
+        if slot >= 0 {
+            unlink(slot, of: session.owner)
+        } else {
+            if let reused = freeSlots.popLast() { slot = reused } else {
+                slot = slots.count
+                slots.append(Slot())
+            }
+            slots[slot].session = session
+            session.activitySlot = slot
+        }
+        touches += 1
+        slots[slot].touch = touches
+        var order = orders[session.owner] ?? Order()
+        slots[slot].older = order.newest
         slots[slot].newer = -1
-        if newest >= 0 { slots[newest].newer = slot } else { oldest = slot }
-        newest = slot
+        if order.newest >= 0 { slots[order.newest].newer = slot } else { order.oldest = slot }
+        order.newest = slot
+        order.count += 1
+        orders[session.owner] = order
     }
 
     /// Forgets a session that is gone.
     mutating func forget(_ session: Session) {
         let slot = session.activitySlot
         guard slot >= 0 else { return }
-        unlink(slot)
+        unlink(slot, of: session.owner)
         slots[slot] = Slot()
         freeSlots.append(slot)
         session.activitySlot = -1
     }
 
-    private mutating func unlink(_ slot: Int) {
+    private mutating func unlink(_ slot: Int, of owner: Caller) {
+        guard var order = orders[owner] else { return }
         let (older, newer) = (slots[slot].older, slots[slot].newer)
-        if older >= 0 { slots[older].newer = newer } else { oldest = newer }
-        if newer >= 0 { slots[newer].older = older } else { newest = older }
+        if older >= 0 { slots[older].newer = newer } else { order.oldest = newer }
+        if newer >= 0 { slots[newer].older = older } else { order.newest = older }
+        order.count -= 1
+        orders[owner] = order.count > 0 ? order : nil
     }
 }

@@ -35,7 +35,7 @@
 //               "defaultRunTimeoutSeconds": 300, "maxTurns": 16,
 //               "compactionBudgetChars": 200000,
 //               "retainedRuns": 10000,     ended runs kept for wait() and listings, and in the store
-//               "maxSessions": 100000,     sessions held; past it the least recently active idle go
+//               "maxSessions": 100000,     sessions held; past it the largest holder's least recently active idle go
 //               "workspaceDir": "…" },       hooks are told it (default: the current directory)
 //   "rateLimit": { "maxKeysPerPlugin": 100000 },
 //   "log": { "level": "info", "plugins": "info" },   the lowest level printed: the host's
