@@ -116,8 +116,8 @@ import Testing
 
     /// SessionRetention's lists against plain arrays under random touches and forgets by three
     /// callers: the session it would retire is always the largest holder's first idle one (of
-    /// two as large, the one whose least recent was touched earlier), and draining it yields
-    /// the callers' sessions in that order.
+    /// two as large, the one whose least recent was touched earlier; past a holder with none
+    /// idle, the next one's), and draining it yields the callers' sessions in that order.
     @Test func sessionRetentionRetiresTheLargestHoldersLeastRecentIdleSession() {
         var retention = SessionRetention(maxSessions: 10)
         let callers: [Caller] = [.operator, .plugin("a"), .plugin("b")]
@@ -129,12 +129,14 @@ import Testing
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int(random >> 33)
         }
-        /// What the model says goes next: the largest list's first session `isIdle` accepts.
+        /// What the model says goes next: the first session `isIdle` accepts of the largest list
+        /// that has one.
         func modelsNext(_ isIdle: (Session) -> Bool) -> Session? {
-            let largest = expected.values.filter { !$0.isEmpty }.max { a, b in
-                a.count != b.count ? a.count < b.count : touchedAt[ObjectIdentifier(a[0])]! > touchedAt[ObjectIdentifier(b[0])]!
+            let lists = expected.values.filter { !$0.isEmpty }.sorted { a, b in
+                a.count != b.count ? a.count > b.count : touchedAt[ObjectIdentifier(a[0])]! < touchedAt[ObjectIdentifier(b[0])]!
             }
-            return largest?.first(where: isIdle)
+            for list in lists { if let s = list.first(where: isIdle) { return s } }
+            return nil
         }
         var mismatches = 0
         for step in 0..<5000 {
@@ -145,9 +147,13 @@ import Testing
                 expected[s.owner, default: []].append(s)
                 touchedAt[ObjectIdentifier(s)] = step
             }
-            // Some sessions at work: every fifth of the pool, by its place in it.
+            // Some sessions at work: every fifth of the pool, by its place in it; and all of one
+            // caller's, so another gives way.
             let idle: (Session) -> Bool = { s in pool.firstIndex { $0 === s }! % 5 != step % 5 }
             if retention.nextToRetire(isIdle: idle) !== modelsNext(idle) { mismatches += 1 }
+            let busyCaller = callers[step % callers.count]
+            let othersIdle: (Session) -> Bool = { $0.owner != busyCaller }
+            if retention.nextToRetire(isIdle: othersIdle) !== modelsNext(othersIdle) { mismatches += 1 }
             if retention.nextToRetire(isIdle: { _ in true }) !== modelsNext({ _ in true }) { mismatches += 1 }
         }
         while let s = retention.nextToRetire(isIdle: { _ in true }) {

@@ -7,9 +7,9 @@
 // least maxSessions / n of its sessions, or all it has. (With one global order
 // it could, spawn by spawn within its guards, delete every other caller's idle
 // sessions and their transcripts.) A session with a run queued or at work is
-// never deleted; when the largest holder has only such sessions none is, so
-// the count can pass the bound by at most the sessions at work
-// (guards.maxConcurrentRuns).
+// never deleted; when every session of the largest holder is at work, the
+// next largest gives way, so the count passes the bound by at most the
+// sessions at work (guards.maxConcurrentRuns).
 //
 // Each caller's sessions are kept in order of activity (a run queued or
 // ended, the session added) in a list threaded through one slab of slots:
@@ -45,12 +45,24 @@ struct SessionRetention {
 
     /// The session to delete past the bound: the least recently active one `isIdle` accepts,
     /// of the caller holding the most sessions (of two holding as many, the one whose least
-    /// recent is older); nil when there is none, or that caller has none idle.
+    /// recent is older); when that caller has none idle, of the next; nil when none is idle.
     func nextToRetire(isIdle: (Session) -> Bool) -> Session? {
-        let largest = orders.values.max { a, b in
-            a.count != b.count ? a.count < b.count : slots[a.oldest].touch > slots[b.oldest].touch
+        let givesWayFirst: (Order, Order) -> Bool = { a, b in
+            a.count != b.count ? a.count > b.count : slots[a.oldest].touch < slots[b.oldest].touch
         }
-        var slot = largest?.oldest ?? -1
+        // The largest holder almost always has an idle session: the others are sorted only when not.
+        guard let largest = orders.values.min(by: givesWayFirst) else { return nil }
+        if let session = leastRecent(of: largest, isIdle) { return session }
+        for order in orders.values.sorted(by: givesWayFirst).dropFirst() {
+            if let session = leastRecent(of: order, isIdle) { return session }
+        }
+        return nil
+    }
+
+    /// The least recently active session in `order` that `isIdle` accepts (the walk passes only
+    /// sessions at work, which the guards bound).
+    private func leastRecent(of order: Order, _ isIdle: (Session) -> Bool) -> Session? {
+        var slot = order.oldest
         while slot >= 0 {
             if let session = slots[slot].session, isIdle(session) { return session }
             slot = slots[slot].newer
