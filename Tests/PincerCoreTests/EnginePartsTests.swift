@@ -148,12 +148,14 @@ import Testing
                 touchedAt[ObjectIdentifier(s)] = step
             }
             // Some sessions at work: every fifth of the pool, by its place in it; and all of one
-            // caller's, so another gives way.
+            // caller's, then of two, so another gives way.
             let idle: (Session) -> Bool = { s in pool.firstIndex { $0 === s }! % 5 != step % 5 }
             if retention.nextToRetire(isIdle: idle) !== modelsNext(idle) { mismatches += 1 }
-            let busyCaller = callers[step % callers.count]
+            let busyCaller = callers[step % callers.count], alsoBusy = callers[(step + 1) % callers.count]
             let othersIdle: (Session) -> Bool = { $0.owner != busyCaller }
             if retention.nextToRetire(isIdle: othersIdle) !== modelsNext(othersIdle) { mismatches += 1 }
+            let lastIdle: (Session) -> Bool = { $0.owner != busyCaller && $0.owner != alsoBusy }
+            if retention.nextToRetire(isIdle: lastIdle) !== modelsNext(lastIdle) { mismatches += 1 }
             if retention.nextToRetire(isIdle: { _ in true }) !== modelsNext({ _ in true }) { mismatches += 1 }
         }
         while let s = retention.nextToRetire(isIdle: { _ in true }) {

@@ -402,6 +402,24 @@ import Testing
         looking.shutdown()
     }
 
+    /// Sessions read back from the store keep their callers: reopened with a lower bound, the
+    /// engine retires from the largest holder (a plugin's) first, and the operator's stays.
+    @Test func aLoweredBoundRetiresTheLargestHoldersSessionsAtStart() throws {
+        let dir = try Fixtures.scratchDirectory("store")
+        let engine = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 10 }
+        func spawned(by caller: Caller) throws -> String {
+            let started = try engine.spawn(SessionSpec(message: "hello"), by: caller)
+            _ = try engine.wait(runId: started.runId, timeoutMs: 5000, by: caller)
+            return started.sessionKey
+        }
+        let mine = try spawned(by: .operator)
+        let theirs = [try spawned(by: .plugin("p")), try spawned(by: .plugin("p")), try spawned(by: .plugin("p"))]
+        engine.shutdown()
+        let lowered = try PersistenceTests.engine(storingIn: dir) { $0.maxSessions = 2 }
+        defer { lowered.shutdown() }
+        #expect(Set(lowered.sessionKeys) == [mine, theirs[2]])
+    }
+
     @Test func aStoreThatIsNotADatabaseOrIsNewerIsRefusedByName() throws {
         let dir = try Fixtures.scratchDirectory("store")
         let garbage = "\(dir)/garbage.sqlite"

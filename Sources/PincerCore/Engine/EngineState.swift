@@ -43,7 +43,8 @@ struct EngineState {
         sessionRetention = SessionRetention(maxSessions: config.maxSessions)
         // The most it can hold, so it never grows: growing rehashes every key under the lock
         // (one spawn held it 27-28 ms at 98,304 sessions, measured). Address space only, until used.
-        sessions.reserveCapacity(config.maxSessions + config.maxConcurrentRuns)
+        // At the operator config's largest bound (10,000,000) about 400 MB of address space.
+        sessions.reserveCapacity(min(config.maxSessions, 10_000_000) + min(config.maxConcurrentRuns, 65_535))
         guards = SpawnGuards(config)
         self.access = access
         workspaceDir = config.workspaceDir

@@ -2,21 +2,25 @@
 // bound an idle session is deleted, in memory and in the store, as
 // sessions_delete would delete it. The caller holding the most sessions (a
 // plugin, or the operator) gives way, its least recently active idle session
-// first. So a plugin that spawns without end pushes out only its own
-// sessions, never another caller's smaller share: each of n callers keeps at
-// least maxSessions / n of its sessions, or all it has. (With one global order
-// it could, spawn by spawn within its guards, delete every other caller's idle
-// sessions and their transcripts.) A session with a run queued or at work is
-// never deleted; when every session of the largest holder is at work, the
-// next largest gives way, so the count passes the bound by at most the
-// sessions at work (guards.maxConcurrentRuns).
+// first. So a plugin that spawns without end pushes out its own sessions, not
+// another caller's smaller share. (With one global order it could, spawn by
+// spawn within its guards, delete every other caller's idle sessions and
+// their transcripts.) A session with a run queued or at work is never
+// deleted; when every session of the largest holder is at work, the next
+// largest gives way, so the count passes the bound by at most the sessions at
+// work (guards.maxConcurrentRuns). A smaller caller thus loses a session only
+// while every larger one is entirely at work: each of n callers keeps at
+// least (maxSessions - guards.maxConcurrentRuns) / n of its sessions, or all
+// it has.
 //
 // Each caller's sessions are kept in order of activity (a run queued or
 // ended, the session added) in a list threaded through one slab of slots:
 // indices, not references, so there are no retain cycles and no unowned
 // pointers, and marking a session active, forgetting it and finding a
 // caller's least recent are each O(1). Finding the largest holder scans the
-// callers: the operator and at most one per loaded plugin. (A sort of the idle
+// callers holding sessions: the operator and the plugins that spawned them
+// (loaded now or, for sessions restored from the store, before); a plugin
+// cannot add callers. (A sort of the idle
 // sessions at each overflow held the engine's lock 82 ms at 100,000 sessions
 // and 0.9 s at a million, measured.)
 
@@ -105,7 +109,7 @@ struct SessionRetention {
     }
 
     private mutating func unlink(_ slot: Int, of owner: Caller) {
-        guard var order = orders[owner] else { return }
+        guard var order = orders[owner] else { return assertionFailure("a slot in no caller's list") }
         let (older, newer) = (slots[slot].older, slots[slot].newer)
         if older >= 0 { slots[older].newer = newer } else { order.oldest = newer }
         if newer >= 0 { slots[newer].older = older } else { order.newest = older }
